@@ -1,0 +1,438 @@
+import { BtfError } from '../errors.js';
+import { parseHeader, type BtfHeader } from '../format/header.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, type KindLayout } from '../format/kinds.js';
+import { parseLayoutSection } from '../format/layout.js';
+import { MAX_NAME_OFFSET } from '../format/kinds.js';
+import { readType, type BtfType } from './types.js';
+
+/** Options for {@link Btf.parse}. */
+export interface ParseOptions {
+  /** Base BTF for split BTF (a module's `.BTF`): ids and string offsets continue the base's. */
+  base?: Btf;
+  /** Where the bytes came from, for error messages. */
+  file?: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Deepest chain of typedefs and modifiers followed before a loop is declared (as libbpf's MAX_RESOLVE_DEPTH). */
+export const MAX_RESOLVE_DEPTH = 32;
+
+/**
+ * A parsed BTF blob. The raw bytes stay as they are; an index of type offsets (a `Uint32Array`)
+ * gives O(1) access to each type record, and strings are decoded only when asked for.
+ *
+ * Ids are global: in split BTF, ids below {@link firstId} and string offsets below
+ * {@link firstStringOffset} belong to the base, and every accessor follows them there.
+ *
+ * @example
+ * ```ts
+ * const btf = Btf.parse(bytes);
+ * const task = btf.findOne('task_struct', Kind.Struct);
+ * console.log(btf.sizeof(task));
+ * ```
+ */
+export class Btf {
+  /** The blob, header included. */
+  readonly bytes: Uint8Array;
+  readonly header: BtfHeader;
+  readonly littleEndian: boolean;
+  readonly base: Btf | undefined;
+  /** First type id held by this blob: 1 for base BTF, the base's {@link endId} for split BTF. */
+  readonly firstId: number;
+  /** One past the last visible type id (libbpf's `btf__type_cnt`). */
+  readonly endId: number;
+  /** First string offset held by this blob (0 for base BTF). */
+  readonly firstStringOffset: number;
+  /** One past the last visible string offset. */
+  readonly endStringOffset: number;
+  /** Absolute byte offset of the type section and string section in {@link bytes}. */
+  readonly typeStart: number;
+  readonly stringStart: number;
+  /** The layout section, when the blob has one. */
+  readonly layout: readonly KindLayout[] | undefined;
+  /** Offsets into {@link bytes} of this blob's own type records, index `id - firstId`. */
+  readonly typeOffsets: Uint32Array;
+  readonly file: string | undefined;
+  /** @internal */ readonly dv: DataView;
+
+  private nameIndex: Map<string, number[]> | undefined;
+  private stringCache = new Map<number, string>();
+  private pointerSizeCache = 0;
+
+  private constructor(bytes: Uint8Array, opts: ParseOptions) {
+    try {
+      this.bytes = bytes;
+      this.file = opts.file;
+      this.base = opts.base;
+      const { header, littleEndian } = parseHeader(bytes);
+      this.header = header;
+      this.littleEndian = littleEndian;
+      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.typeStart = header.hdrLen + header.typeOff;
+      this.stringStart = header.hdrLen + header.strOff;
+      this.layout = header.layoutLen
+        ? parseLayoutSection(this.dv, header.hdrLen + header.layoutOff, header.layoutLen, littleEndian)
+        : undefined;
+      this.firstId = opts.base ? opts.base.endId : 1;
+      this.firstStringOffset = opts.base ? opts.base.endStringOffset : 0;
+      this.endStringOffset = this.firstStringOffset + header.strLen;
+      this.checkStrings();
+      this.typeOffsets = this.indexTypes();
+      this.endId = this.firstId + this.typeOffsets.length;
+    } catch (e) {
+      if (e instanceof BtfError && opts.file !== undefined && e.file === undefined) throw e.inFile(opts.file);
+      throw e;
+    }
+  }
+
+  /**
+   * Parses a blob: header, sections, string section framing and the type index. Throws a
+   * {@link BtfError} for anything that would make reading unsafe; deeper semantic checks are
+   * {@link checkBtf}'s job.
+   */
+  static parse(bytes: Uint8Array, opts: ParseOptions = {}): Btf {
+    return new Btf(bytes, opts);
+  }
+
+  private checkStrings(): void {
+    const { strLen } = this.header;
+    const s = this.stringStart;
+    if (strLen === 0) {
+      if (this.base) return;
+      throw new BtfError('bad-strings', 'string section is empty; base BTF needs at least the empty string at offset 0', { offset: 16 });
+    }
+    if (strLen - 1 > MAX_NAME_OFFSET) {
+      throw new BtfError('bad-strings', `string section is ${strLen} bytes, over the ${MAX_NAME_OFFSET + 1}-byte limit`, { offset: 20 });
+    }
+    if (this.bytes[s + strLen - 1] !== 0) {
+      throw new BtfError('bad-strings', 'string section does not end with a NUL byte', { offset: s + strLen - 1 });
+    }
+    if (!this.base && this.bytes[s] !== 0) {
+      throw new BtfError('bad-strings', 'string section does not start with the empty string (split BTF read without its base?)', { offset: s });
+    }
+  }
+
+  private indexTypes(): Uint32Array {
+    const { typeLen } = this.header;
+    const le = this.littleEndian;
+    const dv = this.dv;
+    const start = this.typeStart;
+    const end = start + typeLen;
+    // Every record is at least 12 bytes, so this bounds the index by the input size.
+    const offsets = new Uint32Array(Math.floor(typeLen / TYPE_HEADER_SIZE));
+    let n = 0;
+    let p = start;
+    while (p < end) {
+      const id = this.firstId + n;
+      if (p + TYPE_HEADER_SIZE > end) {
+        throw new BtfError('truncated', `type record needs ${TYPE_HEADER_SIZE} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
+      }
+      const info = dv.getUint32(p + 4, le);
+      const kind = (info >>> 24) & 0x7f;
+      const vlen = info & 0xffffff;
+      let size: number;
+      if (kind !== 0 && kind <= MAX_KNOWN_KIND) {
+        const l = KNOWN_LAYOUTS[kind]!;
+        size = TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+      } else {
+        size = this.unknownKindSize(kind, vlen, id, p);
+      }
+      if (size > end - p) {
+        throw new BtfError('truncated', `${kindLabel(kind)} record with vlen ${vlen} needs ${size} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
+      }
+      offsets[n++] = p;
+      p += size;
+    }
+    return offsets.slice(0, n);
+  }
+
+  private unknownKindSize(kind: number, vlen: number, id: number, at: number): number {
+    const layout = this.layout ?? this.baseLayout();
+    if (!layout) {
+      throw new BtfError('bad-kind', `unknown kind ${kind} and no layout section to size it`, { typeId: id, offset: at });
+    }
+    const l = layout[kind];
+    if (!l) {
+      throw new BtfError('bad-kind', `unknown kind ${kind}: the layout section describes only kinds 0..${layout.length - 1}`, { typeId: id, offset: at });
+    }
+    if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
+      throw new BtfError('bad-layout', `layout of kind ${kind} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
+    }
+    return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+  }
+
+  private baseLayout(): readonly KindLayout[] | undefined {
+    for (let b = this.base; b; b = b.base) if (b.layout) return b.layout;
+    return undefined;
+  }
+
+  /** Number of types this blob holds itself (not counting its base). */
+  get ownTypeCount(): number {
+    return this.typeOffsets.length;
+  }
+
+  /** True when this is split BTF on a base. */
+  get isSplit(): boolean {
+    return this.base !== undefined;
+  }
+
+  /** The blob that holds type `id` (this one or a base); undefined for void and out-of-range ids. */
+  owner(id: number): Btf | undefined {
+    if (id >= this.firstId) return id < this.endId ? this : undefined;
+    return id > 0 ? this.base?.owner(id) : undefined;
+  }
+
+  /** True when `id` names a real type (void, id 0, is not one). */
+  has(id: number): boolean {
+    return id > 0 && id < this.endId;
+  }
+
+  /**
+   * Absolute offset of type `id`'s record in its owner's bytes. Throws for ids that do not exist.
+   * @internal
+   */
+  recordOffset(id: number): number {
+    if (id >= this.firstId) {
+      const off = this.typeOffsets[id - this.firstId];
+      if (off === undefined) throw new BtfError('bad-type-id', `type id ${id} is out of range (last id is ${this.endId - 1})`);
+      return off;
+    }
+    if (this.base && id > 0) return this.base.recordOffset(id);
+    throw new BtfError('bad-type-id', `type id ${id} is out of range`);
+  }
+
+  /** @internal Reads a u32 from this blob's own bytes in its byte order. */
+  u32(off: number): number {
+    return this.dv.getUint32(off, this.littleEndian);
+  }
+
+  /** @internal Reads an i32. */
+  i32(off: number): number {
+    return this.dv.getInt32(off, this.littleEndian);
+  }
+
+  private own(id: number): Btf {
+    const o = this.owner(id);
+    if (!o) throw new BtfError('bad-type-id', `type id ${id} does not exist (ids run from 1 to ${this.endId - 1})`);
+    return o;
+  }
+
+  /** The `info` word of type `id`. Void (id 0) has info 0. */
+  info(id: number): number {
+    if (id === 0) return 0;
+    const o = this.own(id);
+    return o.u32(o.recordOffset(id) + 4);
+  }
+
+  /** Kind of type `id` (0 for void). */
+  kind(id: number): Kind {
+    return ((this.info(id) >>> 24) & 0x7f) as Kind;
+  }
+
+  /** Element count of type `id` (members, values, parameters, variables). */
+  vlen(id: number): number {
+    return this.info(id) & 0xffffff;
+  }
+
+  /** The kind_flag bit of type `id`. */
+  kindFlag(id: number): boolean {
+    return this.info(id) >>> 31 === 1;
+  }
+
+  /** The `name_off` of type `id`. */
+  nameOffset(id: number): number {
+    if (id === 0) return 0;
+    const o = this.own(id);
+    return o.u32(o.recordOffset(id));
+  }
+
+  /** The `size`/`type` word of type `id`. */
+  sizeOrType(id: number): number {
+    if (id === 0) return 0;
+    const o = this.own(id);
+    return o.u32(o.recordOffset(id) + 8);
+  }
+
+  /** Name of type `id`; empty for anonymous types and void. */
+  name(id: number): string {
+    return this.str(this.nameOffset(id)) ?? '';
+  }
+
+  /**
+   * Where string `off` starts: the blob that holds it and the absolute byte position in its
+   * bytes, or undefined when the offset is outside every string section.
+   */
+  locateString(off: number): { btf: Btf; pos: number } | undefined {
+    if (off >= this.firstStringOffset) {
+      if (off >= this.endStringOffset) return undefined;
+      return { btf: this, pos: this.stringStart + off - this.firstStringOffset };
+    }
+    return this.base?.locateString(off);
+  }
+
+  /** The string at offset `off`, or undefined when the offset lies outside the string sections. */
+  str(off: number): string | undefined {
+    if (off === 0) return '';
+    if (off < this.firstStringOffset) return this.base?.str(off);
+    if (off >= this.endStringOffset) return undefined;
+    let s = this.stringCache.get(off);
+    if (s === undefined) {
+      const start = this.stringStart + off - this.firstStringOffset;
+      const end = this.bytes.indexOf(0, start);
+      s = utf8.decode(this.bytes.subarray(start, end));
+      this.stringCache.set(off, s);
+    }
+    return s;
+  }
+
+  /** A typed view of type `id`. Views are plain objects, made on each call. */
+  type(id: number): BtfType {
+    if (id !== 0 && !this.has(id)) {
+      throw new BtfError('bad-type-id', `type id ${id} does not exist (ids run from 1 to ${this.endId - 1})`);
+    }
+    return readType(this, id);
+  }
+
+  /** Typed views of this blob's own types, in id order. */
+  *types(): IterableIterator<BtfType> {
+    for (let id = this.firstId; id < this.endId; id++) yield readType(this, id);
+  }
+
+  /** All ids whose name is `name` (in the base too, for split BTF), optionally of one kind, in id order. */
+  find(name: string, kind?: Kind): number[] {
+    const fromBase = this.base ? this.base.find(name, kind) : [];
+    const own = (this.nameIndex ??= this.buildNameIndex()).get(name) ?? [];
+    const ids = fromBase.concat(own);
+    return kind === undefined ? ids : ids.filter((id) => this.kind(id) === kind);
+  }
+
+  /** The one type named `name` (of `kind`, if given); throws when there is none or more than one. */
+  findOne(name: string, kind?: Kind): number {
+    const ids = this.find(name, kind);
+    if (ids.length !== 1) {
+      throw new BtfError('bad-input', ids.length === 0 ? `no type named '${name}'` : `${ids.length} types are named '${name}' (ids ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''})`);
+    }
+    return ids[0]!;
+  }
+
+  private buildNameIndex(): Map<string, number[]> {
+    const m = new Map<string, number[]>();
+    for (let id = this.firstId; id < this.endId; id++) {
+      const off = this.u32(this.typeOffsets[id - this.firstId]!);
+      if (off === 0) continue;
+      const name = this.str(off);
+      if (name === undefined) continue;
+      const list = m.get(name);
+      if (list) list.push(id);
+      else m.set(name, [id]);
+    }
+    return m;
+  }
+
+  /** Follows typedefs, modifiers (const, volatile, restrict) and type tags to the underlying type id. */
+  resolve(id: number): number {
+    let cur = id;
+    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
+      switch (this.kind(cur)) {
+        case Kind.Typedef: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.TypeTag:
+          cur = this.sizeOrType(cur);
+          if (!this.has(cur) && cur !== 0) throw new BtfError('bad-type-id', `refers to missing type ${cur}`, { typeId: id });
+          break;
+        default:
+          return cur;
+      }
+    }
+    throw new BtfError('type-loop', `more than ${MAX_RESOLVE_DEPTH} typedefs and modifiers in a row (a reference loop?)`, { typeId: id });
+  }
+
+  /** Pointer size in bytes, guessed like libbpf from the size of `long`; 8 when there is no `long`. */
+  get pointerSize(): number {
+    if (this.pointerSizeCache) return this.pointerSizeCache;
+    let size = 8;
+    for (const name of ['long int', 'long unsigned int', 'long', 'unsigned long']) {
+      const ids = this.find(name, Kind.Int);
+      if (ids.length) {
+        const s = this.sizeOrType(ids[0]!);
+        if (s === 4 || s === 8) size = s;
+        break;
+      }
+    }
+    return (this.pointerSizeCache = size);
+  }
+
+  /** Size in bytes of type `id`, following typedefs, modifiers, VARs and arrays. */
+  sizeof(id: number): number {
+    let cur = id;
+    let mult = 1;
+    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
+      const kind = this.kind(cur);
+      switch (kind) {
+        case Kind.Int: case Kind.Struct: case Kind.Union: case Kind.Enum: case Kind.Enum64:
+        case Kind.Datasec: case Kind.Float:
+          return mult * this.sizeOrType(cur);
+        case Kind.Ptr:
+          return mult * this.pointerSize;
+        case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
+        case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
+          cur = this.sizeOrType(cur);
+          break;
+        case Kind.Array: {
+          const o = this.own(cur);
+          const rec = o.recordOffset(cur);
+          mult *= o.u32(rec + 20);
+          cur = o.u32(rec + 12);
+          break;
+        }
+        default:
+          throw new BtfError('bad-size', `${kindLabel(kind)} has no size`, { typeId: id });
+      }
+      if (cur !== 0 && !this.has(cur)) throw new BtfError('bad-type-id', `refers to missing type ${cur}`, { typeId: id });
+    }
+    throw new BtfError('type-loop', `more than ${MAX_RESOLVE_DEPTH} levels of references while sizing (a reference loop?)`, { typeId: id });
+  }
+
+  /** Alignment in bytes of type `id`, as the C compiler would choose it (libbpf's `btf__align_of`). */
+  alignof(id: number, depth = 0): number {
+    if (depth > MAX_RESOLVE_DEPTH) throw new BtfError('type-loop', 'reference loop while computing alignment', { typeId: id });
+    const kind = this.kind(id);
+    switch (kind) {
+      case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
+        return Math.min(this.pointerSize, this.sizeOrType(id));
+      case Kind.Ptr:
+        return this.pointerSize;
+      case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+        return this.alignof(this.sizeOrType(id), depth + 1);
+      case Kind.Array: {
+        const o = this.own(id);
+        return this.alignof(o.u32(o.recordOffset(id) + 12), depth + 1);
+      }
+      case Kind.Struct: case Kind.Union: {
+        const o = this.own(id);
+        const rec = o.recordOffset(id);
+        const vlen = this.vlen(id);
+        const kflag = this.kindFlag(id);
+        let max = 1;
+        for (let i = 0; i < vlen; i++) {
+          const m = rec + 12 + i * 12;
+          const align = this.alignof(o.u32(m + 4), depth + 1);
+          const raw = o.u32(m + 8);
+          const bitOff = kflag ? raw & 0xffffff : raw;
+          const bitSize = kflag ? raw >>> 24 : 0;
+          // A member placed off its natural alignment means the struct was packed.
+          if (bitSize === 0 && bitOff % (8 * align) !== 0) return 1;
+          if (align > max) max = align;
+        }
+        const size = this.sizeOrType(id);
+        if (size % max !== 0) return 1;
+        return max;
+      }
+      default:
+        throw new BtfError('bad-size', `${kindLabel(kind)} has no alignment`, { typeId: id });
+    }
+  }
+}
+
+function kindLabel(kind: number): string {
+  return `kind ${kind}`;
+}

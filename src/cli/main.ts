@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { BtfError } from '../errors.js';
+import { run, UsageError } from './commands.js';
+
+function main(): number {
+  try {
+    return run(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`btfkit: ${e.message}\nTry 'btfkit help'.\n`);
+      return 2;
+    }
+    if (e instanceof BtfError) {
+      process.stderr.write(`btfkit: error: ${e.message}\n`);
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`btfkit: internal error: ${msg}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main();

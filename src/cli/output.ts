@@ -1,0 +1,22 @@
+import { writeSync } from 'node:fs';
+import { ByteSink } from '../dump/sink.js';
+
+/** Writes every byte, retrying short writes (pipes) and ending quietly when the reader has gone. */
+export function writeAll(fd: number, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) {
+    try {
+      off += writeSync(fd, chunk, off, chunk.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EPIPE') process.exit(0);
+      throw e;
+    }
+  }
+}
+
+/** A sink that streams to standard output in 1 MiB chunks. */
+export function stdoutSink(): ByteSink {
+  return new ByteSink((chunk) => writeAll(1, chunk));
+}

@@ -1,0 +1,295 @@
+import { Btf } from '../btf/btf.js';
+import { Kind, kindName } from '../format/kinds.js';
+import { ByteSink } from './sink.js';
+
+/** Options shared by the raw and JSON dumps. */
+export interface RawDumpOptions {
+  /** Dump only these ids, in this order (bpftool's `root_id`); default: every type of the blob itself. */
+  ids?: readonly number[];
+}
+
+const INT_ENCODING = ['(none)', 'SIGNED', 'CHAR', 'UNKN', 'BOOL'];
+const intEncodingName = (e: number) => INT_ENCODING[e] ?? 'UNKN';
+const FUNC_LINKAGE = ['static', 'global', 'extern'];
+const linkageName = (l: number) => FUNC_LINKAGE[l] ?? '(unknown)';
+const TWO_32 = 4294967296;
+
+/**
+ * Writes a type's name as bpftool does: `(anon)` for offset 0, `(invalid)` for an offset
+ * outside every string section, otherwise the bytes up to the NUL.
+ * @internal
+ */
+export function writeName(sink: ByteSink, btf: Btf, off: number, escape?: (s: ByteSink, b: Uint8Array, start: number, end: number) => void): void {
+  if (off === 0) {
+    sink.ascii('(anon)');
+    return;
+  }
+  const loc = btf.locateString(off);
+  if (!loc) {
+    sink.ascii('(invalid)');
+    return;
+  }
+  const bytes = loc.btf.bytes;
+  const end = bytes.indexOf(0, loc.pos);
+  if (escape) escape(sink, bytes, loc.pos, end);
+  else sink.bytes(bytes, loc.pos, end);
+}
+
+function ids(btf: Btf, opts: RawDumpOptions): Iterable<number> {
+  if (opts.ids) return opts.ids;
+  return { *[Symbol.iterator]() { for (let id = btf.firstId; id < btf.endId; id++) yield id; } };
+}
+
+/** Writes u64 `hi:lo` in decimal, signed if asked. */
+function write64(sink: ByteSink, hi: number, lo: number, signed: boolean): void {
+  if (signed && hi >= 0x80000000) {
+    const v = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    sink.ascii(v.toString());
+  } else if (hi < 0x200000) {
+    sink.uint(hi * TWO_32 + lo);
+  } else {
+    sink.ascii(((BigInt(hi) << 32n) | BigInt(lo)).toString());
+  }
+}
+
+/**
+ * The raw dump, byte for byte what `bpftool btf dump file FILE format raw` prints (with
+ * `--base-btf` for split BTF: only the split blob's own types are listed).
+ */
+export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): void {
+  for (const id of ids(btf, opts)) {
+    const o = btf.owner(id);
+    if (!o) continue;
+    const rec = o.recordOffset(id);
+    const info = o.u32(rec + 4);
+    const kind = (info >>> 24) & 0x7f;
+    const vlen = info & 0xffffff;
+    const kflag = info >>> 31 === 1;
+    const word = o.u32(rec + 8);
+    const p = rec + 12;
+    sink.byte(91).uint(id).ascii('] ').ascii(kindName(kind)).ascii(" '");
+    writeName(sink, btf, o.u32(rec));
+    sink.byte(39);
+    switch (kind) {
+      case Kind.Int: {
+        const v = o.u32(p);
+        sink.ascii(' size=').uint(word).ascii(' bits_offset=').uint((v >>> 16) & 0xff)
+          .ascii(' nr_bits=').uint(v & 0xff).ascii(' encoding=').ascii(intEncodingName((v >>> 24) & 0x0f));
+        break;
+      }
+      case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.Typedef: case Kind.TypeTag:
+        sink.ascii(' type_id=').uint(word);
+        break;
+      case Kind.Array:
+        sink.ascii(' type_id=').uint(o.u32(p)).ascii(' index_type_id=').uint(o.u32(p + 4)).ascii(' nr_elems=').uint(o.u32(p + 8));
+        break;
+      case Kind.Struct: case Kind.Union:
+        sink.ascii(' size=').uint(word).ascii(' vlen=').uint(vlen);
+        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+          sink.ascii("\n\t'");
+          writeName(sink, btf, o.u32(m));
+          const raw = o.u32(m + 8);
+          sink.ascii("' type_id=").uint(o.u32(m + 4)).ascii(' bits_offset=').uint(kflag ? raw & 0xffffff : raw);
+          if (kflag && raw >>> 24) sink.ascii(' bitfield_size=').uint(raw >>> 24);
+        }
+        break;
+      case Kind.Enum:
+        sink.ascii(kflag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=').uint(word).ascii(' vlen=').uint(vlen);
+        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+          sink.ascii("\n\t'");
+          writeName(sink, btf, o.u32(m));
+          sink.ascii("' val=");
+          if (kflag) sink.int(o.i32(m + 4));
+          else sink.uint(o.u32(m + 4));
+        }
+        break;
+      case Kind.Enum64:
+        sink.ascii(kflag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=').uint(word).ascii(' vlen=').uint(vlen);
+        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+          sink.ascii("\n\t'");
+          writeName(sink, btf, o.u32(m));
+          sink.ascii("' val=");
+          write64(sink, o.u32(m + 8), o.u32(m + 4), kflag);
+          sink.ascii(kflag ? 'LL' : 'ULL');
+        }
+        break;
+      case Kind.Fwd:
+        sink.ascii(kflag ? ' fwd_kind=union' : ' fwd_kind=struct');
+        break;
+      case Kind.Func:
+        sink.ascii(' type_id=').uint(word).ascii(' linkage=').ascii(linkageName(vlen));
+        break;
+      case Kind.FuncProto:
+        sink.ascii(' ret_type_id=').uint(word).ascii(' vlen=').uint(vlen);
+        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+          sink.ascii("\n\t'");
+          writeName(sink, btf, o.u32(m));
+          sink.ascii("' type_id=").uint(o.u32(m + 4));
+        }
+        break;
+      case Kind.Var:
+        sink.ascii(' type_id=').uint(word).ascii(', linkage=').ascii(linkageName(o.u32(p)));
+        break;
+      case Kind.Datasec:
+        sink.ascii(' size=').uint(word).ascii(' vlen=').uint(vlen);
+        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+          const t = o.u32(m);
+          sink.ascii('\n\ttype_id=').uint(t).ascii(' offset=').uint(o.u32(m + 4)).ascii(' size=').uint(o.u32(m + 8));
+          if (t < btf.endId) {
+            sink.ascii(' (').ascii(kindName(btf.kind(t))).ascii(" '");
+            writeName(sink, btf, btf.nameOffset(t));
+            sink.ascii("')");
+          }
+        }
+        break;
+      case Kind.Float:
+        sink.ascii(' size=').uint(word);
+        break;
+      case Kind.DeclTag:
+        sink.ascii(' type_id=').uint(word).ascii(' component_idx=').int(o.i32(p));
+        break;
+      default:
+        break;
+    }
+    sink.byte(10);
+  }
+}
+
+/** bpftool's JSON string escaping: only \t \n \r \f \b \\ and \" are escaped; other bytes pass as they are. */
+function jsonEscape(sink: ByteSink, b: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const c = b[i]!;
+    switch (c) {
+      case 9: sink.ascii('\\t'); break;
+      case 10: sink.ascii('\\n'); break;
+      case 13: sink.ascii('\\r'); break;
+      case 12: sink.ascii('\\f'); break;
+      case 8: sink.ascii('\\b'); break;
+      case 92: sink.ascii('\\\\'); break;
+      case 34: sink.ascii('\\"'); break;
+      default: sink.byte(c);
+    }
+  }
+}
+
+function jsonName(sink: ByteSink, btf: Btf, off: number): void {
+  sink.byte(34);
+  writeName(sink, btf, off, jsonEscape);
+  sink.byte(34);
+}
+
+/**
+ * The JSON dump, byte for byte what `bpftool -j btf dump file FILE` prints. Its schema is in
+ * docs/json-schema.md. One bpftool quirk is kept on purpose for compatibility: the value of a
+ * 32-bit unsigned ENUM member at or above 2^31 is printed sign-extended to 64 bits
+ * (bpftool reads `btf_enum.val`, a `__s32`, into a `__u64`).
+ */
+export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): void {
+  sink.ascii('{"types":[');
+  let first = true;
+  for (const id of ids(btf, opts)) {
+    const o = btf.owner(id);
+    if (!o) continue;
+    const rec = o.recordOffset(id);
+    const info = o.u32(rec + 4);
+    const kind = (info >>> 24) & 0x7f;
+    const vlen = info & 0xffffff;
+    const kflag = info >>> 31 === 1;
+    const word = o.u32(rec + 8);
+    const p = rec + 12;
+    if (!first) sink.byte(44);
+    first = false;
+    sink.ascii('{"id":').uint(id).ascii(',"kind":"').ascii(kindName(kind)).ascii('","name":');
+    jsonName(sink, btf, o.u32(rec));
+    switch (kind) {
+      case Kind.Int: {
+        const v = o.u32(p);
+        sink.ascii(',"size":').uint(word).ascii(',"bits_offset":').uint((v >>> 16) & 0xff)
+          .ascii(',"nr_bits":').uint(v & 0xff).ascii(',"encoding":"').ascii(intEncodingName((v >>> 24) & 0x0f)).byte(34);
+        break;
+      }
+      case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.Typedef: case Kind.TypeTag:
+        sink.ascii(',"type_id":').uint(word);
+        break;
+      case Kind.Array:
+        sink.ascii(',"type_id":').uint(o.u32(p)).ascii(',"index_type_id":').uint(o.u32(p + 4)).ascii(',"nr_elems":').uint(o.u32(p + 8));
+        break;
+      case Kind.Struct: case Kind.Union:
+        sink.ascii(',"size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"members":[');
+        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+          if (i) sink.byte(44);
+          sink.ascii('{"name":');
+          jsonName(sink, btf, o.u32(m));
+          const raw = o.u32(m + 8);
+          sink.ascii(',"type_id":').uint(o.u32(m + 4)).ascii(',"bits_offset":').uint(kflag ? raw & 0xffffff : raw);
+          if (kflag && raw >>> 24) sink.ascii(',"bitfield_size":').uint(raw >>> 24);
+          sink.byte(125);
+        }
+        sink.byte(93);
+        break;
+      case Kind.Enum:
+        sink.ascii(kflag ? ',"encoding":"SIGNED","size":' : ',"encoding":"UNSIGNED","size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"values":[');
+        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+          if (i) sink.byte(44);
+          sink.ascii('{"name":');
+          jsonName(sink, btf, o.u32(m));
+          sink.ascii(',"val":');
+          const v = o.i32(m + 4);
+          if (kflag || v >= 0) sink.int(v);
+          else write64(sink, 0xffffffff, v >>> 0, false);
+          sink.byte(125);
+        }
+        sink.byte(93);
+        break;
+      case Kind.Enum64:
+        sink.ascii(kflag ? ',"encoding":"SIGNED","size":' : ',"encoding":"UNSIGNED","size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"values":[');
+        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+          if (i) sink.byte(44);
+          sink.ascii('{"name":');
+          jsonName(sink, btf, o.u32(m));
+          sink.ascii(',"val":');
+          write64(sink, o.u32(m + 8), o.u32(m + 4), kflag);
+          sink.byte(125);
+        }
+        sink.byte(93);
+        break;
+      case Kind.Fwd:
+        sink.ascii(kflag ? ',"fwd_kind":"union"' : ',"fwd_kind":"struct"');
+        break;
+      case Kind.Func:
+        sink.ascii(',"type_id":').uint(word).ascii(',"linkage":"').ascii(linkageName(vlen)).byte(34);
+        break;
+      case Kind.FuncProto:
+        sink.ascii(',"ret_type_id":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"params":[');
+        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+          if (i) sink.byte(44);
+          sink.ascii('{"name":');
+          jsonName(sink, btf, o.u32(m));
+          sink.ascii(',"type_id":').uint(o.u32(m + 4)).byte(125);
+        }
+        sink.byte(93);
+        break;
+      case Kind.Var:
+        sink.ascii(',"type_id":').uint(word).ascii(',"linkage":"').ascii(linkageName(o.u32(p))).byte(34);
+        break;
+      case Kind.Datasec:
+        sink.ascii(',"size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"vars":[');
+        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+          if (i) sink.byte(44);
+          sink.ascii('{"type_id":').uint(o.u32(m)).ascii(',"offset":').uint(o.u32(m + 4)).ascii(',"size":').uint(o.u32(m + 8)).byte(125);
+        }
+        sink.byte(93);
+        break;
+      case Kind.Float:
+        sink.ascii(',"size":').uint(word);
+        break;
+      case Kind.DeclTag:
+        sink.ascii(',"type_id":').uint(word).ascii(',"component_idx":').int(o.i32(p));
+        break;
+      default:
+        break;
+    }
+    sink.byte(125);
+  }
+  sink.ascii(']}\n');
+}

@@ -1,0 +1,96 @@
+/** BTF kinds as numbered in `include/uapi/linux/btf.h`. */
+export const enum Kind {
+  Unknown = 0,
+  Int = 1,
+  Ptr = 2,
+  Array = 3,
+  Struct = 4,
+  Union = 5,
+  Enum = 6,
+  Fwd = 7,
+  Typedef = 8,
+  Volatile = 9,
+  Const = 10,
+  Restrict = 11,
+  Func = 12,
+  FuncProto = 13,
+  Var = 14,
+  Datasec = 15,
+  Float = 16,
+  DeclTag = 17,
+  TypeTag = 18,
+  Enum64 = 19,
+}
+
+/** Highest kind btfkit understands natively; anything above is sized through the layout section. */
+export const MAX_KNOWN_KIND = 19;
+
+/** Upper-case kind names exactly as bpftool prints them. */
+export const KIND_NAMES: readonly string[] = [
+  'UNKNOWN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE',
+  'CONST', 'RESTRICT', 'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG',
+  'ENUM64',
+];
+
+/** bpftool's name for a kind: unknown and out-of-range kinds print as UNKNOWN. */
+export function kindName(kind: number): string {
+  return kind <= MAX_KNOWN_KIND ? KIND_NAMES[kind]! : 'UNKNOWN';
+}
+
+const KIND_BY_NAME = new Map(KIND_NAMES.map((n, i) => [n, i] as const));
+
+/** Parses a kind name in any case ("struct", "FUNC_PROTO"); undefined if it is not a kind. */
+export function kindFromName(name: string): Kind | undefined {
+  return KIND_BY_NAME.get(name.toUpperCase()) as Kind | undefined;
+}
+
+/** Size of the fixed `struct btf_type` that starts every type record. */
+export const TYPE_HEADER_SIZE = 12;
+
+/**
+ * Bytes that follow `struct btf_type` for each known kind: one singular element of `infoSize`
+ * bytes, then `vlen` elements of `elemSize` bytes. This is also the layout section libbpf 1.8
+ * writes, entry for entry.
+ */
+export interface KindLayout {
+  infoSize: number;
+  elemSize: number;
+  flags: number;
+}
+
+export const KNOWN_LAYOUTS: readonly KindLayout[] = [
+  /* UNKNOWN    */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* INT        */ { infoSize: 4, elemSize: 0, flags: 0 },
+  /* PTR        */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* ARRAY      */ { infoSize: 12, elemSize: 0, flags: 0 },
+  /* STRUCT     */ { infoSize: 0, elemSize: 12, flags: 0 },
+  /* UNION      */ { infoSize: 0, elemSize: 12, flags: 0 },
+  /* ENUM       */ { infoSize: 0, elemSize: 8, flags: 0 },
+  /* FWD        */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* TYPEDEF    */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* VOLATILE   */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* CONST      */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* RESTRICT   */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* FUNC       */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* FUNC_PROTO */ { infoSize: 0, elemSize: 8, flags: 0 },
+  /* VAR        */ { infoSize: 4, elemSize: 0, flags: 0 },
+  /* DATASEC    */ { infoSize: 0, elemSize: 12, flags: 0 },
+  /* FLOAT      */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* DECL_TAG   */ { infoSize: 4, elemSize: 0, flags: 0 },
+  /* TYPE_TAG   */ { infoSize: 0, elemSize: 0, flags: 0 },
+  /* ENUM64     */ { infoSize: 0, elemSize: 12, flags: 0 },
+];
+
+/** INT encoding bits (BTF_INT_SIGNED, BTF_INT_CHAR, BTF_INT_BOOL). */
+export const IntEncoding = { Signed: 1, Char: 2, Bool: 4 } as const;
+
+/** FUNC linkage, stored in the vlen bits of a FUNC. */
+export const FuncLinkage = { Static: 0, Global: 1, Extern: 2 } as const;
+
+/** VAR linkage. */
+export const VarLinkage = { Static: 0, GlobalAllocated: 1, GlobalExtern: 2 } as const;
+
+/** Limits from `enum btf_max`. */
+export const MAX_VLEN = 0xffffff;
+export const MAX_NAME_OFFSET = 0xffffff;
+export const MAX_TYPE_ID = 0xfffff;

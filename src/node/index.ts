@@ -1,0 +1,2 @@
+/** The Node-only layer: files and the running kernel's /sys/kernel/btf. */
+export * from './files.js';
