@@ -12,7 +12,7 @@ export interface TypeCommon {
   kindFlag: boolean;
 }
 
-export interface VoidType extends TypeCommon { kind: Kind.Unknown; id: 0 }
+export interface VoidType extends TypeCommon { kind: Kind.Unknown; id: 0; rawKind: 0 }
 export interface IntType extends TypeCommon {
   kind: Kind.Int; size: number; bitOffset: number; bits: number;
   /** BTF_INT_* bits: 1 signed, 2 char, 4 bool. */
@@ -69,8 +69,11 @@ export interface DeclTagType extends TypeCommon {
   componentIndex: number;
   attribute: boolean;
 }
-/** A kind btfkit does not know, sized through the layout section; its bytes are kept as they are. */
-export interface UnknownKindType extends TypeCommon { kind: number; vlen: number; sizeOrType: number; extra: Uint8Array }
+/**
+ * A kind btfkit does not know, sized through the layout section; its bytes are kept as they are.
+ * Its `kind` is {@link Kind.Unknown} (as bpftool prints it) and `rawKind` the number on the wire.
+ */
+export interface UnknownKindType extends TypeCommon { kind: Kind.Unknown; rawKind: number; vlen: number; sizeOrType: number; extra: Uint8Array }
 
 export type BtfType =
   | VoidType | IntType | RefType | TypeTagType | ArrayType | CompositeType | EnumType | FwdType
@@ -78,7 +81,7 @@ export type BtfType =
 
 /** @internal Builds the typed view of `id` from the raw record. */
 export function readType(btf: Btf, id: number): BtfType {
-  if (id === 0) return { id: 0, kind: Kind.Unknown, kindName: 'UNKNOWN', name: '', nameOffset: 0, kindFlag: false } as VoidType;
+  if (id === 0) return { id: 0, kind: Kind.Unknown, rawKind: 0, kindName: 'UNKNOWN', name: '', nameOffset: 0, kindFlag: false } satisfies VoidType;
   const o = btf.owner(id)!;
   const rec = o.recordOffset(id);
   const nameOffset = o.u32(rec);
@@ -167,7 +170,7 @@ export function readType(btf: Btf, id: number): BtfType {
       return { ...common, kind, type: word, componentIndex: o.i32(p), attribute: kindFlag };
     default: {
       const next = id + 1 < o.endId ? o.recordOffset(id + 1) : o.typeStart + o.header.typeLen;
-      return { ...common, kind, vlen, sizeOrType: word, extra: o.bytes.slice(p, next) } as UnknownKindType;
+      return { ...common, kind: Kind.Unknown, rawKind: kind, vlen, sizeOrType: word, extra: o.bytes.slice(p, next) };
     }
   }
 }
