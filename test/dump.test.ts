@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kind } from '../src/format/kinds.js';
+import { assemble, info, strOff } from './helpers/assemble.js';
 import { Btf } from '../src/btf/btf.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { dumpJson, dumpRaw } from '../src/dump/raw.js';
@@ -89,4 +93,29 @@ test('root ids dump only those types, in the given order', () => {
   assert.match(lines[0]!, /^\[114\] STRUCT 'task_struct' size=\d+ vlen=\d+$/);
   const golden = new TextDecoder().decode(fixture(`${G618}/vmlinux.raw.txt.gz`)).split('\n');
   assert.equal(lines.at(-2), golden[0]);
+});
+
+test('names with quotes, backslashes and control bytes are escaped in JSON as bpftool does', (t) => {
+  const names = ['a"b', 'c\\d', 'tab\there', 'nl\nx', 'cr\rff\fbs\b', 'utf8-é'];
+  const words: number[] = [];
+  names.forEach((_, i) => words.push(strOff(names, i), info(Kind.Int), 4, 32));
+  const bytes = assemble({ words, strings: names });
+  const btf = Btf.parse(bytes);
+  const out = json(btf);
+  const parsed = JSON.parse(new TextDecoder().decode(out));
+  assert.deepEqual(parsed.types.map((x: { name: string }) => x.name), names);
+  const dir = mkdtempSync(join(tmpdir(), 'btfkit-'));
+  const file = join(dir, 'names.btf');
+  writeFileSync(file, bytes);
+  const ref = bpftool(['-j', 'btf', 'dump', 'file', file]);
+  const refRaw = bpftool(['btf', 'dump', 'file', file, 'format', 'raw']);
+  if (!ref || !refRaw) return loudSkip(t, 'bpftool is not installed');
+  // bpftool before v7.2 printed a backslash as "\\n" (fixed upstream in v7.2, "json: Fix backslash
+  // escape typo in jsonw_puts"); v7.8, our reference, escapes it as "\\\\". Undo that one typo
+  // when the installed bpftool is older.
+  const version = new TextDecoder().decode(bpftool(['version']) ?? new Uint8Array()).match(/v(\d+)\.(\d+)/);
+  const old = version !== null && Number(version[1]) === 7 && Number(version[2]) < 2;
+  const expected = old ? Buffer.from(Buffer.from(ref).toString('latin1').replace('"c\\nd"', '"c\\\\d"'), 'latin1') : ref;
+  assertSameBytes(out, expected, 'escaped json');
+  assertSameBytes(raw(btf), refRaw, 'raw with odd names');
 });

@@ -24,15 +24,18 @@ export function writeName(sink: ByteSink, btf: Btf, off: number, escape?: (s: By
     sink.ascii('(anon)');
     return;
   }
-  const loc = btf.locateString(off);
-  if (!loc) {
+  // Walk to the blob holding the offset without allocating: this runs once per name and member.
+  let owner: Btf | undefined = btf;
+  while (owner && off < owner.firstStringOffset) owner = owner.base;
+  if (!owner || off >= owner.endStringOffset) {
     sink.ascii('(invalid)');
     return;
   }
-  const bytes = loc.btf.bytes;
-  const end = bytes.indexOf(0, loc.pos);
-  if (escape) escape(sink, bytes, loc.pos, end);
-  else sink.bytes(bytes, loc.pos, end);
+  const bytes = owner.bytes;
+  const start = owner.stringStart + off - owner.firstStringOffset;
+  const end = bytes.indexOf(0, start);
+  if (escape) escape(sink, bytes, start, end);
+  else sink.bytes(bytes, start, end);
 }
 
 function ids(btf: Btf, opts: RawDumpOptions): Iterable<number> {
@@ -157,19 +160,24 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
 
 /** bpftool's JSON string escaping: only \t \n \r \f \b \\ and \" are escaped; other bytes pass as they are. */
 function jsonEscape(sink: ByteSink, b: Uint8Array, start: number, end: number): void {
+  let plain = start;
   for (let i = start; i < end; i++) {
     const c = b[i]!;
+    let esc: string;
     switch (c) {
-      case 9: sink.ascii('\\t'); break;
-      case 10: sink.ascii('\\n'); break;
-      case 13: sink.ascii('\\r'); break;
-      case 12: sink.ascii('\\f'); break;
-      case 8: sink.ascii('\\b'); break;
-      case 92: sink.ascii('\\\\'); break;
-      case 34: sink.ascii('\\"'); break;
-      default: sink.byte(c);
+      case 9: esc = '\\t'; break;
+      case 10: esc = '\\n'; break;
+      case 13: esc = '\\r'; break;
+      case 12: esc = '\\f'; break;
+      case 8: esc = '\\b'; break;
+      case 92: esc = '\\\\'; break;
+      case 34: esc = '\\"'; break;
+      default: continue;
     }
+    sink.bytes(b, plain, i).ascii(esc);
+    plain = i + 1;
   }
+  sink.bytes(b, plain, end);
 }
 
 function jsonName(sink: ByteSink, btf: Btf, off: number): void {
