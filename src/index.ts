@@ -11,3 +11,6 @@ export { loadBtf, btfBytesOf } from './btf/source.js';
 export { parseElf, isElf, sectionData, elfBtfSection, type ElfFile, type ElfSection } from './elf/elf.js';
 export { ByteSink } from './dump/sink.js';
 export { dumpRaw, dumpJson, type RawDumpOptions } from './dump/raw.js';
+export * from './build/builder.js';
+export { StringTable, type StringTableOptions } from './build/strings.js';
+export { convertBtf, type ConvertOptions } from './build/convert.js';
