@@ -14,3 +14,4 @@ export { dumpRaw, dumpJson, type RawDumpOptions } from './dump/raw.js';
 export * from './build/builder.js';
 export { StringTable, type StringTableOptions } from './build/strings.js';
 export { convertBtf, type ConvertOptions } from './build/convert.js';
+export { checkBtf, assertValidBtf, type CheckOptions } from './btf/check.js';

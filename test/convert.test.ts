@@ -164,13 +164,6 @@ test('unknown kinds are copied in their own byte order and refused across byte o
   }
 });
 
-test('convertBtf on the 5.5 MB vmlinux takes well under a second', () => {
-  const btf = Btf.parse(fixture(`${RUNNING}/vmlinux.btf.gz`));
-  convertBtf(btf, { endian: 'big' });
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const start = performance.now();
-    convertBtf(btf, { endian: 'big', layout: true });
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
