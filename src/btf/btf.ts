@@ -59,6 +59,7 @@ export class Btf {
   private nameIndex: Map<string, number[]> | undefined;
   private stringCache = new Map<number, string>();
   private pointerSizeCache = 0;
+  private readonly alignCache = new Map<number, number>();
 
   private constructor(bytes: Uint8Array, opts: ParseOptions) {
     try {
@@ -393,8 +394,21 @@ export class Btf {
   }
 
   /** Alignment in bytes of type `id`, as the C compiler would choose it (libbpf's `btf__align_of`). */
-  alignof(id: number, depth = 0): number {
+  alignof(id: number): number {
+    return this.alignOf(id, 0);
+  }
+
+  private alignOf(id: number, depth: number): number {
     if (depth > MAX_RESOLVE_DEPTH) throw new BtfError('type-loop', 'reference loop while computing alignment', { typeId: id });
+    // Memoized: structs that embed the same type many times over would otherwise cost exponential time.
+    const cached = this.alignCache.get(id);
+    if (cached !== undefined) return cached;
+    const align = this.computeAlign(id, depth);
+    this.alignCache.set(id, align);
+    return align;
+  }
+
+  private computeAlign(id: number, depth: number): number {
     const kind = this.kind(id);
     switch (kind) {
       case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
@@ -402,10 +416,10 @@ export class Btf {
       case Kind.Ptr:
         return this.pointerSize;
       case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-        return this.alignof(this.sizeOrType(id), depth + 1);
+        return this.alignOf(this.sizeOrType(id), depth + 1);
       case Kind.Array: {
         const o = this.own(id);
-        return this.alignof(o.u32(o.recordOffset(id) + 12), depth + 1);
+        return this.alignOf(o.u32(o.recordOffset(id) + 12), depth + 1);
       }
       case Kind.Struct: case Kind.Union: {
         const o = this.own(id);
@@ -415,7 +429,7 @@ export class Btf {
         let max = 1;
         for (let i = 0; i < vlen; i++) {
           const m = rec + 12 + i * 12;
-          const align = this.alignof(o.u32(m + 4), depth + 1);
+          const align = this.alignOf(o.u32(m + 4), depth + 1);
           const raw = o.u32(m + 8);
           const bitOff = kflag ? raw & 0xffffff : raw;
           const bitSize = kflag ? raw >>> 24 : 0;
