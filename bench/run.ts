@@ -1,0 +1,266 @@
+/**
+ * Benchmarks: `npm run bench` (= `tsc -p . && node dist/bench/run.js [--runs N] [--micro-runs N]`).
+ *
+ * 1. Whole-process wall time of the btfkit CLI next to bpftool on the same files in the same
+ *    run: the golden Linux 6.18 vmlinux BTF (decompressed to a temp file) and the running
+ *    kernel's /sys/kernel/btf/vmlinux. Each row alternates the two tools run by run (so load
+ *    drifts hit both alike) after one warm-up run each, and reports medians. Output goes to
+ *    /dev/null. A row whose command fails is skipped and says so.
+ * 2. In-process micro timings of the library alone (no process start-up, no output I/O).
+ *
+ * The results table is printed and written to bench/results.md. `BPFTOOL=/path/to/bpftool`
+ * picks another bpftool than the one on PATH.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { Btf } from '../src/btf/btf.js';
+import { checkBtf } from '../src/btf/check.js';
+import { dumpJson, dumpRaw } from '../src/dump/raw.js';
+import { ByteSink } from '../src/dump/sink.js';
+
+/** The CLI built next to this file (dist/bench/run.js → dist/src/cli/main.js). */
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+/** Like the tests, the bench runs from the repository root (npm run bench). */
+const ROOT = process.env.BTFKIT_ROOT ?? process.cwd();
+const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden', 'running-6.18', 'vmlinux.btf.gz');
+const SYSFS = '/sys/kernel/btf/vmlinux';
+const RESULTS = join(ROOT, 'bench', 'results.md');
+
+interface Command {
+  argv: string[];
+}
+
+interface Row {
+  input: string;
+  operation: string;
+  btfkit?: number[];
+  bpftool?: number[];
+  note?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs a command with stdout to /dev/null; wall time in ms, or the failure. */
+function timeCommand(cmd: Command, devNull: number): { ms: number } | { error: string } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { stdio: ['ignore', devNull, 'pipe'], maxBuffer: 1 << 24 });
+  const ms = performance.now() - t0;
+  if (r.error) return { error: r.error.message };
+  if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}: ${(r.stderr?.toString() ?? '').trim().split('\n')[0]}` };
+  return { ms };
+}
+
+function which(name: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function benchPair(input: string, operation: string, btfkit: Command, bpftool: Command | undefined, runs: number, devNull: number): Row {
+  const row: Row = { input, operation };
+  const tools: [keyof Pick<Row, 'btfkit' | 'bpftool'>, Command | undefined][] = [['btfkit', btfkit], ['bpftool', bpftool]];
+  const notes: string[] = [];
+  const live = tools.filter(([name, cmd]) => {
+    if (!cmd) {
+      notes.push(`${name}: not available`);
+      return false;
+    }
+    const warm = timeCommand(cmd, devNull);
+    if ('error' in warm) {
+      notes.push(`${name} failed (${warm.error}): \`${cmd.argv.join(' ')}\``);
+      return false;
+    }
+    row[name] = [];
+    return true;
+  });
+  for (let i = 0; i < runs; i++) {
+    for (const [name, cmd] of i % 2 ? [...live].reverse() : live) {
+      const r = timeCommand(cmd!, devNull);
+      if ('error' in r) {
+        notes.push(`${name} failed on run ${i + 1}: ${r.error}`);
+        delete row[name];
+        continue;
+      }
+      row[name]?.push(r.ms);
+    }
+  }
+  if (notes.length) row.note = notes.join('; ');
+  return row;
+}
+
+/** True when the CLI accepts `dump --format c` (another part of the project adds it). */
+function cliSupportsC(file: string, devNull: number): boolean {
+  const r = spawnSync(process.execPath, [CLI, 'dump', file, '--format', 'c'], { stdio: ['ignore', devNull, 'pipe'] });
+  return r.status === 0;
+}
+
+function fmt(ms: number | undefined): string {
+  return ms === undefined ? '–' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+interface Micro {
+  operation: string;
+  ms: number[];
+}
+
+/** Times `op` `runs` times after one warm-up, with `setup` (untimed) before each run. */
+function micro<S>(operation: string, runs: number, setup: () => S, op: (s: S) => unknown): Micro {
+  op(setup());
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const s = setup();
+    const t0 = performance.now();
+    op(s);
+    ms.push(performance.now() - t0);
+  }
+  return { operation, ms };
+}
+
+function microBench(bytes: Uint8Array, runs: number): Micro[] {
+  const parsed = Btf.parse(bytes);
+  const out: Micro[] = [
+    micro('Btf.parse (header, strings, type index)', runs, () => undefined, () => Btf.parse(bytes)),
+    micro('checkBtf (every kernel rule)', runs, () => Btf.parse(bytes), (b) => {
+      const errors = checkBtf(b);
+      if (errors.length) throw new Error(`golden vmlinux fails checkBtf: ${errors[0]!.message}`);
+    }),
+    micro('dumpRaw to a ByteSink', runs, () => new ByteSink(), (s) => dumpRaw(parsed, s)),
+    micro('dumpJson to a ByteSink', runs, () => new ByteSink(), (s) => dumpJson(parsed, s)),
+    micro("find('task_struct'), first call (builds the name index)", runs, () => Btf.parse(bytes), (b) => b.find('task_struct')),
+    micro("find('task_struct'), index built", runs, () => parsed, (b) => b.find('task_struct')),
+  ];
+  return out;
+}
+
+function environment(bpftool: string | undefined): string[] {
+  const cpu = cpus();
+  const bpftoolVersion = bpftool ? spawnSync(bpftool, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() : 'not installed';
+  return [
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `- node ${process.version}; ${bpftoolVersion}`,
+  ];
+}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '10' }, 'micro-runs': { type: 'string', default: '5' } },
+    strict: true,
+  });
+  const runs = Number(values.runs);
+  const microRuns = Number(values['micro-runs']);
+  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(microRuns) || microRuns < 1) {
+    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N]\n');
+    return 2;
+  }
+  if (!existsSync(CLI)) {
+    process.stderr.write(`bench: ${CLI} is missing; run 'tsc -p .' first (npm run bench does)\n`);
+    return 1;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'btfkit-bench-'));
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const goldenBytes = gunzipSync(readFileSync(GOLDEN));
+    const goldenFile = join(tmp, 'vmlinux-6.18.btf');
+    writeFileSync(goldenFile, goldenBytes);
+    const inputs: [string, string][] = [['golden 6.18 vmlinux', goldenFile]];
+    const skipped: string[] = [];
+    try {
+      readFileSync(SYSFS);
+      inputs.push(['/sys/kernel/btf/vmlinux', SYSFS]);
+    } catch (e) {
+      skipped.push(`${SYSFS}: not readable here (${(e as Error).message}); its rows are left out`);
+    }
+    const bpftool = process.env.BPFTOOL ?? which('bpftool');
+    if (!bpftool) skipped.push('bpftool is not installed: its column is empty');
+    const node = process.execPath;
+    const withC = cliSupportsC(goldenFile, devNull);
+    if (!withC) skipped.push("the CLI has no `dump --format c` yet: the C dump row is left out");
+
+    const rows: Row[] = [];
+    for (const [label, file] of inputs) {
+      const bt = (argv: string[]) => (bpftool ? { argv: [bpftool, ...argv] } : undefined);
+      process.stderr.write(`bench: ${label}\n`);
+      const load = bpftool ? bpftoolLoadCommand(bpftool, file, devNull) : undefined;
+      if (load?.note && !skipped.includes(load.note)) skipped.push(load.note);
+      rows.push(benchPair(label, 'load + check', { argv: [node, CLI, 'check', file] }, load?.command, runs, devNull));
+      rows.push(benchPair(label, 'raw dump', { argv: [node, CLI, 'dump', file, '--format', 'raw'] }, bt(['btf', 'dump', 'file', file, 'format', 'raw']), runs, devNull));
+      rows.push(benchPair(label, 'JSON dump', { argv: [node, CLI, 'dump', file, '--format', 'json'] }, bt(['-j', 'btf', 'dump', 'file', file]), runs, devNull));
+      if (withC) rows.push(benchPair(label, 'C dump', { argv: [node, CLI, 'dump', file, '--format', 'c'] }, bt(['btf', 'dump', 'file', file, 'format', 'c']), runs, devNull));
+    }
+    rows.push({ input: '(process start-up)', operation: 'node / bpftool with no work', ...startupRow(node, bpftool, runs, devNull) });
+
+    process.stderr.write('bench: in-process micro timings\n');
+    const micros = microBench(new Uint8Array(goldenBytes.buffer, goldenBytes.byteOffset, goldenBytes.byteLength), microRuns);
+
+    const lines: string[] = [
+      '# btfkit benchmark results',
+      '',
+      ...environment(bpftool),
+      '',
+      `## Whole process, btfkit CLI vs bpftool (median of ${runs} runs, after 1 warm-up each; output to /dev/null)`,
+      '',
+      '| input | operation | btfkit median ms | bpftool median ms | ratio (btfkit/bpftool) | runs |',
+      '|---|---|---:|---:|---:|---:|',
+    ];
+    for (const r of rows) {
+      const a = r.btfkit?.length ? median(r.btfkit) : undefined;
+      const b = r.bpftool?.length ? median(r.bpftool) : undefined;
+      const ratio = a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : '–';
+      lines.push(`| ${r.input} | ${r.operation} | ${fmt(a)} | ${fmt(b)} | ${ratio} | ${Math.max(r.btfkit?.length ?? 0, r.bpftool?.length ?? 0)} |`);
+    }
+    lines.push('', 'Commands: btfkit `node dist/src/cli/main.js check FILE`, `... dump FILE --format raw|json|c`; bpftool `bpftool btf dump file FILE format raw root_id 1` (bpftool has no check command: this loads and validates the whole blob and prints one type), `... format raw`, `bpftool -j btf dump file FILE`, `... format c`. The start-up row is `node -e \'\'` and `bpftool version`.');
+    const notes = [...skipped, ...rows.filter((r) => r.note).map((r) => `${r.input}, ${r.operation}: ${r.note}`)];
+    if (notes.length) lines.push('', 'Skipped or failed:', '', ...notes.map((n) => `- ${n}`));
+    lines.push(
+      '',
+      `## In-process, library only (golden 6.18 vmlinux, ${goldenBytes.length} bytes; median of ${microRuns} runs after 1 warm-up)`,
+      '',
+      '| operation | median ms | min ms | max ms |',
+      '|---|---:|---:|---:|',
+      ...micros.map((m) => `| ${m.operation} | ${fmt(median(m.ms))} | ${fmt(Math.min(...m.ms))} | ${fmt(Math.max(...m.ms))} |`),
+      '',
+    );
+    const text = lines.join('\n');
+    process.stdout.write(text);
+    writeFileSync(RESULTS, text);
+    process.stderr.write(`bench: written to ${RESULTS}\n`);
+    return 0;
+  } finally {
+    closeSync(devNull);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * bpftool has no check command; loading a file runs libbpf's full sanity check, so the baseline
+ * is the cheapest command that loads: print one type (`root_id 1`, bpftool 7.3 and later). Older
+ * bpftool (Debian 12 ships 7.1) lacks `root_id`: then the raw dump is piped into `head -c 4096`,
+ * which closes the pipe so bpftool stops at its first flush after loading.
+ */
+function bpftoolLoadCommand(bpftool: string, file: string, devNull: number): { command: Command; note?: string } {
+  const rootId = { argv: [bpftool, 'btf', 'dump', 'file', file, 'format', 'raw', 'root_id', '1'] };
+  if (!('error' in timeCommand(rootId, devNull))) return { command: rootId };
+  const q = (x: string) => `'${x.replace(/'/g, `'\\''`)}'`;
+  return {
+    command: { argv: ['sh', '-c', `${q(bpftool)} btf dump file ${q(file)} format raw | head -c 4096 > /dev/null`] },
+    note: `this bpftool has no \`root_id\`: its load + check baseline is \`bpftool btf dump file FILE format raw | head -c 4096\` (loads and validates everything, then stops at the first output flush)`,
+  };
+}
+
+/** The floor under every whole-process number: starting the runtime and doing nothing. */
+function startupRow(node: string, bpftool: string | undefined, runs: number, devNull: number): Pick<Row, 'btfkit' | 'bpftool' | 'note'> {
+  const r = benchPair('', '', { argv: [node, '-e', ''] }, bpftool ? { argv: [bpftool, 'version'] } : undefined, runs, devNull);
+  return { btfkit: r.btfkit, bpftool: r.bpftool, note: r.note };
+}
+
+process.exitCode = main();

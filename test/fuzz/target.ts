@@ -1,0 +1,225 @@
+/**
+ * What the fuzzer runs on each input: every public entry point a caller could reach with
+ * untrusted bytes (ELF reading, parsing, checkBtf, the raw, JSON and C dumps, typed views,
+ * resolve/sizeof/alignof, find). The oracle is simple: a `BtfError` is a correct answer to bad
+ * input, anything else escaping (TypeError, RangeError, stack overflow) is a crash. Time and
+ * memory limits are enforced around it (engine.ts, watchdog.ts).
+ */
+import { Btf } from '../../src/btf/btf.js';
+import { checkBtf } from '../../src/btf/check.js';
+import { loadBtf } from '../../src/btf/source.js';
+import { dumpC, cDeclaration } from '../../src/dump/c/index.js';
+import { dumpJson, dumpRaw } from '../../src/dump/raw.js';
+import { ByteSink } from '../../src/dump/sink.js';
+import { isElf, parseElf, sectionData } from '../../src/elf/elf.js';
+import { BtfError } from '../../src/errors.js';
+import { Kind } from '../../src/format/kinds.js';
+
+/** A non-`BtfError` escaped from the library. */
+export class Crash extends Error {
+  constructor(readonly operation: string, override readonly cause: unknown) {
+    super(`${operation}: ${describe(cause)}`);
+  }
+}
+
+/** `Name: message` of anything thrown. */
+export function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `non-Error thrown: ${String(e)}`;
+}
+
+/** What happened to one input. */
+export interface TargetOutcome {
+  /** Code of the BtfError that stopped parsing, if it did not parse. */
+  parseError?: string;
+  /** Codes of BtfErrors thrown by later operations (one per operation that threw). */
+  opErrors: string[];
+  /** Codes checkBtf reported. */
+  checkCodes: string[];
+  /** Types in the parsed blob (0 when it did not parse). */
+  types: number;
+}
+
+/** A sink that drops what it is given, so dumping a whole kernel does not hold its output. */
+function nullSink(): ByteSink {
+  return new ByteSink(() => {}, 1 << 16);
+}
+
+let operationListener: ((operation: string) => void) | undefined;
+
+/** Registers a function told the name of each operation as it starts (the watchdog's "hang in ..."). */
+export function onOperation(listener: ((operation: string) => void) | undefined): void {
+  operationListener = listener;
+}
+
+/**
+ * Runs `op`; a BtfError is recorded, anything else becomes a {@link Crash} naming the operation.
+ */
+function guarded<T>(operation: string, outcome: TargetOutcome, op: () => T): T | undefined {
+  operationListener?.(operation);
+  try {
+    return op();
+  } catch (e) {
+    if (e instanceof BtfError) {
+      outcome.opErrors.push(e.code);
+      return undefined;
+    }
+    throw new Crash(operation, e);
+  }
+}
+
+/** Evenly spread ids plus the edges of the id range. */
+function sampleIds(btf: Btf, n: number): number[] {
+  const out = new Set<number>([0, btf.firstId, btf.endId - 1, btf.endId, btf.endId + 1, 0xfffff, 0xffffffff]);
+  const span = btf.endId - btf.firstId;
+  const step = Math.max(1, Math.floor(span / n));
+  for (let id = btf.firstId; id < btf.endId; id += step) out.add(id);
+  return [...out];
+}
+
+/**
+ * Blobs with more types than this (whole kernels) get a reduced walk to stay within the 1 s
+ * budget: alternately (by {@link TargetOptions.variant}) check + raw dump of everything, or the
+ * rest with typed views and the JSON dump over a window of ids.
+ */
+export const FULL_WALK_MAX_TYPES = 20_000;
+/** Ids walked (typed views, JSON dump) per large blob. */
+export const WINDOW_TYPES = 4096;
+
+export interface TargetOptions {
+  /**
+   * Varies the work per input (use the input index): which C dump order, where the window of a
+   * whole kernel starts, and which half of the operations a whole kernel gets.
+   */
+  variant?: number;
+  /**
+   * Operations to leave out, to fuzz the rest while a known bug is open: any of `check`, `raw`,
+   * `json`, `views`, `resolve`, `sizeof`, `alignof`, `find`, `c`.
+   */
+  skip?: ReadonlySet<string>;
+}
+
+export const OPERATION_GROUPS = ['check', 'raw', 'json', 'views', 'resolve', 'sizeof', 'alignof', 'find', 'c'] as const;
+
+/**
+ * Parses `bytes` (raw BTF, or an ELF file: both `Btf.parse` and `loadBtf` paths) on `base`, then
+ * checks, dumps, walks every typed view and queries a sample. Throws {@link Crash} on anything
+ * but a BtfError.
+ */
+export function runTarget(bytes: Uint8Array, base?: Btf | Uint8Array, opts: TargetOptions = {}): TargetOutcome {
+  const outcome: TargetOutcome = { opErrors: [], checkCodes: [], types: 0 };
+  const variant = opts.variant ?? 0;
+  let whole = false;
+  const on = (group: (typeof OPERATION_GROUPS)[number]) => {
+    if (opts.skip?.has(group)) return false;
+    if (!whole) return true;
+    return (group === 'check' || group === 'raw') === (variant % 2 === 0);
+  };
+  let baseBtf: Btf | undefined;
+  if (base instanceof Uint8Array) {
+    try {
+      baseBtf = loadBtf(base, { file: 'base' });
+    } catch (e) {
+      if (e instanceof BtfError) {
+        outcome.parseError = `base:${e.code}`;
+        return outcome;
+      }
+      throw new Crash('loadBtf(base)', e);
+    }
+  } else {
+    baseBtf = base;
+  }
+
+  let btf: Btf;
+  operationListener?.('parse');
+  try {
+    if (isElf(bytes)) {
+      const elf = parseElf(bytes);
+      for (const s of elf.sections) sectionData(elf, s.name);
+      btf = loadBtf(bytes, { base: baseBtf, file: 'input.o' });
+    } else {
+      btf = Btf.parse(bytes, { base: baseBtf, file: 'input.btf' });
+    }
+  } catch (e) {
+    if (e instanceof BtfError) {
+      outcome.parseError = e.code;
+      return outcome;
+    }
+    throw new Crash(isElf(bytes) ? 'loadBtf(elf)' : 'Btf.parse', e);
+  }
+  outcome.types = btf.endId - btf.firstId;
+  whole = outcome.types > FULL_WALK_MAX_TYPES;
+
+  const problems = on('check') ? guarded('checkBtf', outcome, () => checkBtf(btf)) : undefined;
+  if (problems !== undefined) {
+    if (!Array.isArray(problems)) throw new Crash('checkBtf', new TypeError('checkBtf did not return an array'));
+    for (const p of problems) {
+      if (!(p instanceof BtfError)) throw new Crash('checkBtf', new TypeError(`checkBtf returned a non-BtfError: ${describe(p)}`));
+      outcome.checkCodes.push(p.code);
+    }
+  }
+
+  if (on('raw')) guarded('dumpRaw', outcome, () => dumpRaw(btf, nullSink()));
+  const count = btf.endId - btf.firstId;
+  if (count <= FULL_WALK_MAX_TYPES) {
+    if (on('json')) guarded('dumpJson', outcome, () => dumpJson(btf, nullSink()));
+    if (on('views')) guarded('type(id) for every id', outcome, () => {
+      for (let id = btf.firstId; id < btf.endId; id++) btf.type(id);
+    });
+    if (on('views')) guarded('types()', outcome, () => {
+      let n = 0;
+      for (const t of btf.types()) n += t.id > 0 ? 1 : 0;
+      return n;
+    });
+  } else {
+    // A whole kernel: typed views and the JSON dump of all 126k types take seconds; a window.
+    const from = btf.firstId + ((variant * 7919) % Math.max(1, count - WINDOW_TYPES));
+    const ids = Array.from({ length: Math.min(count, WINDOW_TYPES) }, (_, i) => from + i);
+    if (on('json')) guarded('dumpJson(window)', outcome, () => dumpJson(btf, nullSink(), { ids }));
+    if (on('views')) guarded('type(id) for a window', outcome, () => {
+      for (const id of ids) btf.type(id);
+    });
+  }
+
+  // The C dump writes the base's types too, so a whole header only when everything is small;
+  // otherwise the dependencies of a few roots.
+  const small = btf.endId <= FULL_WALK_MAX_TYPES;
+  // Every C dump entry point first indexes all types, the base's included: for a module on a
+  // 95k-type base that alone is tens of ms, so those get the C dump on one input in eight.
+  const cHere = on('c') && (small || variant % 8 === 0);
+  if (!cHere) {
+    // left out
+  } else if (small) {
+    const sorted = variant % 2 === 0;
+    guarded(`dumpC(${sorted ? 'sorted' : 'unsorted'})`, outcome, () => dumpC(btf, nullSink(), { sorted }));
+  } else {
+    const roots = sampleIds(btf, 4).filter((id) => id >= btf.firstId && id < btf.endId).slice(0, 4);
+    guarded('dumpC(roots)', outcome, () => dumpC(btf, nullSink(), { roots }));
+  }
+
+  const sample = sampleIds(btf, 48);
+  for (const id of sample) {
+    if (on('views')) guarded(`type(${id})`, outcome, () => btf.type(id));
+    if (on('resolve')) guarded(`resolve(${id})`, outcome, () => btf.resolve(id));
+    if (on('sizeof')) guarded(`sizeof(${id})`, outcome, () => btf.sizeof(id));
+    if (on('alignof')) guarded(`alignof(${id})`, outcome, () => btf.alignof(id));
+    if (on('views')) guarded(`name(${id})`, outcome, () => btf.name(id));
+  }
+  if (cHere) {
+    for (const id of sample.slice(0, small ? 4 : 1)) guarded(`cDeclaration(${id})`, outcome, () => cDeclaration(btf, id, 'x'));
+  }
+  if (on('sizeof')) guarded('pointerSize', outcome, () => btf.pointerSize);
+  if (!on('find')) return outcome;
+
+  const names = new Set(['task_struct', 'int', '', 'long unsigned int']);
+  for (const id of sample.slice(0, 16)) {
+    const n = guarded(`name(${id})`, outcome, () => (btf.has(id) ? btf.name(id) : undefined));
+    if (n !== undefined) names.add(n);
+  }
+  for (const n of names) {
+    guarded(`find(${JSON.stringify(n)})`, outcome, () => btf.find(n));
+    guarded(`find(${JSON.stringify(n)}, STRUCT)`, outcome, () => btf.find(n, Kind.Struct));
+  }
+  guarded('findOne', outcome, () => btf.findOne('task_struct'));
+  return outcome;
+}
