@@ -14,6 +14,27 @@ export interface ParseOptions {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+const utf8Encoder = new TextEncoder();
+
+interface NameIndex {
+  /** First index (id - firstId) of each hash bucket, -1 when empty. */
+  head: Int32Array;
+  /** Next index in the same bucket, -1 at the end. */
+  next: Int32Array;
+  mask: number;
+}
+
+/** FNV-1a over `b[start, end)`. */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function equalBytes(b: Uint8Array, pos: number, key: Uint8Array): boolean {
+  for (let i = 0; i < key.length; i++) if (b[pos + i] !== key[i]) return false;
+  return true;
+}
 
 /** Deepest chain of typedefs and modifiers followed before a loop is declared (as libbpf's MAX_RESOLVE_DEPTH). */
 export const MAX_RESOLVE_DEPTH = 32;
@@ -56,7 +77,7 @@ export class Btf {
   readonly file: string | undefined;
   /** @internal */ readonly dv: DataView;
 
-  private nameIndex: Map<string, number[]> | undefined;
+  private nameIndex: NameIndex | undefined;
   private stringCache = new Map<number, string>();
   private pointerSizeCache = 0;
   private readonly alignCache = new Map<number, number>();
@@ -279,12 +300,22 @@ export class Btf {
     if (off >= this.endStringOffset) return undefined;
     let s = this.stringCache.get(off);
     if (s === undefined) {
-      const start = this.stringStart + off - this.firstStringOffset;
-      const end = this.bytes.indexOf(0, start);
-      s = utf8.decode(this.bytes.subarray(start, end));
+      s = this.decodeAt(this.stringStart + off - this.firstStringOffset);
       this.stringCache.set(off, s);
     }
     return s;
+  }
+
+  /** Decodes the NUL-terminated string at absolute position `start`; ASCII (nearly every BTF name) skips TextDecoder. */
+  private decodeAt(start: number): string {
+    const b = this.bytes;
+    let s = '';
+    for (let i = start; ; i++) {
+      const c = b[i]!;
+      if (c === 0) return s;
+      if (c >= 0x80 || i - start > 256) return utf8.decode(b.subarray(start, b.indexOf(0, start)));
+      s += String.fromCharCode(c);
+    }
   }
 
   /** A typed view of type `id`. Views are plain objects, made on each call. */
@@ -302,10 +333,20 @@ export class Btf {
 
   /** All ids whose name is `name` (in the base too, for split BTF), optionally of one kind, in id order. */
   find(name: string, kind?: Kind): number[] {
-    const fromBase = this.base ? this.base.find(name, kind) : [];
-    const own = (this.nameIndex ??= this.buildNameIndex()).get(name) ?? [];
-    const ids = fromBase.concat(own);
-    return kind === undefined ? ids : ids.filter((id) => this.kind(id) === kind);
+    const ids = this.base ? this.base.find(name, kind) : [];
+    if (name === '') return ids;
+    const index = (this.nameIndex ??= this.buildNameIndex());
+    const key = utf8Encoder.encode(name);
+    const own: number[] = [];
+    for (let i = index.head[hashBytes(key, 0, key.length) & index.mask]!; i >= 0; i = index.next[i]!) {
+      const id = this.firstId + i;
+      const pos = this.stringStart + this.u32(this.typeOffsets[i]!) - this.firstStringOffset;
+      if (this.bytes[pos + key.length] === 0 && equalBytes(this.bytes, pos, key)) {
+        if (kind === undefined || this.kind(id) === kind) own.push(id);
+      }
+    }
+    // Chains are built newest first; ids come out in ascending order after the reverse.
+    return ids.concat(own.reverse());
   }
 
   /** The one type named `name` (of `kind`, if given); throws when there is none or more than one. */
@@ -317,18 +358,29 @@ export class Btf {
     return ids[0]!;
   }
 
-  private buildNameIndex(): Map<string, number[]> {
-    const m = new Map<string, number[]>();
-    for (let id = this.firstId; id < this.endId; id++) {
-      const off = this.u32(this.typeOffsets[id - this.firstId]!);
-      if (off === 0) continue;
-      const name = this.str(off);
-      if (name === undefined) continue;
-      const list = m.get(name);
-      if (list) list.push(id);
-      else m.set(name, [id]);
+  /**
+   * A hash table over the raw name bytes of this blob's own named types: chained through typed
+   * arrays, so indexing vmlinux decodes no string and allocates no per-name object.
+   */
+  private buildNameIndex(): NameIndex {
+    const n = this.typeOffsets.length;
+    let size = 1;
+    while (size < n * 2) size <<= 1;
+    const head = new Int32Array(size).fill(-1);
+    const next = new Int32Array(n).fill(-1);
+    const mask = size - 1;
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) {
+      const off = this.u32(this.typeOffsets[i]!);
+      if (off === 0 || off < this.firstStringOffset || off >= this.endStringOffset) continue;
+      const start = this.stringStart + off - this.firstStringOffset;
+      const end = bytes.indexOf(0, start);
+      if (end === start) continue;
+      const h = hashBytes(bytes, start, end) & mask;
+      next[i] = head[h]!;
+      head[h] = i;
     }
-    return m;
+    return { head, next, mask };
   }
 
   /** Follows typedefs, modifiers (const, volatile, restrict) and type tags to the underlying type id. */
