@@ -1,112 +1,323 @@
 import { BtfError } from '../errors.js';
 
+/**
+ * ELF reader: ELF32 and ELF64 in either byte order, as found in vmlinux, kernel modules
+ * (`.ko`) and BPF objects (`.o`). It reads the file header, section headers and program
+ * headers eagerly (they are small) and leaves section contents as views into the input.
+ * Symbols and relocations live in `symbols.ts` and `relocations.ts`.
+ *
+ * Every offset and count is checked against the input before use, so malformed or hostile
+ * files end in a {@link BtfError} with code `bad-elf`, never a `RangeError`.
+ */
+
 /** One ELF section header, with its name resolved. */
 export interface ElfSection {
   index: number;
   name: string;
+  /** `sh_type`: see {@link SectionType}. */
   type: number;
+  /** `sh_flags`: see {@link SectionFlag}. */
   flags: number;
+  /** `sh_addr`: load address; 0 in relocatable files. A bigint because kernel addresses exceed 2^53. */
+  addr: bigint;
+  /** Byte offset of the contents in the file. */
   offset: number;
+  /** Size in bytes (of the contents in the file, except for SHT_NOBITS). */
   size: number;
   link: number;
   info: number;
+  addralign: number;
   entsize: number;
 }
 
-/** The parts of an ELF file btfkit needs: its class, byte order, machine and sections. */
+/** One program header (segment). */
+export interface ElfSegment {
+  index: number;
+  type: number;
+  flags: number;
+  offset: number;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: number;
+  memsz: number;
+  align: number;
+}
+
+/** A parsed ELF file: header fields btfkit cares about, sections and segments. */
 export interface ElfFile {
   bytes: Uint8Array;
   is64: boolean;
   littleEndian: boolean;
+  /** `e_machine`: see {@link Machine}. */
   machine: number;
+  /** `e_type`: see {@link ElfType}. */
   type: number;
+  /** `e_ident[EI_OSABI]`. */
+  osabi: number;
+  /** `e_flags`. */
+  flags: number;
+  entry: bigint;
+  /** Index of the section holding section names, 0 when there is none. */
+  shstrndx: number;
   sections: ElfSection[];
+  segments: ElfSegment[];
 }
 
-const SHT_NOBITS = 8;
+/** `e_type` values. */
+export const ElfType = { None: 0, Rel: 1, Exec: 2, Dyn: 3, Core: 4 } as const;
+
+/** `e_machine` values btfkit names. */
+export const Machine = {
+  I386: 3, Mips: 8, PowerPC: 20, PowerPC64: 21, S390: 22, Arm: 40, X86_64: 62, AArch64: 183, RiscV: 243, Bpf: 247, LoongArch: 258,
+} as const;
+
+/** `sh_type` values. */
+export const SectionType = {
+  Null: 0, Progbits: 1, Symtab: 2, Strtab: 3, Rela: 4, Hash: 5, Dynamic: 6, Note: 7, Nobits: 8, Rel: 9,
+  Dynsym: 11, InitArray: 14, FiniArray: 15, Group: 17, SymtabShndx: 18,
+} as const;
+
+/** `sh_flags` bits. */
+export const SectionFlag = { Write: 0x1, Alloc: 0x2, Exec: 0x4, Merge: 0x10, Strings: 0x20, InfoLink: 0x40, Compressed: 0x800 } as const;
+
+/** Special section indices. */
+export const SHN_UNDEF = 0;
+export const SHN_LORESERVE = 0xff00;
+export const SHN_ABS = 0xfff1;
+export const SHN_COMMON = 0xfff2;
+export const SHN_XINDEX = 0xffff;
+
+const ELF32_HEADER = 52;
+const ELF64_HEADER = 64;
+const ELF32_SHDR = 40;
+const ELF64_SHDR = 64;
+const ELF32_PHDR = 32;
+const ELF64_PHDR = 56;
+const PN_XNUM = 0xffff;
 
 /** True when the bytes start with the ELF magic. */
 export function isElf(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 }
 
-/** Parses ELF32 or ELF64 of either byte order, far enough to list sections. Malformed input gets a {@link BtfError}. */
-export function parseElf(bytes: Uint8Array): ElfFile {
-  const fail = (detail: string, offset?: number): never => {
-    throw new BtfError('bad-elf', detail, offset === undefined ? {} : { offset });
-  };
-  if (!isElf(bytes)) fail('not an ELF file (no \\x7fELF magic)', 0);
-  if (bytes.length < 52) fail(`ELF file is only ${bytes.length} bytes, shorter than its header`, 0);
-  const cls = bytes[4];
-  const data = bytes[5];
-  if (cls !== 1 && cls !== 2) fail(`unknown ELF class ${cls}`, 4);
-  if (data !== 1 && data !== 2) fail(`unknown ELF data encoding ${data}`, 5);
-  const is64 = cls === 2;
-  const le = data === 1;
-  if (is64 && bytes.length < 64) fail(`ELF64 file is only ${bytes.length} bytes, shorter than its 64-byte header`, 0);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u16 = (o: number) => dv.getUint16(o, le);
-  const u32 = (o: number) => dv.getUint32(o, le);
-  const word = (o: number) => {
-    if (!is64) return u32(o);
-    const v = dv.getBigUint64(o, le);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`64-bit field at byte ${o} is too large (${v})`, o);
-    return Number(v);
-  };
-  const type = u16(16);
-  const machine = u16(18);
-  const shoff = is64 ? word(40) : u32(32);
-  const shentsize = is64 ? u16(58) : u16(46);
-  let shnum = is64 ? u16(60) : u16(48);
-  let shstrndx = is64 ? u16(62) : u16(50);
-  const minEnt = is64 ? 64 : 40;
-  if (shoff === 0) return { bytes, is64, littleEndian: le, machine, type, sections: [] };
-  if (shentsize < minEnt) fail(`section header entries are ${shentsize} bytes, expected at least ${minEnt}`, is64 ? 58 : 46);
-  const readHeader = (i: number): ElfSection => {
-    const o = shoff + i * shentsize;
-    if (o + minEnt > bytes.length) fail(`section header ${i} at byte ${o} lies past the end of the file (${bytes.length} bytes)`, o);
-    return is64
-      ? { index: i, name: '', type: u32(o + 4), flags: word(o + 8), offset: word(o + 24), size: word(o + 32), link: u32(o + 40), info: u32(o + 44), entsize: word(o + 56), nameOff: u32(o) } as ElfSection & { nameOff: number }
-      : { index: i, name: '', type: u32(o + 4), flags: u32(o + 8), offset: u32(o + 16), size: u32(o + 20), link: u32(o + 24), info: u32(o + 28), entsize: u32(o + 36), nameOff: u32(o) } as ElfSection & { nameOff: number };
-  };
-  // Extended numbering: counts that do not fit 16 bits live in section 0.
-  if (shnum === 0 || shstrndx === 0xffff) {
-    const s0 = readHeader(0);
-    if (shnum === 0) shnum = s0.size;
-    if (shstrndx === 0xffff) shstrndx = s0.link;
-  }
-  if (shoff + shnum * shentsize > bytes.length) fail(`${shnum} section headers at byte ${shoff} run past the end of the file (${bytes.length} bytes)`, shoff);
-  const sections = Array.from({ length: shnum }, (_, i) => readHeader(i)) as (ElfSection & { nameOff: number })[];
-  for (const s of sections) {
-    if (s.type !== SHT_NOBITS && s.offset + s.size > bytes.length) {
-      fail(`section ${s.index} (${s.offset}+${s.size}) lies past the end of the file (${bytes.length} bytes)`, s.offset);
-    }
-  }
-  const strtab = sections[shstrndx];
-  if (strtab) {
-    const dec = new TextDecoder();
-    for (const s of sections) {
-      if (s.nameOff >= strtab.size) fail(`section ${s.index} name offset ${s.nameOff} lies outside the section name table`);
-      const start = strtab.offset + s.nameOff;
-      let end = bytes.indexOf(0, start);
-      if (end < 0 || end > strtab.offset + strtab.size) end = strtab.offset + strtab.size;
-      s.name = dec.decode(bytes.subarray(start, end));
-    }
-  }
-  return { bytes, is64, littleEndian: le, machine, type, sections: sections.map(({ nameOff: _n, ...s }) => s) };
+/** @internal Throws the `bad-elf` error every ELF problem becomes. */
+export function elfFail(detail: string, offset?: number): never {
+  throw new BtfError('bad-elf', detail, offset === undefined ? {} : { offset });
 }
 
-/** The contents of the named section, or undefined when the file has none. */
+/**
+ * Bounds-checked reads of ELF words in the file's class and byte order.
+ * @internal
+ */
+export class ElfReader {
+  readonly dv: DataView;
+  constructor(readonly bytes: Uint8Array, readonly is64: boolean, readonly le: boolean) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private need(off: number, n: number, what: string): void {
+    if (off < 0 || off + n > this.bytes.length) elfFail(`${what} at byte ${off} lies past the end of the file (${this.bytes.length} bytes)`, off);
+  }
+
+  u8(off: number, what = 'field'): number { this.need(off, 1, what); return this.bytes[off]!; }
+  u16(off: number, what = 'field'): number { this.need(off, 2, what); return this.dv.getUint16(off, this.le); }
+  u32(off: number, what = 'field'): number { this.need(off, 4, what); return this.dv.getUint32(off, this.le); }
+  i32(off: number, what = 'field'): number { this.need(off, 4, what); return this.dv.getInt32(off, this.le); }
+  u64(off: number, what = 'field'): bigint { this.need(off, 8, what); return this.dv.getBigUint64(off, this.le); }
+  i64(off: number, what = 'field'): bigint { this.need(off, 8, what); return this.dv.getBigInt64(off, this.le); }
+
+  /** An address-sized word as a bigint. */
+  addr(off: number, what = 'field'): bigint { return this.is64 ? this.u64(off, what) : BigInt(this.u32(off, what)); }
+
+  /** An address-sized word that must be a usable file offset or size. */
+  offset(off: number, what = 'field'): number {
+    if (!this.is64) return this.u32(off, what);
+    const v = this.u64(off, what);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) elfFail(`${what} is ${v}, too large for any file`, off);
+    return Number(v);
+  }
+}
+
+/**
+ * Parses the ELF file header, section headers (with names) and program headers. Section and
+ * segment contents are checked to lie inside the file but not read.
+ */
+export function parseElf(bytes: Uint8Array): ElfFile {
+  if (!isElf(bytes)) elfFail('not an ELF file (no \\x7fELF magic)', 0);
+  if (bytes.length < ELF32_HEADER) elfFail(`ELF file is only ${bytes.length} bytes, shorter than its header`, 0);
+  const cls = bytes[4]!;
+  const data = bytes[5]!;
+  if (cls !== 1 && cls !== 2) elfFail(`unknown ELF class ${cls} (1 is ELF32, 2 is ELF64)`, 4);
+  if (data !== 1 && data !== 2) elfFail(`unknown ELF data encoding ${data} (1 is little-endian, 2 big-endian)`, 5);
+  if (bytes[6] !== 1) elfFail(`unknown ELF version ${bytes[6]} in e_ident`, 6);
+  const is64 = cls === 2;
+  const le = data === 1;
+  if (is64 && bytes.length < ELF64_HEADER) elfFail(`ELF64 file is only ${bytes.length} bytes, shorter than its ${ELF64_HEADER}-byte header`, 0);
+  const r = new ElfReader(bytes, is64, le);
+  const type = r.u16(16);
+  const machine = r.u16(18);
+  const entry = r.addr(24);
+  const phoff = r.offset(is64 ? 32 : 28, 'e_phoff');
+  const shoff = r.offset(is64 ? 40 : 32, 'e_shoff');
+  const flags = r.u32(is64 ? 48 : 36);
+  const phentsize = r.u16(is64 ? 54 : 42);
+  let phnum = r.u16(is64 ? 56 : 44);
+  const shentsize = r.u16(is64 ? 58 : 46);
+  let shnum = r.u16(is64 ? 60 : 48);
+  let shstrndx = r.u16(is64 ? 62 : 50);
+  const shdrSize = is64 ? ELF64_SHDR : ELF32_SHDR;
+
+  const sections: ElfSection[] = [];
+  const nameOffsets: number[] = [];
+  if (shoff !== 0) {
+    if (shentsize < shdrSize) elfFail(`section header entries are ${shentsize} bytes, expected at least ${shdrSize}`, is64 ? 58 : 46);
+    const readSection = (i: number): ElfSection => {
+      const o = shoff + i * shentsize;
+      const what = `section header ${i}`;
+      if (o + shdrSize > bytes.length) elfFail(`${what} at byte ${o} lies past the end of the file (${bytes.length} bytes)`, o);
+      nameOffsets[i] = r.u32(o);
+      return is64
+        ? {
+          index: i, name: '', type: r.u32(o + 4), flags: r.offset(o + 8, `${what} sh_flags`), addr: r.u64(o + 16),
+          offset: r.offset(o + 24, `${what} sh_offset`), size: r.offset(o + 32, `${what} sh_size`), link: r.u32(o + 40),
+          info: r.u32(o + 44), addralign: r.offset(o + 48, `${what} sh_addralign`), entsize: r.offset(o + 56, `${what} sh_entsize`),
+        }
+        : {
+          index: i, name: '', type: r.u32(o + 4), flags: r.u32(o + 8), addr: BigInt(r.u32(o + 12)), offset: r.u32(o + 16),
+          size: r.u32(o + 20), link: r.u32(o + 24), info: r.u32(o + 28), addralign: r.u32(o + 32), entsize: r.u32(o + 36),
+        };
+    };
+    // Extended numbering: counts that do not fit 16 bits live in section 0.
+    const s0 = readSection(0);
+    if (shnum === 0) shnum = s0.size;
+    if (shstrndx === SHN_XINDEX) shstrndx = s0.link;
+    if (phnum === PN_XNUM) phnum = s0.info;
+    // Every header must fit in the file, which also bounds the count by the input size.
+    if (shnum * shentsize > bytes.length - shoff) {
+      elfFail(`${shnum} section headers of ${shentsize} bytes at byte ${shoff} run past the end of the file (${bytes.length} bytes)`, shoff);
+    }
+    sections.push(s0);
+    for (let i = 1; i < shnum; i++) sections.push(readSection(i));
+    for (const s of sections) {
+      if (s.type !== SectionType.Nobits && s.type !== SectionType.Null && s.size > bytes.length - s.offset) {
+        elfFail(`section ${s.index} contents (${s.size} bytes at byte ${s.offset}) lie past the end of the file (${bytes.length} bytes)`, s.offset);
+      }
+    }
+    if (shstrndx !== SHN_UNDEF) {
+      const strtab = sections[shstrndx];
+      if (!strtab) elfFail(`section name table index ${shstrndx} is out of range (${shnum} sections)`, is64 ? 62 : 50);
+      if (strtab.type === SectionType.Nobits) elfFail(`section name table ${shstrndx} has no contents (SHT_NOBITS)`);
+      for (const s of sections) {
+        s.name = readCString(bytes, strtab.offset, strtab.size, nameOffsets[s.index]!, `name of section ${s.index}`);
+      }
+    }
+  } else {
+    shstrndx = 0;
+  }
+
+  const segments: ElfSegment[] = [];
+  if (phoff !== 0 && phnum !== 0) {
+    const phdrSize = is64 ? ELF64_PHDR : ELF32_PHDR;
+    if (phentsize < phdrSize) elfFail(`program header entries are ${phentsize} bytes, expected at least ${phdrSize}`, is64 ? 54 : 42);
+    if (phnum * phentsize > bytes.length - phoff) {
+      elfFail(`${phnum} program headers of ${phentsize} bytes at byte ${phoff} run past the end of the file (${bytes.length} bytes)`, phoff);
+    }
+    for (let i = 0; i < phnum; i++) {
+      const o = phoff + i * phentsize;
+      const what = `program header ${i}`;
+      segments.push(is64
+        ? {
+          index: i, type: r.u32(o), flags: r.u32(o + 4), offset: r.offset(o + 8, `${what} p_offset`), vaddr: r.u64(o + 16),
+          paddr: r.u64(o + 24), filesz: r.offset(o + 32, `${what} p_filesz`), memsz: r.offset(o + 40, `${what} p_memsz`),
+          align: r.offset(o + 48, `${what} p_align`),
+        }
+        : {
+          index: i, type: r.u32(o), offset: r.u32(o + 4), vaddr: BigInt(r.u32(o + 8)), paddr: BigInt(r.u32(o + 12)),
+          filesz: r.u32(o + 16), memsz: r.u32(o + 20), flags: r.u32(o + 24), align: r.u32(o + 28),
+        });
+    }
+  }
+  return { bytes, is64, littleEndian: le, machine, type, osabi: bytes[7]!, flags, entry, shstrndx, sections, segments };
+}
+
+const latin1Safe = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * The NUL-terminated string at `off` inside a string table at [`start`, `start + size`).
+ * @internal
+ */
+export function readCString(bytes: Uint8Array, start: number, size: number, off: number, what: string): string {
+  if (off >= size) elfFail(`${what}: offset ${off} lies outside its string table (${size} bytes)`, start);
+  const from = start + off;
+  const limit = start + size;
+  let end = bytes.indexOf(0, from);
+  if (end < 0 || end >= limit) end = limit;
+  return latin1Safe.decode(bytes.subarray(from, end));
+}
+
+/** The first section with this name, or undefined. */
+export function findSection(elf: ElfFile, name: string): ElfSection | undefined {
+  return elf.sections.find((x) => x.name === name);
+}
+
+/**
+ * The contents of a section. Sections without file contents (SHT_NOBITS, SHT_NULL) are empty;
+ * compressed sections (SHF_COMPRESSED) are refused with a {@link BtfError}, because reading
+ * them as they are would yield garbage.
+ */
+export function sectionBytes(elf: ElfFile, section: ElfSection): Uint8Array {
+  if (section.type === SectionType.Nobits || section.type === SectionType.Null) return new Uint8Array(0);
+  if (section.flags & SectionFlag.Compressed) {
+    elfFail(`section ${section.index} (${section.name}) is compressed (SHF_COMPRESSED); decompress the file with objcopy --decompress-debug-sections first`, section.offset);
+  }
+  return elf.bytes.subarray(section.offset, section.offset + section.size);
+}
+
+/** The contents of the named section, or undefined when the file has none (or it has no contents). */
 export function sectionData(elf: ElfFile, name: string): Uint8Array | undefined {
-  const s = elf.sections.find((x) => x.name === name);
-  if (!s || s.type === SHT_NOBITS) return undefined;
-  return elf.bytes.subarray(s.offset, s.offset + s.size);
+  const s = findSection(elf, name);
+  if (!s || s.type === SectionType.Nobits) return undefined;
+  return sectionBytes(elf, s);
+}
+
+/** Names of the BTF-related sections btfkit knows. */
+export const BTF_SECTION = '.BTF';
+export const BTF_EXT_SECTION = '.BTF.ext';
+/** The distilled base of a module built with `pahole --btf_features=distilled_base` (Linux 6.11+). */
+export const BTF_BASE_SECTION = '.BTF.base';
+/** Type ids patched in by resolve_btfids. */
+export const BTF_IDS_SECTION = '.BTF_ids';
+
+/**
+ * Every section whose name starts with `.BTF` (`.BTF`, `.BTF.ext`, `.BTF.base`, `.BTF_ids`,
+ * and any newer one), by name, in section order.
+ */
+export function btfSections(elf: ElfFile): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const s of elf.sections) {
+    if (s.name.startsWith('.BTF') && !out.has(s.name) && s.type !== SectionType.Nobits) out.set(s.name, sectionBytes(elf, s));
+  }
+  return out;
 }
 
 /** The `.BTF` section of an ELF file; a {@link BtfError} when there is none. */
 export function elfBtfSection(bytes: Uint8Array): Uint8Array {
   const elf = parseElf(bytes);
-  const btf = sectionData(elf, '.BTF');
+  const btf = sectionData(elf, BTF_SECTION);
   if (!btf) throw new BtfError('no-btf', 'ELF file has no .BTF section');
   return btf;
+}
+
+/**
+ * What kind of file an ELF is, for BTF purposes: a kernel image, a kernel module, a BPF object,
+ * or something else.
+ */
+export type ElfRole = 'vmlinux' | 'module' | 'bpf-object' | 'other';
+
+/** Tells a kernel image from a module from a BPF object by the ELF type, machine and sections. */
+export function elfRole(elf: ElfFile): ElfRole {
+  if (elf.machine === Machine.Bpf) return 'bpf-object';
+  if (elf.type === ElfType.Rel && elf.sections.some((s) => s.name === '.gnu.linkonce.this_module' || s.name === '.modinfo')) return 'module';
+  if (elf.type === ElfType.Exec && elf.sections.some((s) => s.name === '.BTF')) return 'vmlinux';
+  return 'other';
 }

@@ -1,0 +1,80 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Btf } from '../btf/btf.js';
+import { BtfError } from '../errors.js';
+import { TypeUnion } from '../split/merge.js';
+import { SYSFS_BTF_DIR, readInput } from './files.js';
+
+/**
+ * The running kernel's BTF as /sys/kernel/btf publishes it: `vmlinux` and one file per loaded
+ * module that has BTF, each module split on vmlinux. Nothing is read until asked for, and
+ * each blob is parsed once.
+ *
+ * @example
+ * ```ts
+ * const kernel = new KernelBtf();
+ * kernel.moduleNames();                        // ['nf_tables', 'xfs', ...]
+ * const xfs = kernel.module('xfs');            // split on kernel.vmlinux, loaded now
+ * kernel.union().find('xfs_inode');            // [{module: 'xfs', id: ..., ...}]
+ * ```
+ */
+export class KernelBtf {
+  private vmlinuxBtf: Btf | undefined;
+  private readonly modules = new Map<string, Btf>();
+  private names: string[] | undefined;
+
+  /** @param dir where the BTF files are; /sys/kernel/btf by default (another directory laid out the same way works too). */
+  constructor(readonly dir: string = SYSFS_BTF_DIR) {}
+
+  /** The kernel's own BTF, read on first use. */
+  get vmlinux(): Btf {
+    if (!this.vmlinuxBtf) {
+      const file = join(this.dir, 'vmlinux');
+      this.vmlinuxBtf = Btf.parse(readInput(file), { file });
+    }
+    return this.vmlinuxBtf;
+  }
+
+  /** Names of the modules with BTF, sorted; the directory is listed once. */
+  moduleNames(): string[] {
+    if (!this.names) {
+      let entries: string[];
+      try {
+        entries = readdirSync(this.dir);
+      } catch (e) {
+        throw new BtfError('bad-input', `cannot list ${this.dir}: ${(e as Error).message}`, { file: this.dir });
+      }
+      this.names = entries.filter((n) => n !== 'vmlinux').sort();
+    }
+    return this.names;
+  }
+
+  /** True when the kernel publishes BTF for this module. */
+  hasModule(name: string): boolean {
+    return this.moduleNames().includes(name);
+  }
+
+  /** A module's BTF, split on {@link vmlinux}, read on first use. */
+  module(name: string): Btf {
+    let btf = this.modules.get(name);
+    if (!btf) {
+      if (name === 'vmlinux' || name.includes('/') || !this.hasModule(name)) {
+        throw new BtfError('bad-input', `the kernel has no BTF for a module named '${name}'`, { file: join(this.dir, name) });
+      }
+      const file = join(this.dir, name);
+      btf = Btf.parse(readInput(file), { base: this.vmlinux, file });
+      this.modules.set(name, btf);
+    }
+    return btf;
+  }
+
+  /** Modules parsed so far. */
+  loadedModules(): string[] {
+    return [...this.modules.keys()];
+  }
+
+  /** vmlinux and every module, searchable as one; modules load as searches reach them. */
+  union(): TypeUnion {
+    return new TypeUnion(this.vmlinux, this.moduleNames().map((n) => [n, () => this.module(n)] as [string, () => Btf]));
+  }
+}
