@@ -8,10 +8,15 @@ export { parseHeader, detectEndian, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HE
 export { Btf, type ParseOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
 export * from './btf/types.js';
 export { loadBtf, btfBytesOf } from './btf/source.js';
-export { parseElf, isElf, sectionData, elfBtfSection, type ElfFile, type ElfSection } from './elf/elf.js';
+export * from './elf/elf.js';
+export * from './elf/symbols.js';
+export * from './elf/relocations.js';
+export * from './elf/compress.js';
+export * from './split/index.js';
 export { ByteSink } from './dump/sink.js';
 export { dumpRaw, dumpJson, type RawDumpOptions } from './dump/raw.js';
 export * from './build/builder.js';
 export { StringTable, type StringTableOptions } from './build/strings.js';
 export { convertBtf, type ConvertOptions } from './build/convert.js';
 export { checkBtf, assertValidBtf, type CheckOptions } from './btf/check.js';
+export type { CheckOptions as SplitCheckOptions } from './split/check.js';

@@ -3,20 +3,26 @@ import { basename, dirname, resolve } from 'node:path';
 import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { loadBtf } from '../btf/source.js';
+import { loadModuleBtf } from '../split/load.js';
+import { maybeDecompress } from './compressed.js';
 
 /** Where the running kernel publishes its BTF. */
 export const SYSFS_BTF_DIR = '/sys/kernel/btf';
 export const SYSFS_VMLINUX = `${SYSFS_BTF_DIR}/vmlinux`;
 
-/** Reads a whole file, turning I/O failures into a {@link BtfError} that names the file. */
+/**
+ * Reads a whole file, decompressing `.ko.xz`/`.ko.zst`/`.ko.gz` modules (found by their magic
+ * bytes), and turns I/O failures into a {@link BtfError} that names the file.
+ */
 export function readInput(path: string): Uint8Array {
+  let b: Buffer;
   try {
-    const b = readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    b = readFileSync(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new BtfError('bad-input', `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`, { file: path });
   }
+  return maybeDecompress(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
 }
 
 /**
@@ -35,10 +41,14 @@ export interface LoadFileOptions {
   base?: Btf | string;
 }
 
-/** Loads raw BTF or an ELF file's `.BTF` from disk, with its base when it is split BTF. */
+/**
+ * Loads raw BTF or an ELF file's `.BTF` from disk, with its base when it is split BTF. A module
+ * that carries a distilled base (`.BTF.base`) is relocated onto the base first, as the kernel does.
+ */
 export function loadBtfFile(path: string, opts: LoadFileOptions = {}): Btf {
   let base = opts.base;
   if (base === undefined) base = defaultBasePath(path);
   const baseBtf = typeof base === 'string' ? loadBtfFile(base) : base;
-  return loadBtf(readInput(path), { base: baseBtf, file: path });
+  const bytes = readInput(path);
+  return baseBtf ? loadModuleBtf(bytes, baseBtf, path) : loadBtf(bytes, { file: path });
 }

@@ -1,0 +1,146 @@
+import { BtfError } from '../../errors.js';
+import { Kind } from '../../format/kinds.js';
+import type { ByteSink } from '../sink.js';
+import { NameScope, type DeclName } from './names.js';
+import type { TypeTable } from './table.js';
+
+/** btf_dump indents with tabs but never deeper than this many. */
+const MAX_INDENT = 13;
+const TABS = '\t'.repeat(MAX_INDENT);
+
+/**
+ * Text output that counts what it writes. Anonymous types are written out wherever they are
+ * used, so a small hostile BTF (an anonymous struct holding two of another, thirty levels deep)
+ * could ask for endless output; past the budget the dump stops with a {@link BtfError}.
+ */
+export class CText {
+  private written = 0;
+
+  /** The string section names are written from (set by the context). */
+  strings: Uint8Array = new Uint8Array(1);
+
+  constructor(private readonly sink: ByteSink, private readonly budget: number) {}
+
+  /** Writes a string of code units below 256 (names are kept as Latin-1, one unit per byte). */
+  put(s: string): void {
+    this.sink.ascii(s);
+    if ((this.written += s.length) > this.budget) this.overBudget();
+  }
+
+  /** Writes the NUL-terminated string at `off` in `bytes`, byte for byte. */
+  putString(bytes: Uint8Array, off: number): void {
+    let end = bytes.indexOf(0, off);
+    if (end < 0) end = bytes.length;
+    this.sink.bytes(bytes, off, end);
+    if ((this.written += end - off) > this.budget) this.overBudget();
+  }
+
+  /** Writes a name: the string at an offset in {@link strings}, or a string. */
+  name(n: DeclName): void {
+    if (typeof n === 'number') this.putString(this.strings, n);
+    else this.put(n);
+  }
+
+  /** Writes a non-negative integer. */
+  uint(n: number): void {
+    this.put(String(n));
+  }
+
+  /** A newline followed by the indentation of nesting level `lvl`. */
+  line(lvl: number): void {
+    this.put(lvl >= MAX_INDENT ? '\n' + TABS : '\n' + TABS.slice(0, lvl));
+  }
+
+  indent(lvl: number): void {
+    this.put(lvl >= MAX_INDENT ? TABS : TABS.slice(0, lvl));
+  }
+
+  private overBudget(): never {
+    throw new BtfError('bad-input', `the C header would exceed ${this.budget} bytes (anonymous types nested and repeated without end?)`);
+  }
+}
+
+/**
+ * The state of one C dump: which types are ordered, emitted, forward-declared and referenced,
+ * the names handed out so far, and the stack declarations are assembled on. One context writes
+ * one header; names and emission state carry over between the types dumped through it.
+ */
+export class CContext {
+  readonly names: NameScope;
+  /** Pointer size in bytes, guessed from the size of `long` as libbpf does. */
+  readonly ptrSize: number;
+
+  /** Topological ordering: 0 not yet, 1 in progress, 2 done. */
+  readonly orderState: Uint8Array;
+  /** Emission: 0 not yet, 1 in progress, 2 done. */
+  readonly emitState: Uint8Array;
+  /** 1 when a forward declaration (or, for a typedef, its early definition) was written. */
+  readonly fwdEmitted: Uint8Array;
+  /** 1 when some other type refers to this one (an unreferenced anonymous enum is a top-level one). */
+  readonly referenced: Uint8Array;
+
+  /** Types ordered for emission by the current top-level dump (reused between types). */
+  readonly queue: number[] = [];
+
+  /** Shared stack of declaration chains; each chain works on its own slice above {@link stackLen}. */
+  stack = new Uint32Array(64);
+  stackLen = 0;
+
+  /** Member types' alignment, memoised: -1 not known yet, -2 being computed. */
+  readonly alignCache: Int32Array;
+  /** Anonymous records currently being written inline, to stop a record nested in itself. */
+  readonly inlineActive: Uint8Array;
+
+  /**
+   * `forDeclarations`: the context only writes declarations (no ordering), so the scan for
+   * referenced types is skipped.
+   */
+  constructor(readonly table: TypeTable, readonly out: CText, forDeclarations = false) {
+    const n = table.count;
+    this.names = new NameScope(table);
+    out.strings = table.strBytes;
+    this.ptrSize = table.pointerSize;
+    this.orderState = new Uint8Array(n);
+    this.emitState = new Uint8Array(n);
+    this.fwdEmitted = new Uint8Array(n);
+    this.referenced = new Uint8Array(n);
+    this.alignCache = new Int32Array(n).fill(-1);
+    this.inlineActive = new Uint8Array(n);
+    // Void needs no definition.
+    this.orderState[0] = 2;
+    this.emitState[0] = 2;
+    if (!forDeclarations) markReferenced(table, this.referenced);
+  }
+
+  push(id: number): void {
+    if (this.stackLen === this.stack.length) {
+      const bigger = new Uint32Array(this.stack.length * 2);
+      bigger.set(this.stack);
+      this.stack = bigger;
+    }
+    this.stack[this.stackLen++] = id;
+  }
+}
+
+function markReferenced(t: TypeTable, referenced: Uint8Array): void {
+  for (let id = 1; id < t.count; id++) {
+    const f = t.first[id]!;
+    switch (t.kind[id]) {
+      case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
+      case Kind.Func: case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
+        referenced[t.ref[id]!] = 1;
+        break;
+      case Kind.Array:
+        referenced[t.elType[f]!] = 1;
+        referenced[t.elAux2[f]!] = 1;
+        break;
+      case Kind.Struct: case Kind.Union: case Kind.FuncProto: case Kind.Datasec: {
+        const end = f + t.vlen[id]!;
+        for (let e = f; e < end; e++) referenced[t.elType[e]!] = 1;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { Kind } from '../../format/kinds.js';
+import type { CContext } from './context.js';
+
+/** `enum name`. */
+export function writeEnumRef(ctx: CContext, id: number): void {
+  const name = ctx.names.tagName(id);
+  ctx.out.put('enum ');
+  ctx.out.name(name);
+}
+
+/**
+ * Writes enum `id` with its enumerators at nesting level `lvl`. Enumerators share C's
+ * namespace with typedef names, so a clashing one gets a `___N` suffix. An enum whose size the
+ * values alone would not give the compiler gets a `mode` attribute: `mode(byte)` for one byte,
+ * `mode(word)` for eight bytes on 64-bit targets when no value needs 64 bits.
+ */
+export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
+  const t = ctx.table;
+  const out = ctx.out;
+  const name = ctx.names.tagName(id);
+  out.put('enum');
+  if (t.nameOff[id] !== 0) {
+    out.put(' ');
+    out.name(name);
+  }
+  const n = t.vlen[id]!;
+  if (n === 0) return;
+  out.put(' {');
+  const f = t.first[id]!;
+  const signed = t.kflag[id] === 1;
+  const is64 = t.kind[id] === Kind.Enum64;
+  for (let e = f; e < f + n; e++) {
+    const value = t.elName[e]!;
+    const dups = ctx.names.countEnumerator(value);
+    out.line(lvl + 1);
+    out.putString(t.strBytes, value);
+    if (dups > 1) out.put(`___${dups}`);
+    out.put(' = ');
+    const lo = t.elAux[e]!;
+    if (!is64) {
+      out.put(`${signed ? lo | 0 : lo},`);
+    } else {
+      const hi = t.elAux2[e]!;
+      out.put(`${value64(hi, lo, signed)}${signed ? 'LL' : 'ULL'},`);
+    }
+  }
+  out.line(lvl);
+  out.put('}');
+
+  const size = t.ref[id]!;
+  if (size === 1) {
+    out.put(' __attribute__((mode(byte)))');
+  } else if (size === 8 && ctx.ptrSize === 8) {
+    let needsWord = true;
+    if (is64) {
+      for (let e = f; e < f + n; e++) {
+        if (t.elAux2[e] !== 0) {
+          needsWord = false;
+          break;
+        }
+      }
+    }
+    if (needsWord) out.put(' __attribute__((mode(word)))');
+  }
+}
+
+const TWO_32 = 4294967296;
+
+function value64(hi: number, lo: number, signed: boolean): string {
+  if (signed && hi >= 0x80000000) return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
+  if (hi < 0x200000) return String(hi * TWO_32 + lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}

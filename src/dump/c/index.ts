@@ -1,0 +1,163 @@
+import type { Btf } from '../../btf/btf.js';
+import { BtfError } from '../../errors.js';
+import { ByteSink } from '../sink.js';
+import { CContext, CText } from './context.js';
+import { writeDecl } from './decl.js';
+import { dumpType, isInert } from './order.js';
+import { C_EPILOGUE, C_PRELUDE, writeKfuncs } from './prelude.js';
+import { DisambiguationHash, sortByNames } from './sort.js';
+import { TypeTable } from './table.js';
+
+export { sortedTypeIds, sortByNames, NameOrder, typeRank, sortNameOffset, DisambiguationHash } from './sort.js';
+export { TypeTable } from './table.js';
+export { C_PRELUDE, C_EPILOGUE, KFUNC_TAG, FASTCALL_TAG } from './prelude.js';
+
+/** Options for {@link dumpC}. */
+export interface CDumpOptions {
+  /**
+   * Sort types as bpftool does by default (so the header stays stable when unrelated types
+   * change); false keeps BTF order (bpftool's `format c unsorted`). Default true.
+   */
+  sorted?: boolean;
+  /**
+   * Write only these types and what they depend on, in this order (bpftool's `root_id`). No
+   * kfunc prototypes are written then, and `sorted` does not apply.
+   */
+  roots?: readonly number[];
+}
+
+/**
+ * Writes a C header for `btf`, byte for byte what bpftool v7.8 prints for
+ * `bpftool btf dump file FILE format c` (with `--base-btf` for split BTF, whose base types are
+ * written too): include guard, CO-RE pragma, every type in an order C accepts with the forward
+ * declarations that break cycles, explicit padding and `packed` where the layout needs them,
+ * `___N` suffixes on clashing names, and the kfunc prototypes.
+ *
+ * Throws a {@link BtfError} for BTF libbpf would refuse (bad type or string references, kinds
+ * without a C form, type cycles C cannot express).
+ *
+ * @example
+ * ```ts
+ * const sink = new ByteSink();
+ * dumpC(btf, sink);
+ * const header = new TextDecoder().decode(sink.toBytes());
+ * ```
+ */
+export function dumpC(btf: Btf, sink: ByteSink, opts: CDumpOptions = {}): void {
+  guardDepth(() => {
+    const table = new TypeTable(btf);
+    const ctx = new CContext(table, new CText(sink, outputBudget(btf)));
+    const roots = opts.roots;
+    if (roots) {
+      for (const id of roots) {
+        if (!Number.isInteger(id) || id < 0 || id >= table.count) {
+          throw new BtfError('bad-type-id', `root type ${id} does not exist (ids run from 1 to ${table.count - 1})`);
+        }
+      }
+    }
+    ctx.out.put(C_PRELUDE);
+    if (roots) {
+      for (const id of roots) dumpType(ctx, id);
+    } else {
+      if (opts.sorted ?? true) {
+        dumpSorted(ctx);
+      } else {
+        for (let id = 1; id < table.count; id++) dumpType(ctx, id);
+      }
+      writeKfuncs(ctx);
+    }
+    ctx.out.put(C_EPILOGUE);
+  });
+}
+
+/**
+ * Dumps every type in bpftool's sorted order. Runs of types tied on rank and names are put in
+ * hash order only when that order can matter: when some type of the run would still queue a
+ * definition. A run of types whose dumping writes nothing (pointers and qualifiers of types
+ * already written, prototypes of those) comes out the same in any order, and most ties are such.
+ */
+function dumpSorted(ctx: CContext): void {
+  const order = sortByNames(ctx.table);
+  const ids = order.ids;
+  const hasher = new DisambiguationHash(ctx.table);
+  for (let i = 0; i < ids.length;) {
+    const end = order.runEnd(i);
+    // The first run is always ordered: its first type is the one bpftool leaves out.
+    if (end - i > 1 && (i === 0 || !runIsInert(ctx, ids, i, end))) order.sortRun(i, end, hasher);
+    // bpftool walks the sorted list from its second entry, as if the first were void; the type
+    // sorting first (an anonymous enum, when there is one) is left out unless another type
+    // pulls it in.
+    for (let k = i === 0 ? 1 : i; k < end; k++) dumpType(ctx, ids[k]!);
+    i = end;
+  }
+}
+
+function runIsInert(ctx: CContext, ids: Int32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (!isInert(ctx, ids[k]!, false)) return false;
+  return true;
+}
+
+/** The header as a string (UTF-8 decoded). */
+export function cHeader(btf: Btf, opts: CDumpOptions = {}): string {
+  const sink = new ByteSink();
+  dumpC(btf, sink, opts);
+  return new TextDecoder().decode(sink.toBytes());
+}
+
+/**
+ * The C declaration of type `id`, optionally naming what is declared: `struct foo *bar[4]`,
+ * `int (*cb)(void *)`, `const char *`. Anonymous records and enums are written out in full.
+ * Names are as in a fresh header, without the `___N` renaming a whole dump may give them.
+ */
+export function cDeclaration(btf: Btf, id: number, name = ''): string {
+  return guardDepth(() => {
+    const table = tableOf(btf);
+    if (!Number.isInteger(id) || id < 0 || id >= table.count) {
+      throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${table.count - 1})`);
+    }
+    const sink = new ByteSink(undefined, 4096);
+    const ctx = new CContext(table, new CText(sink, outputBudget(btf)), true);
+    writeDecl(ctx, id, latin1Of(name), 0);
+    return new TextDecoder().decode(sink.toBytes());
+  });
+}
+
+/** Checked tables of the BTFs {@link cDeclaration} was asked about, so repeated calls are cheap. */
+const tables = new WeakMap<Btf, TypeTable>();
+
+function tableOf(btf: Btf): TypeTable {
+  let table = tables.get(btf);
+  if (!table) {
+    table = new TypeTable(btf);
+    tables.set(btf, table);
+  }
+  return table;
+}
+
+/** Output allowed before the dump gives up: far above what real BTF needs (about 0.6x its size). */
+function outputBudget(btf: Btf): number {
+  let bytes = 0;
+  for (let b: Btf | undefined = btf; b; b = b.base) bytes += b.bytes.length;
+  return 16 * 1024 * 1024 + 16 * bytes;
+}
+
+/** Deeply nested (but acyclic) types can exhaust the JS stack; that is bad input, not a crash. */
+function guardDepth<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new BtfError('type-loop', 'types are nested too deeply to write as C');
+    }
+    throw e;
+  }
+}
+
+/** A JS string as UTF-8 bytes held one per code unit, the form names take inside the dumper. */
+function latin1Of(s: string): string {
+  const bytes = new TextEncoder().encode(s);
+  let out = '';
+  for (const b of bytes) out += String.fromCharCode(b);
+  return out;
+}
+

@@ -1,0 +1,269 @@
+import { BtfError } from '../../errors.js';
+import { Kind } from '../../format/kinds.js';
+import type { CContext } from './context.js';
+import { writeDecl } from './decl.js';
+
+const UINT32_MAX = 0xffffffff;
+/** btf__resolve_size gives up after this many typedefs, modifiers and arrays. */
+const MAX_RESOLVE_DEPTH = 32;
+
+/** C `int` arithmetic: btf_dump computes bit offsets in `int`, and so must we to place padding alike. */
+const i32 = (n: number) => n | 0;
+/** C's `roundup(x, y)` on ints, with division truncating toward zero. */
+const roundUp = (x: number, y: number) => i32(Math.imul(i32(Math.trunc(i32(x + y - 1) / y)), y));
+
+/** `struct name` or `union name` (just the keyword for an anonymous record). */
+export function writeRecordRef(ctx: CContext, id: number): void {
+  const name = ctx.names.tagName(id);
+  ctx.out.put(ctx.table.kind[id] === Kind.Struct ? 'struct' : 'union');
+  if (ctx.table.nameOff[id] !== 0) {
+    ctx.out.put(' ');
+    ctx.out.name(name);
+  }
+}
+
+/** A forward declaration's type: `struct name` or `union name` by its kind_flag. */
+export function writeFwdRef(ctx: CContext, id: number): void {
+  const name = ctx.names.tagName(id);
+  ctx.out.put(ctx.table.kflag[id] ? 'union ' : 'struct ');
+  ctx.out.name(name);
+}
+
+/**
+ * Size in bytes of type `id` as libbpf's btf__resolve_size gives it: 0 for types without a
+ * size (void, forward declarations, functions) and for sizes that overflow 32 bits.
+ */
+export function resolvedSize(ctx: CContext, id: number): number {
+  const t = ctx.table;
+  let count = 1;
+  for (let depth = 0; depth < MAX_RESOLVE_DEPTH && id !== 0; depth++) {
+    switch (t.kind[id]) {
+      case Kind.Int: case Kind.Struct: case Kind.Union: case Kind.Enum: case Kind.Enum64:
+      case Kind.Datasec: case Kind.Float:
+        return sized(count, t.ref[id]!);
+      case Kind.Ptr:
+        return sized(count, ctx.ptrSize);
+      case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
+      case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
+        id = t.ref[id]!;
+        break;
+      case Kind.Array: {
+        const f = t.first[id]!;
+        const n = t.elAux[f]!;
+        if (count && n > Math.floor(UINT32_MAX / count)) return 0;
+        count *= n;
+        id = t.elType[f]!;
+        break;
+      }
+      default:
+        return 0;
+    }
+  }
+  return 0;
+}
+
+function sized(count: number, size: number): number {
+  if (count && size > Math.floor(UINT32_MAX / count)) return 0;
+  return count * size;
+}
+
+/**
+ * Alignment of type `id` as libbpf's btf__align_of works it out: a record is aligned as its
+ * most aligned member unless a member sits off its alignment or the size is not a multiple of
+ * it, in which case the record must have been packed (alignment 1). 0 means no alignment
+ * (void, forward declarations, functions, or a record holding one of those).
+ */
+export function alignOf(ctx: CContext, id: number): number {
+  const t = ctx.table;
+  for (;;) {
+    switch (t.kind[id]) {
+      case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
+        return Math.min(ctx.ptrSize, t.ref[id]!);
+      case Kind.Ptr:
+        return ctx.ptrSize;
+      case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+        id = t.ref[id]!;
+        break;
+      case Kind.Array:
+        id = t.elType[t.first[id]!]!;
+        break;
+      case Kind.Struct: case Kind.Union:
+        return recordAlign(ctx, id);
+      default:
+        return 0;
+    }
+  }
+}
+
+function recordAlign(ctx: CContext, id: number): number {
+  const cached = ctx.alignCache[id]!;
+  if (cached >= 0) return cached;
+  if (cached === -2) {
+    throw new BtfError('type-loop', 'record contains itself (not through a pointer)', { typeId: id });
+  }
+  ctx.alignCache[id] = -2;
+  const t = ctx.table;
+  const f = t.first[id]!;
+  const end = f + t.vlen[id]!;
+  const bitfields = t.kflag[id] === 1;
+  let max = 1;
+  let result = -1;
+  for (let e = f; e < end; e++) {
+    const align = alignOf(ctx, t.elType[e]!);
+    if (align <= 0) {
+      result = 0;
+      break;
+    }
+    if (align > max) max = align;
+    const raw = t.elAux[e]!;
+    if ((!bitfields || raw >>> 24 === 0) && raw % (8 * align) !== 0) {
+      result = 1;
+      break;
+    }
+  }
+  if (result < 0) result = t.ref[id]! % max !== 0 ? 1 : max;
+  ctx.alignCache[id] = result;
+  return result;
+}
+
+/**
+ * Whether a struct needs `__attribute__((packed))` to get its layout back: some non-bitfield
+ * member is off its natural alignment, or the size is not a multiple of the alignment.
+ */
+function isPacked(ctx: CContext, id: number): boolean {
+  const t = ctx.table;
+  const f = t.first[id]!;
+  const end = f + t.vlen[id]!;
+  const bitfields = t.kflag[id] === 1;
+  let max = 1;
+  for (let e = f; e < end; e++) {
+    const align = alignOf(ctx, t.elType[e]!);
+    const raw = t.elAux[e]!;
+    if (align && (!bitfields || raw >>> 24 === 0) && raw % (8 * align) !== 0) return true;
+    if (align > max) max = align;
+  }
+  return t.ref[id]! % max !== 0;
+}
+
+/**
+ * Writes the body of struct or union `id` at nesting level `lvl`, with explicit padding
+ * members wherever the compiler would not put the next member (or the end) where BTF has it.
+ */
+export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
+  const t = ctx.table;
+  const out = ctx.out;
+  if (ctx.inlineActive[id]) {
+    throw new BtfError('type-loop', 'anonymous record contains itself', { typeId: id });
+  }
+  ctx.inlineActive[id] = 1;
+  const isStruct = t.kind[id] === Kind.Struct;
+  const align = alignOf(ctx, id);
+  const packed = isStruct && isPacked(ctx, id);
+  writeRecordRef(ctx, id);
+  out.put(' {');
+
+  const f = t.first[id]!;
+  const n = t.vlen[id]!;
+  const bitfields = t.kflag[id] === 1;
+  let off = 0;
+  let prevBitfield = false;
+  for (let i = 0; i < n; i++) {
+    const e = f + i;
+    const raw = t.elAux[e]!;
+    const bits = bitfields ? raw >>> 24 : 0;
+    const memberOff = i32(bitfields ? raw & 0xffffff : raw);
+    const type = t.elType[e]!;
+    const memberAlign = packed ? 1 : alignOf(ctx, type);
+    writePadding(ctx, off, memberOff, memberAlign, prevBitfield && bits !== 0, lvl + 1, id, i);
+    out.line(lvl + 1);
+    writeDecl(ctx, type, t.elName[e]!, lvl + 1);
+    if (bits) {
+      out.put(`: ${bits}`);
+      off = i32(memberOff + bits);
+      prevBitfield = true;
+    } else {
+      off = i32(memberOff + Math.imul(i32(resolvedSize(ctx, type)), 8));
+      prevBitfield = false;
+    }
+    out.put(';');
+  }
+  if (isStruct) writePadding(ctx, off, i32(Math.imul(t.ref[id]!, 8)), align, false, lvl + 1, id, -1);
+  // An empty record stays on one line: `struct empty {}`.
+  if (n || t.ref[id]) {
+    out.line(lvl);
+    out.put('}');
+  } else {
+    out.put('}');
+  }
+  if (packed) out.put(' __attribute__((packed))');
+  ctx.inlineActive[id] = 0;
+}
+
+/**
+ * Fills the gap between bit offsets `cur` and `next` with anonymous bitfields (`long: 64;`),
+ * leaning on the compiler's natural alignment where it lands the next member in the right
+ * place by itself. `nextAlign` is the next member's alignment in bytes.
+ */
+function writePadding(ctx: CContext, cur: number, next: number, nextAlign: number, inBitfield: boolean,
+  lvl: number, id: number, member: number): void {
+  if (cur >= next) return;
+  const out = ctx.out;
+  const pads = padTypes(ctx.ptrSize);
+  // The widest padding type whose alignment boundary after `cur` is not past `next`.
+  let pad = pads[pads.length - 1]!;
+  let aligned = 0;
+  for (const p of pads) {
+    pad = p;
+    aligned = roundUp(cur, p.bits);
+    if (aligned <= next) break;
+  }
+  if (aligned > cur && aligned <= next) {
+    // An explicit `type: 0` forces the boundary when the compiler would not align there by
+    // itself: the next member is less aligned, or a full-width pad would fit in the hole.
+    // Inside a run of bitfields the hole is filled with an explicit bit count instead.
+    let explicit = inBitfield;
+    if (!explicit && aligned === next) {
+      if (nextAlign === 0) {
+        throw new BtfError('bad-member', 'member has no alignment (void, a forward declaration or a function?)', { typeId: id, member });
+      }
+      explicit = roundUp(cur, nextAlign * 8) !== aligned;
+    }
+    if (!explicit && aligned !== next) explicit = next - aligned <= aligned - cur;
+    if (explicit) {
+      out.line(lvl);
+      out.put(`${pad.name}: ${inBitfield ? aligned - cur : 0};`);
+    }
+    cur = aligned;
+  }
+  let bits = pad.bits;
+  let name = pad.name;
+  while (cur !== next) {
+    const gap = Math.min(next - cur, bits);
+    if (gap === bits) {
+      out.line(lvl);
+      out.put(`${name}: ${bits};`);
+      cur += gap;
+      continue;
+    }
+    // The last piece gets the narrowest type that holds it.
+    for (let i = pads.length - 1; i >= 0; i--) {
+      name = pads[i]!.name;
+      bits = pads[i]!.bits;
+      if (bits < gap) continue;
+      out.line(lvl);
+      out.put(`${name}: ${gap};`);
+      cur += gap;
+      break;
+    }
+  }
+}
+
+interface PadType { name: string; bits: number }
+const PADS_64: readonly PadType[] = [{ name: 'long', bits: 64 }, { name: 'int', bits: 32 }, { name: 'short', bits: 16 }, { name: 'char', bits: 8 }];
+const PADS_32: readonly PadType[] = [{ name: 'long', bits: 32 }, { name: 'int', bits: 32 }, { name: 'short', bits: 16 }, { name: 'char', bits: 8 }];
+
+function padTypes(ptrSize: number): readonly PadType[] {
+  if (ptrSize === 8) return PADS_64;
+  if (ptrSize === 4) return PADS_32;
+  return [{ name: 'long', bits: ptrSize * 8 }, ...PADS_32.slice(1)];
+}
