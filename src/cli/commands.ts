@@ -13,7 +13,8 @@ import { kindFromName, kindName } from '../format/kinds.js';
 import { stdoutSink } from './output.js';
 import { convertBtf } from '../build/convert.js';
 import { checkBtf, type CheckOptions } from '../btf/check.js';
-import { loadBtf } from '../btf/source.js';
+import { btfBytesOf, loadBtf } from '../btf/source.js';
+import { parseHeader } from '../format/header.js';
 import { dumpC } from '../dump/c/index.js';
 import type { Btf } from '../btf/btf.js';
 
@@ -192,8 +193,8 @@ function checkOne(file: string, baseGiven: boolean, baseFor: (file: string) => B
   const errorsOf = (errs: BtfError[]) => errs.map((e) => ({ code: e.code, typeId: e.typeId, offset: e.offset, member: e.member, message: e.message }));
   try {
     const bytes = readInput(file);
-    const own = selfContained(bytes);
-    const base = own && !baseGiven ? undefined : baseFor(file);
+    // As libbpf decides: split BTF is BTF whose string section does not start with the empty string.
+    const base = baseGiven || looksSplit(bytes) ? baseFor(file) : undefined;
     let btf: Btf;
     if (base) {
       const split = checkSplit(bytes, base, { file, maxEvidence });
@@ -203,8 +204,8 @@ function checkOne(file: string, baseGiven: boolean, baseFor: (file: string) => B
       if (split.verdict === 'mismatched') return report; // its types read as garbage here: nothing more to verify
       btf = split.verdict === 'matched' ? loadModuleBtf(bytes, base, file) : loadBtf(bytes, { file });
     } else {
-      if (!own) throw new BtfError('bad-base', 'this is split BTF and there is no base: give --base (no /sys/kernel/btf/vmlinux here)', { file });
-      btf = own;
+      if (looksSplit(bytes)) throw new BtfError('bad-base', 'this is split BTF and there is no base: give --base (no /sys/kernel/btf/vmlinux here)', { file });
+      btf = loadBtf(bytes, { file });
       report.summary = 'self-contained BTF (no base given)';
     }
     const errors = checkBtf(btf, checkOpts);
@@ -219,6 +220,13 @@ function checkOne(file: string, baseGiven: boolean, baseFor: (file: string) => B
     report.errors = errorsOf([e]);
   }
   return report;
+}
+
+/** True for split BTF (raw or an ELF file's .BTF): its string section does not start with NUL. */
+function looksSplit(bytes: Uint8Array): boolean {
+  const btf = btfBytesOf(bytes);
+  const { header } = parseHeader(btf);
+  return header.strLen === 0 || btf[header.hdrLen + header.strOff] !== 0;
 }
 
 function standalone(args: string[]): number {
