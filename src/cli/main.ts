@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { BtfError } from '../errors.js';
-import { run, UsageError } from './commands.js';
+import { UsageError } from './args.js';
+import { run } from './commands.js';
 
-function main(): number {
+async function main(): Promise<number> {
   try {
-    return run(process.argv.slice(2));
+    return await run(process.argv.slice(2));
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`btfkit: ${e.message}\nTry 'btfkit help'.\n`);
@@ -20,4 +21,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import * as zlib from 'node:zlib';
+import { createRequire } from 'node:module';
 import { BtfError } from '../errors.js';
 import { detectCompression, type Compression } from '../elf/compress.js';
 
@@ -8,6 +7,12 @@ import { detectCompression, type Compression } from '../elf/compress.js';
 export const MAX_DECOMPRESSED_SIZE = 1 << 30;
 
 type ZstdSync = (buf: Uint8Array, opts?: { maxOutputLength?: number }) => Buffer;
+
+// zlib and child_process are loaded on first use: most inputs are not compressed, and the CLI's
+// start-up time counts in every command.
+const require = createRequire(import.meta.url);
+const zlibModule = () => require('node:zlib') as typeof import('node:zlib');
+const childProcess = () => require('node:child_process') as typeof import('node:child_process');
 
 /**
  * Inflates a compressed module. gzip uses Node's zlib; zstd uses zlib too where Node has it
@@ -20,6 +25,7 @@ export function decompressModule(bytes: Uint8Array, kind: Compression, file?: st
     throw new BtfError('bad-input', `cannot decompress ${kind} data: ${why}`, where);
   };
   const asBytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const zlib = zlibModule();
   if (kind === 'gzip') {
     try {
       return asBytes(zlib.gunzipSync(bytes, { maxOutputLength: maxSize }));
@@ -38,7 +44,7 @@ export function decompressModule(bytes: Uint8Array, kind: Compression, file?: st
     }
   }
   const program = kind === 'xz' ? 'xz' : 'zstd';
-  const run = spawnSync(program, ['-d', '-c', '-q'], { input: bytes, maxBuffer: maxSize, stdio: ['pipe', 'pipe', 'pipe'] });
+  const run = childProcess().spawnSync(program, ['-d', '-c', '-q'], { input: bytes, maxBuffer: maxSize, stdio: ['pipe', 'pipe', 'pipe'] });
   if (run.error) {
     const code = (run.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') fail(`the '${program}' program is not installed`);

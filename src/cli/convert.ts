@@ -1,0 +1,29 @@
+import { writeFileSync } from 'node:fs';
+import { convertBtf } from '../build/convert.js';
+import { loadBtf } from '../btf/source.js';
+import { loadBtfFile, readInput } from '../node/files.js';
+import { parse, UsageError } from './args.js';
+
+export function convert(args: string[]): number {
+  const { values, positionals } = parse(args, {
+    output: { type: 'string', short: 'o' },
+    base: { type: 'string' },
+    endian: { type: 'string' },
+    layout: { type: 'boolean' },
+    'no-layout': { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('convert takes one input file');
+  if (!values.output) throw new UsageError('convert needs -o OUT');
+  const endian = values.endian as string | undefined;
+  if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new UsageError(`--endian takes little or big, not '${endian}'`);
+  if (values.layout && values['no-layout']) throw new UsageError('--layout and --no-layout exclude each other');
+  const input = positionals[0]!;
+  const base = values.base ? loadBtfFile(values.base as string) : undefined;
+  const btf = loadBtf(readInput(input), { base, file: input });
+  const out = convertBtf(btf, {
+    endian: endian as 'little' | 'big' | undefined,
+    layout: values.layout ? true : values['no-layout'] ? false : undefined,
+  });
+  writeFileSync(values.output as string, out);
+  return 0;
+}

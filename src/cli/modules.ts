@@ -1,0 +1,110 @@
+import { writeFileSync } from 'node:fs';
+import { BtfError } from '../errors.js';
+import type { Btf } from '../btf/btf.js';
+import { kindFromName, kindName } from '../format/kinds.js';
+import { moduleNameOf } from '../elf/compress.js';
+import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
+import { KernelBtf } from '../node/sysfs.js';
+import { checkSplit, selfContained } from '../split/check.js';
+import { loadModuleBtf } from '../split/load.js';
+import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
+import { mergeModules, TypeUnion } from '../split/merge.js';
+import { parse, UsageError } from './args.js';
+
+export function standalone(args: string[]): number {
+  const { values, positionals } = parse(args, {
+    base: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    force: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new UsageError('standalone takes one module file');
+  if (!values.output) throw new UsageError('standalone needs -o OUT');
+  const file = positionals[0]!;
+  const basePath = (values.base as string | undefined) ?? defaultBasePath(file) ?? SYSFS_VMLINUX;
+  const base = loadBtfFile(basePath);
+  const bytes = readInput(file);
+  refuseMismatch(bytes, base, file, values.force as boolean);
+  const mod = loadModuleBtf(bytes, base, file);
+  writeFileSync(values.output as string, makeStandalone(mod));
+  return 0;
+}
+
+export function split(args: string[]): number {
+  const { values, positionals } = parse(args, {
+    base: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    renumber: { type: 'boolean', default: false },
+  });
+  if (positionals.length !== 1) throw new UsageError('split takes one input file');
+  if (!values.output) throw new UsageError('split needs -o OUT');
+  if (!values.base) throw new UsageError('split needs --base BASE');
+  const file = positionals[0]!;
+  const base = loadBtfFile(values.base as string);
+  const own = selfContained(readInput(file));
+  if (!own) throw new BtfError('bad-input', 'input is split BTF already; split takes self-contained BTF (from btfkit standalone, or a standalone module)', { file });
+  if (values.renumber) {
+    writeFileSync(values.output as string, toSplitAppearance(own, base));
+  } else {
+    const r = splitOnBase(own, base);
+    writeFileSync(values.output as string, r.bytes);
+    process.stderr.write(`btfkit: ${r.kept} types kept in the split BTF, ${r.mappedToBase} mapped onto base types\n`);
+  }
+  return 0;
+}
+
+export function merge(args: string[]): number {
+  const { values, positionals } = parse(args, {
+    base: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    force: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length === 0) throw new UsageError('merge needs at least one module');
+  if (!values.output) throw new UsageError('merge needs -o OUT');
+  const base = loadBtfFile((values.base as string | undefined) ?? SYSFS_VMLINUX);
+  const modules = positionals.map((file) => {
+    const bytes = readInput(file);
+    refuseMismatch(bytes, base, file, values.force as boolean);
+    return { name: moduleNameOf(file), btf: loadModuleBtf(bytes, base, file) };
+  });
+  const r = mergeModules(base, modules);
+  writeFileSync(values.output as string, r.bytes);
+  if (values.json) process.stdout.write(JSON.stringify(r.modules) + '\n');
+  else for (const m of r.modules) process.stderr.write(`${m.name}: ids ${m.firstId}..${m.endId - 1} (were ${m.originalFirstId}..${m.originalFirstId + m.endId - m.firstId - 1})\n`);
+  return 0;
+}
+
+/** Writing a module's types out only makes sense on the base it was built for. */
+function refuseMismatch(bytes: Uint8Array, base: Btf, file: string, force: boolean): void {
+  if (force) return;
+  const r = checkSplit(bytes, base, { file, maxEvidence: 1 });
+  if (r.verdict === 'mismatched') {
+    throw new BtfError('bad-base', `does not match this base (${r.summary}); see 'btfkit check', or pass --force`, { file });
+  }
+}
+
+export function find(args: string[]): number {
+  const { values, positionals } = parse(args, {
+    base: { type: 'string' },
+    kind: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length === 0) throw new UsageError('find takes a NAME and optionally module files');
+  const [name, ...files] = positionals as [string, ...string[]];
+  const kind = values.kind === undefined ? undefined : kindFromName(values.kind as string);
+  if (values.kind !== undefined && kind === undefined) throw new UsageError(`unknown kind '${values.kind}'`);
+  let union: TypeUnion;
+  if (files.length === 0 && values.base === undefined) {
+    union = new KernelBtf().union();
+  } else {
+    const base = loadBtfFile((values.base as string | undefined) ?? SYSFS_VMLINUX);
+    union = new TypeUnion(base, files.map((f) => [moduleNameOf(f), () => loadModuleBtf(readInput(f), base, f)] as [string, () => Btf]));
+  }
+  const hits = union.find(name, kind);
+  if (values.json) {
+    process.stdout.write(JSON.stringify(hits.map((h) => ({ module: h.module, id: h.id, kind: kindName(h.kind) }))) + '\n');
+  } else {
+    for (const h of hits) process.stdout.write(`${h.module}\t[${h.id}] ${kindName(h.kind)} '${name}'\n`);
+  }
+  return hits.length ? 0 : 1;
+}
