@@ -29,8 +29,9 @@ export class CText {
 
   /** Writes the NUL-terminated string at `off` in `bytes`, byte for byte. */
   putString(bytes: Uint8Array, off: number): void {
-    let end = bytes.indexOf(0, off);
-    if (end < 0) end = bytes.length;
+    // Names are short: a plain scan beats calling indexOf for each.
+    let end = off;
+    while (end < bytes.length && bytes[end] !== 0) end++;
     this.sink.bytes(bytes, off, end);
     if ((this.written += end - off) > this.budget) this.overBudget();
   }
@@ -106,10 +107,25 @@ export class CContext {
     this.referenced = new Uint8Array(n);
     this.alignCache = new Int32Array(n).fill(-1);
     this.inlineActive = new Uint8Array(n);
+    this.stepsLeft = 4_000_000 + 64 * n;
     // Void needs no definition.
     this.orderState[0] = 2;
     this.emitState[0] = 2;
     if (!forDeclarations) markReferenced(table, this.referenced);
+  }
+
+  /**
+   * Steps of graph walking left before the dump gives up. Walks that write nothing can still
+   * blow up on a hostile graph (anonymous records or prototypes that each use the previous one
+   * twice are revisited exponentially often); real BTF takes about one step per type.
+   */
+  private stepsLeft: number;
+
+  /** Counts one step of walking the type graph; throws once the allowance is used up. */
+  step(): void {
+    if (--this.stepsLeft < 0) {
+      throw new BtfError('bad-input', 'the type graph revisits the same types without end (anonymous types or prototypes nested and repeated?)');
+    }
   }
 
   push(id: number): void {

@@ -1,11 +1,12 @@
 import type { Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
+import { Kind } from '../../format/kinds.js';
 import { ByteSink } from '../sink.js';
 import { CContext, CText } from './context.js';
 import { writeDecl } from './decl.js';
-import { dumpType, isInert } from './order.js';
+import { classify, dumpType, LEAVES_ONLY, UNKNOWN } from './order.js';
 import { C_EPILOGUE, C_PRELUDE, writeKfuncs } from './prelude.js';
-import { DisambiguationHash, sortByNames } from './sort.js';
+import { DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
 import { TypeTable } from './table.js';
 
 export { sortedTypeIds, sortByNames, NameOrder, typeRank, sortNameOffset, DisambiguationHash } from './sort.js';
@@ -71,19 +72,24 @@ export function dumpC(btf: Btf, sink: ByteSink, opts: CDumpOptions = {}): void {
 }
 
 /**
- * Dumps every type in bpftool's sorted order. Runs of types tied on rank and names are put in
- * hash order only when that order can matter: when some type of the run would still queue a
- * definition. A run of types whose dumping writes nothing (pointers and qualifiers of types
- * already written, prototypes of those) comes out the same in any order, and most ties are such.
+ * Dumps every type in bpftool's sorted order. Types tied on rank and both names are ordered by
+ * hash, then id; hashes are computed only where that order can show. Dumping most tied types
+ * (pointers, qualifiers, prototypes, anonymous records of types already written) writes
+ * nothing, and such types may go anywhere in their run; when the others of a run only queue
+ * forward declarations and enums, only their order among themselves needs the hash.
  */
 function dumpSorted(ctx: CContext): void {
   const order = sortByNames(ctx.table);
   const ids = order.ids;
   const hasher = new DisambiguationHash(ctx.table);
+  const leaves: number[] = [];
   for (let i = 0; i < ids.length;) {
     const end = order.runEnd(i);
-    // The first run is always ordered: its first type is the one bpftool leaves out.
-    if (end - i > 1 && (i === 0 || !runIsInert(ctx, ids, i, end))) order.sortRun(i, end, hasher);
+    // The first run is always ordered in full: its first type is the one bpftool leaves out.
+    if (end - i > 1) {
+      if (i === 0) order.sortRun(i, end, hasher);
+      else placeRun(ctx, order, i, end, hasher, leaves);
+    }
     // bpftool walks the sorted list from its second entry, as if the first were void; the type
     // sorting first (an anonymous enum, when there is one) is left out unless another type
     // pulls it in.
@@ -92,9 +98,67 @@ function dumpSorted(ctx: CContext): void {
   }
 }
 
-function runIsInert(ctx: CContext, ids: Int32Array, start: number, end: number): boolean {
-  for (let k = start; k < end; k++) if (!isInert(ctx, ids[k]!, false)) return false;
-  return true;
+/**
+ * Arranges the run `[start, end)` so that dumping it in place writes what bpftool writes:
+ * in full hash order if some type in it could do more than queue leaves, else with the inert
+ * types first (id order) and the leaves-only ones after them in hash order.
+ */
+function placeRun(ctx: CContext, order: NameOrder, start: number, end: number, hasher: DisambiguationHash, leaves: number[]): void {
+  const ids = order.ids;
+  leaves.length = 0;
+  for (let k = start; k < end; k++) {
+    const c = classify(ctx, ids[k]!, false);
+    if (c === UNKNOWN) {
+      order.sortRun(start, end, hasher);
+      return;
+    }
+    if (c === LEAVES_ONLY) leaves.push(ids[k]!);
+  }
+  if (leaves.length < 2) return;
+  const isLeaf = new Set(leaves);
+  leaves.sort((a, b) => hasher.compare(a, b) || a - b);
+  let at = start;
+  for (let k = start; k < end; k++) {
+    const id = ids[k]!;
+    if (!isLeaf.has(id)) ids[at++] = id;
+  }
+  for (const id of leaves) ids[at++] = id;
+}
+
+const KEYWORD_KINDS: Record<string, readonly Kind[]> = {
+  struct: [Kind.Struct, Kind.Fwd],
+  union: [Kind.Union, Kind.Fwd],
+  enum: [Kind.Enum, Kind.Enum64],
+  typedef: [Kind.Typedef],
+};
+
+/**
+ * The type a `--root` argument names: a type id (`114`, `0x72`), a name (`task_struct`), or a
+ * name after its C keyword (`struct task_struct`, `union bpf_attr`, `enum bpf_func_id`,
+ * `typedef u64`). When a name belongs to several types, a definition wins over forward
+ * declarations; if that still leaves more than one, the error lists their ids.
+ */
+export function resolveRoot(btf: Btf, spec: string): number {
+  const text = spec.trim();
+  if (/^(0x[0-9a-f]+|\d+)$/i.test(text)) {
+    const id = Number(text);
+    if (id >= btf.endId) throw new BtfError('bad-type-id', `root type ${text} does not exist (ids run from 1 to ${btf.endId - 1})`);
+    return id;
+  }
+  const m = /^(struct|union|enum|typedef)\s+(\S+)$/.exec(text);
+  const name = m ? m[2]! : text;
+  const kinds = m ? KEYWORD_KINDS[m[1]!]! : undefined;
+  let ids = btf.find(name).filter((id) => {
+    const k = btf.kind(id);
+    if (kinds && !kinds.includes(k)) return false;
+    if (m && k === Kind.Fwd) return btf.kindFlag(id) === (m[1] === 'union');
+    return k !== Kind.DeclTag && k !== Kind.Var && k !== Kind.Datasec;
+  });
+  const definitions = ids.filter((id) => btf.kind(id) !== Kind.Fwd);
+  if (definitions.length) ids = definitions;
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0) throw new BtfError('bad-input', `no type named '${text}'`);
+  throw new BtfError('bad-input', `'${text}' names ${ids.length} types (ids ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ''}); give an id or a C keyword`);
 }
 
 /** The header as a string (UTF-8 decoded). */

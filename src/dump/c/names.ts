@@ -27,8 +27,9 @@ export class NameScope {
 
   constructor(private readonly table: TypeTable) {
     this.settled = new Uint8Array(table.count);
-    this.tags = new NameCounter(table.strBytes);
-    this.idents = new NameCounter(table.strBytes);
+    // Sized for about as many names as types, so a kernel's dump does not keep regrowing them.
+    this.tags = new NameCounter(table.strBytes, table.count);
+    this.idents = new NameCounter(table.strBytes, table.count);
   }
 
   /** The printed name of a struct, union, enum, forward declaration (or int, see writeIntAlias). */
@@ -76,45 +77,48 @@ export class NameScope {
  * just to look it up in a Map costs more than hashing the bytes where they are.
  */
 class NameCounter {
-  /** String offset + 1 of each slot's name; 0 for an empty slot. */
-  private keys = new Int32Array(1 << 12);
-  private counts = new Uint32Array(1 << 12);
+  /** Slot i: `[2i]` the name's string offset + 1 (0: empty slot), `[2i + 1]` its count. */
+  private slots: Int32Array;
   private used = 0;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(private readonly bytes: Uint8Array, expected: number) {
+    let size = 1 << 10;
+    while (size < expected * 2 && size < 1 << 22) size *= 2;
+    this.slots = new Int32Array(2 * size);
+  }
 
   /** Counts one more occurrence of the name at `off` and returns the count. */
   bump(off: number): number {
     const bytes = this.bytes;
-    const mask = this.keys.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     let slot = hashAt(bytes, off) & mask;
     for (;;) {
-      const key = this.keys[slot]!;
+      const key = slots[2 * slot]!;
       if (key === 0) {
-        this.keys[slot] = off + 1;
-        this.counts[slot] = 1;
-        if (++this.used * 2 > this.keys.length) this.grow();
+        slots[2 * slot] = off + 1;
+        slots[2 * slot + 1] = 1;
+        if (++this.used * 2 > mask + 1) this.grow();
         return 1;
       }
-      if (key - 1 === off || sameString(bytes, key - 1, off)) return ++this.counts[slot]!;
+      if (key - 1 === off || sameString(bytes, key - 1, off)) return ++slots[2 * slot + 1]!;
       slot = (slot + 1) & mask;
     }
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldCounts = this.counts;
-    this.keys = new Int32Array(oldKeys.length * 2);
-    this.counts = new Uint32Array(oldKeys.length * 2);
-    const mask = this.keys.length - 1;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const key = oldKeys[i]!;
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      const key = old[i]!;
       if (key === 0) continue;
       let slot = hashAt(this.bytes, key - 1) & mask;
-      while (this.keys[slot] !== 0) slot = (slot + 1) & mask;
-      this.keys[slot] = key;
-      this.counts[slot] = oldCounts[i]!;
+      while (slots[2 * slot] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = key;
+      slots[2 * slot + 1] = old[i + 1]!;
     }
+    this.slots = slots;
   }
 }
 

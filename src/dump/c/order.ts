@@ -39,6 +39,7 @@ export function dumpType(ctx: CContext, id: number): void {
  * strong dependencies are queued.
  */
 function orderType(ctx: CContext, id: number, throughPtr: boolean, queue: number[]): boolean {
+  ctx.step();
   const state = ctx.orderState;
   if (state[id] === DONE) return true;
   const t = ctx.table;
@@ -101,19 +102,38 @@ function orderType(ctx: CContext, id: number, throughPtr: boolean, queue: number
   }
 }
 
+/** {@link classify}: dumping the type now would queue nothing. */
+export const INERT = 0;
+/** {@link classify}: it would queue only forward declarations and enums, which need nothing themselves. */
+export const LEAVES_ONLY = 1;
+/** {@link classify}: anything else (or too deep to tell). */
+export const UNKNOWN = 2;
+
 /**
- * Whether dumping `id` now would queue nothing, and so write nothing: the types it leads to are
- * all ordered already, or are named records behind a pointer. Dumping such a type only marks
- * integers and pointers as ordered, which comes to the same whatever order a group of such
- * types is dumped in. A conservative check: false may also mean "cannot tell cheaply".
+ * What dumping `id` now would do, found by walking the graph as {@link orderType} would,
+ * without changing anything:
+ * - {@link INERT}: queue nothing and so write nothing. It only marks integers, pointers and
+ *   anonymous records as ordered, and only where no definition is missing.
+ * - {@link LEAVES_ONLY}: queue only forward declarations and enums not written yet, whatever
+ *   the strong/weak results of the walk (those only matter to typedefs, and it meets none).
+ * - {@link UNKNOWN}: anything else.
+ *
+ * Within a run of types that bpftool orders only by hash and id, inert types may be dumped in
+ * any order and anywhere in the run; the only order that shows is that of the leaves-only
+ * types among themselves. See docs/C-HEADER.md.
  */
-export function isInert(ctx: CContext, id: number, throughPtr: boolean): boolean {
+export function classify(ctx: CContext, id: number, throughPtr: boolean, depth = 0): number {
   const t = ctx.table;
-  for (let depth = 0; depth < 64; depth++) {
-    if (ctx.orderState[id] === DONE) return true;
+  if (depth > 32) return UNKNOWN;
+  let result = INERT;
+  for (let hops = 0; hops < 64; hops++) {
+    ctx.step();
+    if (ctx.orderState[id] === DONE) return result;
     switch (t.kind[id]) {
       case Kind.Int: case Kind.Float: case Kind.Func: case Kind.Var: case Kind.Datasec: case Kind.DeclTag:
-        return true;
+        return result;
+      case Kind.Enum: case Kind.Enum64: case Kind.Fwd:
+        return t.nameOff[id] !== 0 || !ctx.referenced[id] ? LEAVES_ONLY : result;
       case Kind.Ptr:
         id = t.ref[id]!;
         throughPtr = true;
@@ -125,20 +145,32 @@ export function isInert(ctx: CContext, id: number, throughPtr: boolean): boolean
       case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
         id = t.ref[id]!;
         break;
-      case Kind.Struct: case Kind.Union:
-        return throughPtr && t.nameOff[id] !== 0;
+      case Kind.Struct: case Kind.Union: {
+        if (t.nameOff[id] !== 0) return throughPtr ? result : UNKNOWN;
+        // An anonymous record is ordered member by member, each as if embedded.
+        const f = t.first[id]!;
+        const end = f + t.vlen[id]!;
+        for (let e = f; e < end; e++) {
+          result = Math.max(result, classify(ctx, t.elType[e]!, false, depth + 1));
+          if (result === UNKNOWN) return UNKNOWN;
+        }
+        return result;
+      }
       case Kind.FuncProto: {
         const f = t.first[id]!;
         const end = f + t.vlen[id]!;
-        for (let e = f; e < end; e++) if (!isInert(ctx, t.elType[e]!, throughPtr)) return false;
+        for (let e = f; e < end; e++) {
+          result = Math.max(result, classify(ctx, t.elType[e]!, throughPtr, depth + 1));
+          if (result === UNKNOWN) return UNKNOWN;
+        }
         id = t.ref[id]!;
         break;
       }
       default:
-        return false;
+        return UNKNOWN;
     }
   }
-  return false;
+  return UNKNOWN;
 }
 
 /**
@@ -147,6 +179,7 @@ export function isInert(ctx: CContext, id: number, throughPtr: boolean): boolean
  * the top level are enums and records defined rather than referred to.
  */
 function emitType(ctx: CContext, id: number, container: number): void {
+  ctx.step();
   const state = ctx.emitState;
   if (state[id] === DONE) return;
   const t = ctx.table;

@@ -53,9 +53,9 @@ export function kfuncIds(ctx: CContext): { kfuncs: number[]; fastcall: Set<numbe
     if (t.kind[id] !== Kind.DeclTag || t.extra[id] !== 0xffffffff) continue;
     const fn = t.ref[id]!;
     if (t.kind[fn] !== Kind.Func) continue;
-    const tag = t.name(id);
-    if (tag === KFUNC_TAG) kfuncs.push(fn);
-    else if (tag === FASTCALL_TAG) fastcall.add(fn);
+    const tag = t.nameOff[id]!;
+    if (t.equalsAt(tag, KFUNC_TAG)) kfuncs.push(fn);
+    else if (t.equalsAt(tag, FASTCALL_TAG)) fastcall.add(fn);
   }
   const names = kfuncs.map((id) => t.name(id));
   const order = kfuncs.map((_, i) => i);

@@ -34,41 +34,63 @@ export function sortedTypeIds(t: TypeTable): Int32Array {
  * equal in those: {@link sortedTypeIds} without the hashes, which only runs of ties need.
  */
 export class NameOrder {
-  constructor(
-    readonly ids: Int32Array,
-    private readonly rank: Uint32Array,
-    private readonly sortOrd: Uint32Array,
-    private readonly ownOrd: Uint32Array,
-  ) {}
+  /** For a position that starts a run of two or more ties, one past its end; else 0. */
+  private readonly tieEnd: Int32Array;
 
-  /** One past the end of the run of ties starting at position `i`. */
+  constructor(readonly ids: Int32Array, ties: readonly number[]) {
+    this.tieEnd = new Int32Array(ids.length);
+    for (let k = 0; k < ties.length; k += 2) this.tieEnd[ties[k]!] = ties[k + 1]!;
+  }
+
+  /** One past the end of the run of ties starting at position `i` (a run start). */
   runEnd(i: number): number {
-    const { ids, rank, sortOrd, ownOrd } = this;
-    const a = ids[i]!;
-    let j = i + 1;
-    while (j < ids.length && rank[ids[j]!] === rank[a] && sortOrd[ids[j]!] === sortOrd[a] && ownOrd[ids[j]!] === ownOrd[a]) j++;
-    return j;
+    return this.tieEnd[i] || i + 1;
   }
 
   /** Puts positions `[i, end)`, a run of ties, in their final order: by hash, then id. */
   sortRun(i: number, end: number, hasher: DisambiguationHash): void {
-    if (end - i < 2) return;
+    const n = end - i;
+    if (n < 2) return;
     const ids = this.ids;
-    const byHashThenId = (a: number, b: number) => hasher.compare(a, b) || a - b;
-    if (end - i === 2) {
-      const a = ids[i]!;
-      const b = ids[i + 1]!;
-      if (byHashThenId(a, b) > 0) {
-        ids[i] = b;
-        ids[i + 1] = a;
-      }
+    if (n <= 16) {
+      const run = Array.from(ids.subarray(i, end)).sort((a, b) => hasher.compare(a, b) || a - b);
+      ids.set(run, i);
       return;
     }
-    ids.set(Array.from(ids.subarray(i, end)).sort(byHashThenId), i);
+    // Long runs (tens of thousands of anonymous prototypes and pointers) are sorted natively:
+    // first by the high half of the hash, then groups equal in it by the low half. The run is
+    // in id order, so a type's position in it breaks the remaining ties by id.
+    const run = Int32Array.from(ids.subarray(i, end));
+    const key = new Float64Array(n);
+    for (let k = 0; k < n; k++) key[k] = hasher.high(run[k]!) * RUN_SLOTS + k;
+    key.sort();
+    const order = new Int32Array(n);
+    for (let k = 0; k < n; k++) order[k] = key[k]! % RUN_SLOTS;
+    for (let g = 0; g < n;) {
+      const high = hasher.high(run[order[g]!]!);
+      let h = g + 1;
+      while (h < n && hasher.high(run[order[h]!]!) === high) h++;
+      if (h - g > 1) {
+        const sub = new Float64Array(h - g);
+        for (let k = g; k < h; k++) sub[k - g] = hasher.low(run[order[k]!]!) * RUN_SLOTS + order[k]!;
+        sub.sort();
+        for (let k = g; k < h; k++) order[k] = sub[k - g]! % RUN_SLOTS;
+      }
+      g = h;
+    }
+    for (let k = 0; k < n; k++) ids[i + k] = run[order[k]!]!;
   }
 }
 
-/** Sorts every type id by rank, sort name and own name (stable, so ties stay in id order). */
+/** Positions within a run fit below this; with a 32-bit hash half above them, keys stay exact doubles. */
+const RUN_SLOTS = 1 << 21;
+
+/**
+ * Sorts every type id by rank, sort name and own name, ties staying in id order: a counting
+ * sort by rank, then within each rank a radix sort by the sort name's bytes, then within each
+ * group of equal sort names one by the own name's bytes. Stable throughout, and no JS string
+ * is made: names are compared where they lie in the string section.
+ */
 export function sortByNames(t: TypeTable): NameOrder {
   const n = t.count;
   // Each loop sits in a function of its own: V8 optimises a long loop while it runs, and a
@@ -76,15 +98,18 @@ export function sortByNames(t: TypeTable): NameOrder {
   const rank = new Uint32Array(n);
   const sortOff = new Uint32Array(n);
   fillRankAndSortName(t, rank, sortOff);
-  const { sortOrd, ownOrd, count: names } = nameOrdinals(t, sortOff);
-
-  // Least significant key first, each pass a stable counting sort: ids start in id order, so
-  // equal keys stay in id order.
-  let ids = identity(n);
-  ids = countingSort(ids, ownOrd, names);
-  ids = countingSort(ids, sortOrd, names);
-  ids = countingSort(ids, rank, LAST_RANK + 1);
-  return new NameOrder(ids, rank, sortOrd, ownOrd);
+  const ids = countingSort(identity(n), rank, LAST_RANK + 1);
+  const sorter = new StringRadix(t.strBytes, ids);
+  const sameSortName: number[] = [];
+  for (let lo = 0; lo < n;) {
+    let hi = lo + 1;
+    while (hi < n && rank[ids[hi]!] === rank[ids[lo]!]) hi++;
+    sorter.sort(lo, hi, sortOff, sameSortName);
+    lo = hi;
+  }
+  const ties: number[] = [];
+  for (let k = 0; k < sameSortName.length; k += 2) sorter.sort(sameSortName[k]!, sameSortName[k + 1]!, t.nameOff, ties);
+  return new NameOrder(ids, ties);
 }
 
 function fillRankAndSortName(t: TypeTable, rank: Uint32Array, sortOff: Uint32Array): void {
@@ -103,95 +128,128 @@ function identity(n: number): Int32Array {
 /** Stable counting sort of `ids` by `key[id]`, keys below `range`. */
 function countingSort(ids: Int32Array, key: Uint32Array, range: number): Int32Array {
   const start = new Uint32Array(range + 1);
-  countKeys(ids, key, start);
-  prefixSums(start);
-  const out = new Int32Array(ids.length);
-  scatter(ids, key, start, out);
-  return out;
-}
-
-function countKeys(ids: Int32Array, key: Uint32Array, start: Uint32Array): void {
   for (let i = 0; i < ids.length; i++) start[key[ids[i]!]! + 1]!++;
-}
-
-function prefixSums(a: Uint32Array): void {
-  for (let k = 1; k < a.length; k++) a[k]! += a[k - 1]!;
-}
-
-function scatter(ids: Int32Array, key: Uint32Array, start: Uint32Array, out: Int32Array): void {
+  for (let k = 1; k <= range; k++) start[k]! += start[k - 1]!;
+  const out = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     out[start[key[id]!]!++] = id;
   }
+  return out;
 }
+
+/** Groups at most this large are finished by insertion sort rather than split by byte. */
+const SMALL_GROUP = 16;
 
 /**
- * Numbers the strings at the given offsets and at every type's name offset in byte order
- * (equal strings at different offsets get the same number), so names compare as integers.
- * Returns the numbers of `sortOff[id]` and of `nameOff[id]` for every id.
+ * Stable most-significant-byte-first radix sort of stretches of `ids` by the NUL-terminated
+ * string each id has at `keyOff[id]` in `bytes` (strcmp's order), reporting the runs of equal
+ * strings.
  */
-function nameOrdinals(t: TypeTable, sortOff: Uint32Array): { sortOrd: Uint32Array; ownOrd: Uint32Array; count: number } {
-  const offsets = distinctOffsets(sortOff, t.nameOff);
-  const strings = stringsAt(t, offsets);
-  const order = identityArray(offsets.length);
-  order.sort((a, b) => (strings[a]! < strings[b]! ? -1 : strings[a]! > strings[b]! ? 1 : 0));
-  const ordinalAt = new Uint32Array(offsets.length);
-  const count = numberRuns(order, strings, ordinalAt);
-  const sortOrd = new Uint32Array(t.count);
-  const ownOrd = new Uint32Array(t.count);
-  lookUpOrdinals(offsets, ordinalAt, sortOff, sortOrd);
-  lookUpOrdinals(offsets, ordinalAt, t.nameOff, ownOrd);
-  return { sortOrd, ownOrd, count };
-}
+class StringRadix {
+  private readonly tmp: Int32Array;
+  private readonly counts = new Int32Array(256);
+  private readonly stack: number[] = [];
 
-/** The distinct values of two arrays, ascending. */
-function distinctOffsets(a: Uint32Array, b: Uint32Array): Uint32Array {
-  const all = new Uint32Array(a.length + b.length);
-  all.set(a);
-  all.set(b, a.length);
-  all.sort();
-  let distinct = 0;
-  for (let i = 0; i < all.length; i++) {
-    if (i === 0 || all[i] !== all[i - 1]) all[distinct++] = all[i]!;
+  constructor(private readonly bytes: Uint8Array, private readonly ids: Int32Array) {
+    this.tmp = new Int32Array(ids.length);
   }
-  return all.subarray(0, distinct);
-}
 
-function stringsAt(t: TypeTable, offsets: Uint32Array): string[] {
-  const strings = new Array<string>(offsets.length);
-  for (let i = 0; i < offsets.length; i++) strings[i] = t.str(offsets[i]!);
-  return strings;
-}
-
-function identityArray(n: number): number[] {
-  const a = new Array<number>(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  return a;
-}
-
-/** Gives `ordinalAt[order[i]]` the rank of its string among the distinct strings; returns their count. */
-function numberRuns(order: number[], strings: string[], ordinalAt: Uint32Array): number {
-  let count = 0;
-  for (let i = 0; i < order.length; i++) {
-    if (i > 0 && strings[order[i]!] !== strings[order[i - 1]!]) count++;
-    ordinalAt[order[i]!] = count;
-  }
-  return count + 1;
-}
-
-/** For each `keys[i]` (one of the sorted `offsets`), its ordinal, found by binary search. */
-function lookUpOrdinals(offsets: Uint32Array, ordinalAt: Uint32Array, keys: Uint32Array, out: Uint32Array): void {
-  const last = offsets.length - 1;
-  for (let i = 0; i < keys.length; i++) {
-    const off = keys[i]!;
-    let lo = 0;
-    let hi = last;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (offsets[mid]! < off) lo = mid + 1;
-      else hi = mid;
+  /** Sorts positions `[lo, hi)`; appends `start, end` of each run of two or more equal strings to `equal`. */
+  sort(lo: number, hi: number, keyOff: Uint32Array, equal: number[]): void {
+    const { bytes, ids, tmp, counts, stack } = this;
+    stack.push(lo, hi, 0);
+    while (stack.length) {
+      const depth = stack.pop()!;
+      const end = stack.pop()!;
+      const start = stack.pop()!;
+      const size = end - start;
+      if (size < 2) continue;
+      if (size <= SMALL_GROUP) {
+        insertionSort(bytes, ids, keyOff, start, end, depth, equal);
+        continue;
+      }
+      // Bucket by the byte at `depth`; names use few byte values, so only [low, high] is walked.
+      const firstOff = keyOff[ids[start]!]!;
+      let sameOffset = true;
+      let low = 255;
+      let high = 0;
+      for (let k = start; k < end; k++) {
+        const off = keyOff[ids[k]!]!;
+        if (off !== firstOff) sameOffset = false;
+        const c = bytes[off + depth]!;
+        counts[c]!++;
+        if (c < low) low = c;
+        if (c > high) high = c;
+      }
+      if (sameOffset || (low === 0 && high === 0)) {
+        // One string (pointers to one struct share its name's offset), or all ended here.
+        for (let c = low; c <= high; c++) counts[c] = 0;
+        equal.push(start, end);
+        continue;
+      }
+      if (low === high) {
+        // A shared prefix byte: nothing moves, look one byte further.
+        counts[low] = 0;
+        stack.push(start, end, depth + 1);
+        continue;
+      }
+      let at = start;
+      for (let c = low; c <= high; c++) {
+        const n = counts[c]!;
+        counts[c] = at;
+        at += n;
+      }
+      for (let k = start; k < end; k++) {
+        const id = ids[k]!;
+        tmp[counts[bytes[keyOff[id]! + depth]!]!++] = id;
+      }
+      ids.set(tmp.subarray(start, end), start);
+      // counts[c] is now the end of bucket c; bucket 0 holds the strings that end here.
+      let from = start;
+      for (let c = low; c <= high; c++) {
+        const to = counts[c]!;
+        counts[c] = 0;
+        if (c === 0) {
+          if (to - from > 1) equal.push(from, to);
+        } else if (to > from) {
+          stack.push(from, to, depth + 1);
+        }
+        from = to;
+      }
     }
-    out[i] = ordinalAt[lo]!;
+  }
+}
+
+/** Stable insertion sort of a small group by the strings from byte `depth` on, reporting equal runs. */
+function insertionSort(bytes: Uint8Array, ids: Int32Array, keyOff: Uint32Array, lo: number, hi: number,
+  depth: number, equal: number[]): void {
+  for (let k = lo + 1; k < hi; k++) {
+    const id = ids[k]!;
+    const off = keyOff[id]! + depth;
+    let j = k - 1;
+    while (j >= lo && compareFrom(bytes, keyOff[ids[j]!]! + depth, off) > 0) {
+      ids[j + 1] = ids[j]!;
+      j--;
+    }
+    ids[j + 1] = id;
+  }
+  for (let k = lo; k < hi;) {
+    let j = k + 1;
+    while (j < hi && compareFrom(bytes, keyOff[ids[k]!]! + depth, keyOff[ids[j]!]! + depth) === 0) j++;
+    if (j - k > 1) equal.push(k, j);
+    k = j;
+  }
+}
+
+/** strcmp of the NUL-terminated strings at `a` and `b`. */
+function compareFrom(bytes: Uint8Array, a: number, b: number): number {
+  if (a === b) return 0;
+  for (;;) {
+    const x = bytes[a++]!;
+    const y = bytes[b++]!;
+    if (x !== y) return x - y;
+    if (x === 0) return 0;
   }
 }
 
@@ -281,6 +339,18 @@ export class DisambiguationHash {
     if (!(this.known[a]! & FULL)) this.compute(a, true);
     if (!(this.known[b]! & FULL)) this.compute(b, true);
     return this.fullHi[a]! - this.fullHi[b]! || this.fullLo[a]! - this.fullLo[b]!;
+  }
+
+  /** High 32 bits of the full hash of `id`. */
+  high(id: number): number {
+    if (!(this.known[id]! & FULL)) this.compute(id, true);
+    return this.fullHi[id]!;
+  }
+
+  /** Low 32 bits of the full hash of `id`. */
+  low(id: number): number {
+    if (!(this.known[id]! & FULL)) this.compute(id, true);
+    return this.fullLo[id]!;
   }
 
   /** The full hash of type `id` as an unsigned 64-bit number. */

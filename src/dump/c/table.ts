@@ -40,13 +40,10 @@ export class TypeTable {
 
   /**
    * Every string section back to back, base first, so that a global string offset indexes it
-   * directly; {@link text} is the same decoded one character per byte.
+   * directly.
    */
   readonly strBytes: Uint8Array;
-  private readonly text: string;
-  private readonly typeNames: (string | undefined)[];
   private ptrSize = 0;
-  private readonly elNames: (string | undefined)[];
 
   constructor(btf: Btf) {
     const chain: Btf[] = [];
@@ -79,9 +76,6 @@ export class TypeTable {
     for (const b of chain) {
       this.strBytes.set(b.bytes.subarray(b.stringStart, b.stringStart + b.header.strLen), b.firstStringOffset);
     }
-    this.text = latin1Text(this.strBytes);
-    this.typeNames = new Array<string | undefined>(count);
-    this.elNames = new Array<string | undefined>(elements);
   }
 
   /**
@@ -89,9 +83,15 @@ export class TypeTable {
    * order (as `strcmp`) and writing it back with {@link ByteSink.ascii} reproduces the bytes.
    */
   str(off: number): string {
-    if (off === 0) return '';
-    const end = this.text.indexOf('\0', off);
-    return this.text.substring(off, end < 0 ? this.text.length : end);
+    const b = this.strBytes;
+    if (off === 0 || off >= b.length) return '';
+    let end = b.indexOf(0, off);
+    if (end < 0) end = b.length;
+    let s = '';
+    for (let i = off; i < end; i += 4096) {
+      s += String.fromCharCode.apply(null, b.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+    }
+    return s;
   }
 
   /**
@@ -124,16 +124,7 @@ export class TypeTable {
 
   /** Name of type `id` (empty for anonymous types). */
   name(id: number): string {
-    let s = this.typeNames[id];
-    if (s === undefined) s = this.typeNames[id] = this.str(this.nameOff[id]!);
-    return s;
-  }
-
-  /** Name of element `e` (member, enumerator, parameter). */
-  elementName(e: number): string {
-    let s = this.elNames[e];
-    if (s === undefined) s = this.elNames[e] = this.str(this.elName[e]!);
-    return s;
+    return this.str(this.nameOff[id]!);
   }
 }
 
@@ -347,21 +338,6 @@ function typeWords(b: Btf): Uint32Array {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** The bytes as a string of one character per byte. */
-function latin1Text(bytes: Uint8Array): string {
-  const text = asciiDecoder.decode(bytes);
-  // Pure ASCII (the usual case) decodes the same in UTF-8; anything else is redone byte by byte.
-  if (!NON_ASCII.test(text)) return text;
-  const parts: string[] = [];
-  for (let i = 0; i < bytes.length; i += 8192) {
-    parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]));
-  }
-  return parts.join('');
-}
-
-const NON_ASCII = /[^\x00-\x7f]/;
-
-const asciiDecoder = new TextDecoder('utf-8');
 
 const LONG_NAMES = new Set([
   'long', 'long int', 'int long', 'unsigned long', 'long unsigned', 'unsigned long int',
