@@ -1,6 +1,6 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { BTF_MAGIC, BTF_VERSION, HEADER_LEN_LAYOUT, HEADER_LEN_V1 } from '../format/header.js';
+import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, TYPE_HEADER_SIZE, type KindLayout } from '../format/kinds.js';
 import { StringTable } from './strings.js';
 
@@ -501,18 +501,7 @@ export class BtfBuilder {
     const out = new Uint8Array(hdrLen + typeLen + layoutLen + strings.length);
     const dv = new DataView(out.buffer);
 
-    dv.setUint16(0, BTF_MAGIC, le);
-    out[2] = BTF_VERSION;
-    out[3] = 0;
-    dv.setUint32(4, hdrLen, le);
-    dv.setUint32(8, 0, le);
-    dv.setUint32(12, typeLen, le);
-    dv.setUint32(16, typeLen + layoutLen, le);
-    dv.setUint32(20, strings.length, le);
-    if (withLayout) {
-      dv.setUint32(24, typeLen, le);
-      dv.setUint32(28, layoutLen, le);
-    }
+    writeHeader(out, le, hdrLen, typeLen, layoutLen, strings.length);
 
     out.set(new Uint8Array(this.words.buffer, 0, typeLen), hdrLen);
     if (le !== HOST_LITTLE_ENDIAN) swapWords(new Uint32Array(out.buffer, hdrLen, this.wordLen), 0, this.wordLen);

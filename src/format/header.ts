@@ -98,3 +98,24 @@ export function parseHeader(bytes: Uint8Array): { header: BtfHeader; littleEndia
   }
   return { header, littleEndian: le };
 }
+
+/**
+ * Writes a header for sections laid out as libbpf lays them out: types, then the optional
+ * layout section, then the strings, each right after the other.
+ */
+export function writeHeader(out: Uint8Array, littleEndian: boolean, hdrLen: number, typeLen: number, layoutLen: number, strLen: number): void {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dv.setUint16(0, BTF_MAGIC, littleEndian);
+  out[2] = BTF_VERSION;
+  out[3] = 0;
+  dv.setUint32(4, hdrLen, littleEndian);
+  dv.setUint32(8, 0, littleEndian);
+  dv.setUint32(12, typeLen, littleEndian);
+  dv.setUint32(16, typeLen + layoutLen, littleEndian);
+  dv.setUint32(20, strLen, littleEndian);
+  if (hdrLen >= HEADER_LEN_LAYOUT) {
+    dv.setUint32(24, layoutLen ? typeLen : 0, littleEndian);
+    dv.setUint32(28, layoutLen, littleEndian);
+  }
+  out.fill(0, HEADER_LEN_LAYOUT, Math.max(HEADER_LEN_LAYOUT, hdrLen));
+}

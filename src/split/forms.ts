@@ -1,7 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfBuilder } from '../build/builder.js';
 import { BtfError } from '../errors.js';
-import { BTF_MAGIC, BTF_VERSION, HEADER_LEN_LAYOUT, HEADER_LEN_V1 } from '../format/header.js';
+import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
 import { copyRemapped, endianOf, OffsetStrings } from './copy.js';
 import { mapOntoBase } from './equivalence.js';
 import { rewriteOwnRecords } from './relocate.js';
@@ -41,22 +41,6 @@ export function toSplitAppearance(standalone: Btf, base: Btf): Uint8Array {
   const s = standalone.stringStart;
   out.set(standalone.bytes.subarray(s + 1, s + 1 + strLen), hdrLen + typeLen + layoutLen);
   return out;
-}
-
-function writeHeader(out: Uint8Array, le: boolean, hdrLen: number, typeLen: number, layoutLen: number, strLen: number): void {
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  dv.setUint16(0, BTF_MAGIC, le);
-  out[2] = BTF_VERSION;
-  out[3] = 0;
-  dv.setUint32(4, hdrLen, le);
-  dv.setUint32(8, 0, le);
-  dv.setUint32(12, typeLen, le);
-  dv.setUint32(16, typeLen + layoutLen, le);
-  dv.setUint32(20, strLen, le);
-  if (hdrLen >= HEADER_LEN_LAYOUT) {
-    dv.setUint32(24, layoutLen ? typeLen : 0, le);
-    dv.setUint32(28, layoutLen, le);
-  }
 }
 
 /** The base ids that the module's own types reach, directly or through other base types, in id order. */
