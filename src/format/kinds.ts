@@ -1,5 +1,5 @@
 /** BTF kinds as numbered in `include/uapi/linux/btf.h`. */
-export const enum Kind {
+export enum Kind {
   Unknown = 0,
   Int = 1,
   Ptr = 2,

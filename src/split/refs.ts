@@ -96,7 +96,7 @@ export function recordEnd(owner: Btf, id: number): number {
 }
 
 /** What a word of a record holds, by {@link wordRole}. */
-export const enum WordRole { Plain = 0, TypeId = 1, Name = 2, Unknown = 3 }
+export enum WordRole { Plain = 0, TypeId = 1, Name = 2, Unknown = 3 }
 
 /**
  * What word `w` (0 = `name_off`, 1 = `info`, 2 = `size`/`type`, 3... the payload) of a record
