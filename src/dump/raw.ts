@@ -1,5 +1,5 @@
 import { Btf } from '../btf/btf.js';
-import { Kind, kindName } from '../format/kinds.js';
+import { WireKind as Kind, kindName } from '../format/kinds.js';
 import { ByteSink } from './sink.js';
 
 /** Options shared by the raw and JSON dumps. */

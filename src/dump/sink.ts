@@ -10,7 +10,12 @@ export class ByteSink {
   private total = 0;
   private readonly flushTo: ((chunk: Uint8Array) => void) | undefined;
 
-  /** With `flushTo`, full chunks are handed over as they fill (for streaming to stdout). */
+  /**
+   * With `flushTo`, full chunks are handed over as they fill (for streaming to stdout). A chunk
+   * is a view of the sink's own buffer, which is written over once `flushTo` returns: consume
+   * it there (write it out) or copy it. Reusing the buffer spares allocating (and the kernel
+   * zeroing) a fresh megabyte per chunk.
+   */
   constructor(flushTo?: (chunk: Uint8Array) => void, chunkSize = 1 << 20) {
     this.buf = new Uint8Array(chunkSize);
     this.flushTo = flushTo;
@@ -18,11 +23,15 @@ export class ByteSink {
 
   private spill(need: number): void {
     const chunk = this.buf.subarray(0, this.pos);
-    if (this.flushTo) this.flushTo(chunk.slice());
-    else this.chunks.push(chunk);
     this.total += this.pos;
-    this.buf = new Uint8Array(Math.max(this.buf.length, need));
     this.pos = 0;
+    if (this.flushTo) {
+      this.flushTo(chunk);
+      if (need > this.buf.length) this.buf = new Uint8Array(need);
+    } else {
+      this.chunks.push(chunk);
+      this.buf = new Uint8Array(Math.max(this.buf.length, need));
+    }
   }
 
   /** Appends a string of code units below 256 (ASCII text, kind names, numbers). */
@@ -99,7 +108,7 @@ export class ByteSink {
   /** Hands over what is left (when streaming). */
   flush(): void {
     if (this.pos === 0) return;
-    if (this.flushTo) this.flushTo(this.buf.slice(0, this.pos));
+    if (this.flushTo) this.flushTo(this.buf.subarray(0, this.pos));
     else this.chunks.push(this.buf.slice(0, this.pos));
     this.total += this.pos;
     this.pos = 0;

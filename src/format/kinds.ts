@@ -22,6 +22,35 @@ export enum Kind {
   Enum64 = 19,
 }
 
+/**
+ * The same kinds as a const enum, which the compiler writes out as plain numbers. Hot loops
+ * (the type index, dumps, checks) switch on kinds for every record; with the public
+ * {@link Kind} each `case Kind.Int:` is a property load, which costs most while the code still
+ * runs cold, as it mostly does in a one-shot CLI. Internal: not exported from the package,
+ * whose users get {@link Kind}, a real object.
+ */
+export const enum WireKind {
+  Int = 1,
+  Ptr = 2,
+  Array = 3,
+  Struct = 4,
+  Union = 5,
+  Enum = 6,
+  Fwd = 7,
+  Typedef = 8,
+  Volatile = 9,
+  Const = 10,
+  Restrict = 11,
+  Func = 12,
+  FuncProto = 13,
+  Var = 14,
+  Datasec = 15,
+  Float = 16,
+  DeclTag = 17,
+  TypeTag = 18,
+  Enum64 = 19,
+}
+
 /** Highest kind btfkit understands natively; anything above is sized through the layout section. */
 export const MAX_KNOWN_KIND = 19;
 

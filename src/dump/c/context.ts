@@ -1,5 +1,4 @@
 import { BtfError } from '../../errors.js';
-import { Kind } from '../../format/kinds.js';
 import type { ByteSink } from '../sink.js';
 import { NameScope, type DeclName } from './names.js';
 import type { TypeTable } from './table.js';
@@ -7,6 +6,9 @@ import type { TypeTable } from './table.js';
 /** btf_dump indents with tabs but never deeper than this many. */
 const MAX_INDENT = 13;
 const TABS = '\t'.repeat(MAX_INDENT);
+/** Indentation and newline-plus-indentation per level, built once: a line is written per member. */
+const INDENTS = Array.from({ length: MAX_INDENT + 1 }, (_, lvl) => TABS.slice(0, lvl));
+const LINES = INDENTS.map((tabs) => '\n' + tabs);
 
 /**
  * Text output that counts what it writes. Anonymous types are written out wherever they are
@@ -42,18 +44,31 @@ export class CText {
     else this.put(n);
   }
 
-  /** Writes a non-negative integer. */
+  /** Writes a non-negative integer below 2^53 (straight into the sink: no string is made). */
   uint(n: number): void {
-    this.put(String(n));
+    this.sink.uint(n);
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    if ((this.written += digits) > this.budget) this.overBudget();
+  }
+
+  /** Writes a signed 32-bit (or smaller) integer. */
+  int(n: number): void {
+    if (n < 0) {
+      this.put('-');
+      this.uint(-n);
+    } else {
+      this.uint(n);
+    }
   }
 
   /** A newline followed by the indentation of nesting level `lvl`. */
   line(lvl: number): void {
-    this.put(lvl >= MAX_INDENT ? '\n' + TABS : '\n' + TABS.slice(0, lvl));
+    this.put(LINES[lvl >= MAX_INDENT ? MAX_INDENT : lvl]!);
   }
 
   indent(lvl: number): void {
-    this.put(lvl >= MAX_INDENT ? TABS : TABS.slice(0, lvl));
+    this.put(INDENTS[lvl >= MAX_INDENT ? MAX_INDENT : lvl]!);
   }
 
   private overBudget(): never {
@@ -104,14 +119,14 @@ export class CContext {
     this.orderState = new Uint8Array(n);
     this.emitState = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
-    this.referenced = new Uint8Array(n);
+    // A context that only writes declarations never asks.
+    this.referenced = forDeclarations ? new Uint8Array(n) : table.referenced;
     this.alignCache = new Int32Array(n).fill(-1);
     this.inlineActive = new Uint8Array(n);
     this.stepsLeft = 4_000_000 + 64 * n;
     // Void needs no definition.
     this.orderState[0] = 2;
     this.emitState[0] = 2;
-    if (!forDeclarations) markReferenced(table, this.referenced);
   }
 
   /**
@@ -135,28 +150,5 @@ export class CContext {
       this.stack = bigger;
     }
     this.stack[this.stackLen++] = id;
-  }
-}
-
-function markReferenced(t: TypeTable, referenced: Uint8Array): void {
-  for (let id = 1; id < t.count; id++) {
-    const f = t.first[id]!;
-    switch (t.kind[id]) {
-      case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
-      case Kind.Func: case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
-        referenced[t.ref[id]!] = 1;
-        break;
-      case Kind.Array:
-        referenced[t.elType[f]!] = 1;
-        referenced[t.elAux2[f]!] = 1;
-        break;
-      case Kind.Struct: case Kind.Union: case Kind.FuncProto: case Kind.Datasec: {
-        const end = f + t.vlen[id]!;
-        for (let e = f; e < end; e++) referenced[t.elType[e]!] = 1;
-        break;
-      }
-      default:
-        break;
-    }
   }
 }

@@ -1,4 +1,4 @@
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { CContext } from './context.js';
 import type { DeclName } from './names.js';
 import { writeEnumDef, writeEnumRef } from './enums.js';
@@ -144,7 +144,7 @@ function writeChain(ctx: CContext, base: number, top: number, name: DeclName, lv
         top = skipQualifiers(ctx, base, top);
         if (top === base) {
           writeName(ctx, name, afterPointer);
-          out.put(`[${count}]`);
+          writeDimension(ctx, count);
           return;
         }
         // `int *a[4]` is an array of pointers; a pointer to an array needs `int (*a)[4]`,
@@ -154,7 +154,7 @@ function writeChain(ctx: CContext, base: number, top: number, name: DeclName, lv
         if (!inner) out.put('(');
         writeChain(ctx, base, top, name, lvl);
         if (!inner) out.put(')');
-        out.put(`[${count}]`);
+        writeDimension(ctx, count);
         return;
       }
       case Kind.FuncProto: {
@@ -176,6 +176,12 @@ function writeChain(ctx: CContext, base: number, top: number, name: DeclName, lv
     afterPointer = kind === Kind.Ptr;
   }
   writeName(ctx, name, afterPointer);
+}
+
+function writeDimension(ctx: CContext, count: number): void {
+  ctx.out.put('[');
+  ctx.out.uint(count);
+  ctx.out.put(']');
 }
 
 function writeParams(ctx: CContext, id: number, lvl: number): void {

@@ -1,4 +1,4 @@
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { CContext } from './context.js';
 
 /** `enum name`. */
@@ -34,11 +34,16 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
     const dups = ctx.names.countEnumerator(value);
     out.line(lvl + 1);
     out.putString(t.strBytes, value);
-    if (dups > 1) out.put(`___${dups}`);
+    if (dups > 1) {
+      out.put('___');
+      out.uint(dups);
+    }
     out.put(' = ');
     const lo = t.elAux[e]!;
     if (!is64) {
-      out.put(`${signed ? lo | 0 : lo},`);
+      if (signed) out.int(lo | 0);
+      else out.uint(lo);
+      out.put(',');
     } else {
       const hi = t.elAux2[e]!;
       out.put(`${value64(hi, lo, signed)}${signed ? 'LL' : 'ULL'},`);

@@ -1,4 +1,4 @@
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { TypeTable } from './table.js';
 
 /** libbpf formats a renamed type into a 256-byte buffer; longer names come out cut at 255 bytes. */
@@ -27,9 +27,11 @@ export class NameScope {
 
   constructor(private readonly table: TypeTable) {
     this.settled = new Uint8Array(table.count);
-    // Sized for about as many names as types, so a kernel's dump does not keep regrowing them.
-    this.tags = new NameCounter(table.strBytes, table.count);
-    this.idents = new NameCounter(table.strBytes, table.count);
+    // Sized for the share of names a kernel has (about 1 tag in 10 types, 1 typedef or
+    // enumerator in 6), so a kernel's dump need not regrow them, while the tables stay small
+    // enough for the cache: looking names up is mostly waiting for memory.
+    this.tags = new NameCounter(table.strBytes, table.count >>> 3);
+    this.idents = new NameCounter(table.strBytes, table.count >>> 2);
   }
 
   /** The printed name of a struct, union, enum, forward declaration (or int, see writeIntAlias). */

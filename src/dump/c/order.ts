@@ -1,5 +1,5 @@
 import { BtfError } from '../../errors.js';
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { CContext } from './context.js';
 import { writeDecl } from './decl.js';
 import { writeEnumDef } from './enums.js';

@@ -1,4 +1,4 @@
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { CContext } from './context.js';
 import { writeDecl } from './decl.js';
 

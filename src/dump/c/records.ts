@@ -1,5 +1,5 @@
 import { BtfError } from '../../errors.js';
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { CContext } from './context.js';
 import { writeDecl } from './decl.js';
 
@@ -178,7 +178,8 @@ export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
     out.line(lvl + 1);
     writeDecl(ctx, type, t.elName[e]!, lvl + 1);
     if (bits) {
-      out.put(`: ${bits}`);
+      out.put(': ');
+      out.uint(bits);
       off = i32(memberOff + bits);
       prevBitfield = true;
     } else {
@@ -207,7 +208,6 @@ export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
 function writePadding(ctx: CContext, cur: number, next: number, nextAlign: number, inBitfield: boolean,
   lvl: number, id: number, member: number): void {
   if (cur >= next) return;
-  const out = ctx.out;
   const pads = padTypes(ctx.ptrSize);
   // The widest padding type whose alignment boundary after `cur` is not past `next`.
   let pad = pads[pads.length - 1]!;
@@ -230,8 +230,7 @@ function writePadding(ctx: CContext, cur: number, next: number, nextAlign: numbe
     }
     if (!explicit && aligned !== next) explicit = next - aligned <= aligned - cur;
     if (explicit) {
-      out.line(lvl);
-      out.put(`${pad.name}: ${inBitfield ? aligned - cur : 0};`);
+      writePadMember(ctx, lvl, pad.name, inBitfield ? aligned - cur : 0);
     }
     cur = aligned;
   }
@@ -240,8 +239,7 @@ function writePadding(ctx: CContext, cur: number, next: number, nextAlign: numbe
   while (cur !== next) {
     const gap = Math.min(next - cur, bits);
     if (gap === bits) {
-      out.line(lvl);
-      out.put(`${name}: ${bits};`);
+      writePadMember(ctx, lvl, name, bits);
       cur += gap;
       continue;
     }
@@ -250,12 +248,21 @@ function writePadding(ctx: CContext, cur: number, next: number, nextAlign: numbe
       name = pads[i]!.name;
       bits = pads[i]!.bits;
       if (bits < gap) continue;
-      out.line(lvl);
-      out.put(`${name}: ${gap};`);
+      writePadMember(ctx, lvl, name, gap);
       cur += gap;
       break;
     }
   }
+}
+
+/** `type: bits;` on a line of its own. */
+function writePadMember(ctx: CContext, lvl: number, type: string, bits: number): void {
+  const out = ctx.out;
+  out.line(lvl);
+  out.put(type);
+  out.put(': ');
+  out.uint(bits);
+  out.put(';');
 }
 
 interface PadType { name: string; bits: number }

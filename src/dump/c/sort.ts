@@ -1,4 +1,4 @@
-import { Kind } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 import type { TypeTable } from './table.js';
 
 /** Rank of types that sort last: anonymous records and prototypes, pointers, functions, variables. */
@@ -97,13 +97,15 @@ export function sortByNames(t: TypeTable): NameOrder {
   // function holding several loops is deoptimised again at each loop it has not seen run.
   const rank = new Uint32Array(n);
   const sortOff = new Uint32Array(n);
-  fillRankAndSortName(t, rank, sortOff);
-  const ids = countingSort(identity(n), rank, LAST_RANK + 1);
+  // Counting sort by rank, the counts taken while the ranks are worked out.
+  const rankStart = new Uint32Array(LAST_RANK + 2);
+  fillRankAndSortName(t, rank, sortOff, rankStart);
+  const ids = idsByRank(rank, rankStart);
   const sorter = new StringRadix(t.strBytes, ids);
   const sameSortName: number[] = [];
-  for (let lo = 0; lo < n;) {
-    let hi = lo + 1;
-    while (hi < n && rank[ids[hi]!] === rank[ids[lo]!]) hi++;
+  // Counting left rankStart[r] at the end of rank r's stretch.
+  for (let r = 0, lo = 0; r <= LAST_RANK; r++) {
+    const hi = rankStart[r]!;
     sorter.sort(lo, hi, sortOff, sameSortName);
     lo = hi;
   }
@@ -112,29 +114,57 @@ export function sortByNames(t: TypeTable): NameOrder {
   return new NameOrder(ids, ties);
 }
 
-function fillRankAndSortName(t: TypeTable, rank: Uint32Array, sortOff: Uint32Array): void {
+/**
+ * {@link typeRank} and {@link sortNameOffset} of every type, in one walk down each reference
+ * chain: the rank is settled on the way (an anonymous link settles it at once) and the walk
+ * goes on to the sort name. Inlined by hand because this loop runs once per type in a process
+ * that is over before the JIT would have compiled the two functions it used to call.
+ */
+function fillRankAndSortName(t: TypeTable, rankOut: Uint32Array, sortOffOut: Uint32Array, rankCount: Uint32Array): void {
+  const { kind, nameOff, ref, vlen, first, elType, elName } = t;
   for (let id = 0; id < t.count; id++) {
-    rank[id] = typeRank(t, id);
-    sortOff[id] = sortNameOffset(t, id);
+    let cur = id;
+    let rank = -1;
+    let named = false;
+    for (;;) {
+      const name = nameOff[cur]!;
+      if (name !== 0) named = true;
+      const k = kind[cur]!;
+      if (k === Kind.Array || k === Kind.TypeTag || k === Kind.Const || k === Kind.Ptr || k === Kind.Volatile
+        || k === Kind.Restrict || k === Kind.Typedef || k === Kind.DeclTag) {
+        if (rank < 0 && !named) rank = LAST_RANK;
+        cur = k === Kind.Array ? elType[first[cur]!]! : ref[cur]!;
+        continue;
+      }
+      let off = name;
+      if (k === Kind.Enum || k === Kind.Enum64) {
+        if (rank < 0) rank = named ? 1 : 0;
+        // An anonymous enum on its own goes by its first enumerator.
+        if (cur === id && name === 0 && vlen[cur]! > 0) off = elName[first[cur]!]!;
+      } else if (rank < 0) {
+        if (k === Kind.Int || k === Kind.Float) rank = 2;
+        else if (k === Kind.Struct || k === Kind.Union) rank = named ? 3 : LAST_RANK;
+        else if (k === Kind.FuncProto) rank = named ? 4 : LAST_RANK;
+        else rank = LAST_RANK;
+      }
+      rankOut[id] = rank;
+      rankCount[rank + 1]!++;
+      sortOffOut[id] = off;
+      break;
+    }
   }
 }
 
-function identity(n: number): Int32Array {
-  const ids = new Int32Array(n);
-  for (let i = 0; i < n; i++) ids[i] = i;
-  return ids;
-}
-
-/** Stable counting sort of `ids` by `key[id]`, keys below `range`. */
-function countingSort(ids: Int32Array, key: Uint32Array, range: number): Int32Array {
-  const start = new Uint32Array(range + 1);
-  for (let i = 0; i < ids.length; i++) start[key[ids[i]!]! + 1]!++;
-  for (let k = 1; k <= range; k++) start[k]! += start[k - 1]!;
-  const out = new Int32Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    out[start[key[id]!]!++] = id;
-  }
+/**
+ * Every id below `key.length`, stably counting-sorted by `key[id]`; `start[k + 1]` holds how many
+ * ids have key `k` on entry, and `start[k]` where their stretch ends on return.
+ */
+function idsByRank(key: Uint32Array, start: Uint32Array): Int32Array {
+  // After this loop start[k] is where key k's ids begin; placing them moves it to their end.
+  const n = key.length;
+  for (let k = 1; k < start.length; k++) start[k]! += start[k - 1]!;
+  const out = new Int32Array(n);
+  for (let id = 0; id < n; id++) out[start[key[id]!]!++] = id;
   return out;
 }
 
@@ -148,16 +178,19 @@ const SMALL_GROUP = 16;
  */
 class StringRadix {
   private readonly tmp: Int32Array;
+  /** The byte each position is bucketed by in the current pass, read once from the strings. */
+  private readonly cur: Uint8Array;
   private readonly counts = new Int32Array(256);
   private readonly stack: number[] = [];
 
   constructor(private readonly bytes: Uint8Array, private readonly ids: Int32Array) {
     this.tmp = new Int32Array(ids.length);
+    this.cur = new Uint8Array(ids.length);
   }
 
   /** Sorts positions `[lo, hi)`; appends `start, end` of each run of two or more equal strings to `equal`. */
   sort(lo: number, hi: number, keyOff: Uint32Array, equal: number[]): void {
-    const { bytes, ids, tmp, counts, stack } = this;
+    const { bytes, ids, tmp, cur, counts, stack } = this;
     stack.push(lo, hi, 0);
     while (stack.length) {
       const depth = stack.pop()!;
@@ -178,6 +211,7 @@ class StringRadix {
         const off = keyOff[ids[k]!]!;
         if (off !== firstOff) sameOffset = false;
         const c = bytes[off + depth]!;
+        cur[k] = c;
         counts[c]!++;
         if (c < low) low = c;
         if (c > high) high = c;
@@ -200,10 +234,7 @@ class StringRadix {
         counts[c] = at;
         at += n;
       }
-      for (let k = start; k < end; k++) {
-        const id = ids[k]!;
-        tmp[counts[bytes[keyOff[id]! + depth]!]!++] = id;
-      }
+      for (let k = start; k < end; k++) tmp[counts[cur[k]!]!++] = ids[k]!;
       ids.set(tmp.subarray(start, end), start);
       // counts[c] is now the end of bucket c; bucket 0 holds the strings that end here.
       let from = start;

@@ -1,6 +1,7 @@
 import type { Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
-import { Kind } from '../../format/kinds.js';
+import { TYPE_HEADER_SIZE } from '../../format/kinds.js';
+import { WireKind as Kind } from '../../format/kinds.js';
 
 /**
  * Every type of a BTF (its base's too, for split BTF) flattened into typed arrays indexed by
@@ -37,6 +38,11 @@ export class TypeTable {
   readonly elType: Uint32Array;
   readonly elAux: Uint32Array;
   readonly elAux2: Uint32Array;
+  /**
+   * 1 for the types some other type refers to (libbpf's mark of referenced types: an anonymous
+   * enum nobody refers to is a top-level bag of constants). Marked while the records are read.
+   */
+  readonly referenced: Uint8Array;
 
   /**
    * Every string section back to back, base first, so that a global string offset indexes it
@@ -58,10 +64,13 @@ export class TypeTable {
     this.vlen = new Uint32Array(count);
     this.first = new Uint32Array(count + 1);
     this.extra = new Uint32Array(count);
+    this.referenced = new Uint8Array(count);
 
     const words = chain.map(typeWords);
+    // Every element takes at least 8 bytes of a record beyond its 12-byte header, which bounds
+    // their number without a pass over the records just to count them (real BTF: about 1.2x).
     let elements = 0;
-    for (let c = 0; c < chain.length; c++) elements += countElements(chain[c]!, words[c]!);
+    for (const b of chain) elements += Math.max(0, Math.floor((b.header.typeLen - TYPE_HEADER_SIZE * b.ownTypeCount) / 8));
     this.elName = new Uint32Array(elements);
     this.elType = new Uint32Array(elements);
     this.elAux = new Uint32Array(elements);
@@ -69,12 +78,20 @@ export class TypeTable {
 
     let el = 0;
     for (let c = 0; c < chain.length; c++) el = readRecords(this, chain[c]!, words[c]!, el);
+    if (el > elements) {
+      // Cannot happen while records are sized by KNOWN_LAYOUTS; stop rather than read past the columns.
+      throw new BtfError('truncated', `records hold ${el} members, values and parameters, more than the type section has room for (${elements})`);
+    }
     this.first[count] = el;
-    validateTypes(this);
-    checkReferenceLoops(this);
-    this.strBytes = new Uint8Array(btf.endStringOffset);
-    for (const b of chain) {
-      this.strBytes.set(b.bytes.subarray(b.stringStart, b.stringStart + b.header.strLen), b.firstStringOffset);
+    checkReferences(this);
+    if (chain.length === 1) {
+      // One string section already is the whole table: a view spares copying megabytes.
+      this.strBytes = btf.bytes.subarray(btf.stringStart, btf.stringStart + btf.header.strLen);
+    } else {
+      this.strBytes = new Uint8Array(btf.endStringOffset);
+      for (const b of chain) {
+        this.strBytes.set(b.bytes.subarray(b.stringStart, b.stringStart + b.header.strLen), b.firstStringOffset);
+      }
     }
   }
 
@@ -128,66 +145,6 @@ export class TypeTable {
   }
 }
 
-/**
- * The checks libbpf makes when it loads BTF (names inside the string section, referenced types
- * in range, functions typed by prototypes), plus the one btf_dump makes when it starts: every
- * kind must be one it knows.
- */
-function validateTypes(t: TypeTable): void {
-  const { count, kind, nameOff, ref, vlen, first, elName, elType, elAux2 } = t;
-  const strEnd = t.stringEnd;
-  for (let id = 1; id < count; id++) {
-    const k = kind[id]!;
-    if (nameOff[id]! >= strEnd) badString(t, id, 'name', nameOff[id]!);
-    const f = first[id]!;
-    const end = f + vlen[id]!;
-    switch (k) {
-      case Kind.Int: case Kind.Fwd: case Kind.Float:
-        break;
-      case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
-      case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
-        if (ref[id]! >= count) badId(t, id, 'type', ref[id]!);
-        break;
-      case Kind.Array:
-        if (elType[f]! >= count) badId(t, id, 'array element type', elType[f]!);
-        if (elAux2[f]! >= count) badId(t, id, 'array index type', elAux2[f]!);
-        break;
-      case Kind.Struct: case Kind.Union:
-        for (let e = f; e < end; e++) {
-          if (elName[e]! >= strEnd) badString(t, id, 'member name', elName[e]!, e - f);
-          if (elType[e]! >= count) badId(t, id, 'member', elType[e]!, e - f);
-        }
-        break;
-      case Kind.Enum: case Kind.Enum64:
-        for (let e = f; e < end; e++) {
-          if (elName[e]! >= strEnd) badString(t, id, 'enumerator name', elName[e]!, e - f);
-        }
-        break;
-      case Kind.Func:
-        if (ref[id]! >= count) badId(t, id, 'function', ref[id]!);
-        if (kind[ref[id]!] !== Kind.FuncProto) {
-          throw new BtfError('bad-func', `function refers to type ${ref[id]}, which is not a FUNC_PROTO`, { typeId: id });
-        }
-        break;
-      case Kind.FuncProto:
-        if (ref[id]! >= count) badId(t, id, 'return type', ref[id]!);
-        for (let e = f; e < end; e++) {
-          if (elName[e]! >= strEnd) badString(t, id, 'parameter name', elName[e]!, e - f);
-          if (elType[e]! >= count) badId(t, id, 'parameter', elType[e]!, e - f);
-        }
-        break;
-      case Kind.Datasec:
-        for (let e = f; e < end; e++) {
-          if (elType[e]! >= count) badId(t, id, 'section variable', elType[e]!, e - f);
-        }
-        break;
-      default:
-        // libbpf's btf_dump refuses to start on a kind it cannot place in C.
-        throw new BtfError('bad-kind', `kind ${k} has no C form (the C dump knows kinds 1 to 19)`, { typeId: id });
-    }
-  }
-}
-
 function badString(t: TypeTable, id: number, what: string, off: number, member?: number): never {
   throw new BtfError('bad-string-offset', `${what} at string offset ${off} lies outside the string section (${t.stringEnd} bytes)`, { typeId: id, member });
 }
@@ -197,18 +154,34 @@ function badId(t: TypeTable, id: number, what: string, target: number, member?: 
 }
 
 /**
- * Rejects cycles that do not pass through a struct, union, enum or forward declaration: a
- * pointer, modifier, typedef, array, tag or prototype that (eventually) refers to itself
- * describes no C type, and libbpf would recurse on it forever. Depth-first, on typed arrays.
+ * The checks that need the whole table: a function must be typed by a prototype, and no cycle
+ * may avoid struct, union, enum and forward declaration: a pointer, modifier, typedef, array,
+ * tag or prototype that (eventually) refers to itself describes no C type, and libbpf would
+ * recurse on it forever. Depth-first, on typed arrays.
  */
-function checkReferenceLoops(t: TypeTable): void {
-  const { count, kind } = t;
+function checkReferences(t: TypeTable): void {
+  const { count, kind, ref, first, elType } = t;
   // 0 unvisited, 1 on the current path, 2 done.
   const state = new Uint8Array(count);
-  const stackId = new Int32Array(count);
-  const stackNext = new Int32Array(count);
+  let stackId: Int32Array | undefined;
+  let stackNext: Int32Array | undefined;
   for (let start = 1; start < count; start++) {
-    if (state[start] !== 0 || !isLink(kind[start]!)) continue;
+    const k = kind[start]!;
+    if (k === Kind.Func && kind[ref[start]!] !== Kind.FuncProto) {
+      throw new BtfError('bad-func', `function refers to type ${ref[start]}, which is not a FUNC_PROTO`, { typeId: start });
+    }
+    if (state[start] !== 0 || IS_LINK[k] !== 1) continue;
+    // Most links lead straight to a record, a base type or a link already checked: no walk.
+    if (k !== Kind.FuncProto) {
+      const target = k === Kind.Array ? elType[first[start]!]! : ref[start]!;
+      if (target !== start && (target === 0 || state[target] === 2 || IS_LINK[kind[target]!] !== 1)) {
+        state[start] = 2;
+        continue;
+      }
+    }
+    // Allocated on first need: most BTF never gets here after its first few types.
+    stackId ??= new Int32Array(count);
+    stackNext ??= new Int32Array(count);
     state[start] = 1;
     let depth = 0;
     stackId[0] = start;
@@ -223,7 +196,7 @@ function checkReferenceLoops(t: TypeTable): void {
         continue;
       }
       stackNext[depth] = i + 1;
-      if (target === 0 || !isLink(kind[target]!)) continue;
+      if (target === 0 || IS_LINK[kind[target]!] !== 1) continue;
       const s = state[target]!;
       if (s === 1) {
         throw new BtfError('type-loop', `type ${target} refers back to itself through pointers, modifiers, typedefs, arrays or prototypes only`, { typeId: target });
@@ -253,11 +226,20 @@ function linkTarget(t: TypeTable, id: number, i: number): number {
 
 /**
  * Copies the records of blob `b` (its type section as words `w`) into the table's columns,
- * elements from index `el` on; returns the next free element index. A separate function with
- * the columns in locals, which the JIT compiles far better than the constructor.
+ * elements from index `el` on, and makes the checks libbpf makes when it loads BTF (names
+ * inside the string section, referenced types in range) plus the one btf_dump makes when it
+ * starts: every kind must be one it knows. Returns the next free element index.
+ *
+ * Checking while copying saves a second pass over every type; the check that a function is
+ * typed by a prototype needs the target's kind, which may come later, so it waits for
+ * {@link checkReferences}. A separate function with the columns in locals, which the JIT
+ * compiles far better than the constructor. (One loop per kind was tried: each loop then
+ * waits for its own compilation, which costs more than the recompilations this one meets.)
  */
 function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
-  const { kind: kinds, kflag, nameOff, ref, vlen: vlens, first, extra, elName, elType, elAux, elAux2 } = t;
+  const { kind: kinds, kflag, nameOff, ref, vlen: vlens, first, extra, elName, elType, elAux, elAux2, referenced } = t;
+  const count = t.count;
+  const strEnd = t.stringEnd;
   const offsets = b.typeOffsets;
   const start = b.typeStart;
   const firstId = b.firstId;
@@ -268,56 +250,104 @@ function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
     const info = w[rec + 1]!;
     const kind = (info >>> 24) & 0x7f;
     const vlen = info & 0xffffff;
+    const name = w[rec]!;
+    const sizeOrType = w[rec + 2]!;
+    if (name >= strEnd) badString(t, id, 'name', name);
     kinds[id] = kind;
     kflag[id] = info >>> 31;
-    nameOff[id] = w[rec]!;
-    ref[id] = w[rec + 2]!;
+    nameOff[id] = name;
+    ref[id] = sizeOrType;
     vlens[id] = vlen;
     first[id] = el;
     const p = rec + 3;
     switch (kind) {
-      case Kind.Int: case Kind.Var: case Kind.DeclTag:
+      case Kind.Int:
         extra[id] = w[p]!;
         break;
-      case Kind.Array:
-        elType[el] = w[p]!;
-        elAux2[el] = w[p + 1]!;
+      case Kind.Fwd: case Kind.Float:
+        break;
+      case Kind.Var: case Kind.DeclTag:
+        extra[id] = w[p]!;
+        if (sizeOrType >= count) badId(t, id, 'type', sizeOrType);
+        referenced[sizeOrType] = 1;
+        break;
+      case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
+      case Kind.TypeTag:
+        if (sizeOrType >= count) badId(t, id, 'type', sizeOrType);
+        referenced[sizeOrType] = 1;
+        break;
+      case Kind.Func:
+        if (sizeOrType >= count) badId(t, id, 'function', sizeOrType);
+        referenced[sizeOrType] = 1;
+        break;
+      case Kind.Array: {
+        const type = w[p]!;
+        const index = w[p + 1]!;
+        if (type >= count) badId(t, id, 'array element type', type);
+        if (index >= count) badId(t, id, 'array index type', index);
+        referenced[type] = 1;
+        referenced[index] = 1;
+        elType[el] = type;
+        elAux2[el] = index;
         elAux[el] = w[p + 2]!;
         el++;
         break;
+      }
       case Kind.Struct: case Kind.Union:
         for (let j = 0; j < vlen; j++, el++) {
           const m = p + j * 3;
-          elName[el] = w[m]!;
-          elType[el] = w[m + 1]!;
+          const memberName = w[m]!;
+          const type = w[m + 1]!;
+          if (memberName >= strEnd) badString(t, id, 'member name', memberName, j);
+          if (type >= count) badId(t, id, 'member', type, j);
+          referenced[type] = 1;
+          elName[el] = memberName;
+          elType[el] = type;
           elAux[el] = w[m + 2]!;
         }
         break;
       case Kind.Enum:
         for (let j = 0; j < vlen; j++, el++) {
-          elName[el] = w[p + j * 2]!;
+          const valueName = w[p + j * 2]!;
+          if (valueName >= strEnd) badString(t, id, 'enumerator name', valueName, j);
+          elName[el] = valueName;
           elAux[el] = w[p + j * 2 + 1]!;
         }
         break;
       case Kind.Enum64:
         for (let j = 0; j < vlen; j++, el++) {
           const m = p + j * 3;
-          elName[el] = w[m]!;
+          const valueName = w[m]!;
+          if (valueName >= strEnd) badString(t, id, 'enumerator name', valueName, j);
+          elName[el] = valueName;
           elAux[el] = w[m + 1]!;
           elAux2[el] = w[m + 2]!;
         }
         break;
       case Kind.FuncProto:
+        if (sizeOrType >= count) badId(t, id, 'return type', sizeOrType);
         for (let j = 0; j < vlen; j++, el++) {
-          elName[el] = w[p + j * 2]!;
-          elType[el] = w[p + j * 2 + 1]!;
+          const paramName = w[p + j * 2]!;
+          const type = w[p + j * 2 + 1]!;
+          if (paramName >= strEnd) badString(t, id, 'parameter name', paramName, j);
+          if (type >= count) badId(t, id, 'parameter', type, j);
+          // The return type is not marked: libbpf marks only what parameters refer to.
+          referenced[type] = 1;
+          elName[el] = paramName;
+          elType[el] = type;
         }
         break;
       case Kind.Datasec:
-        for (let j = 0; j < vlen; j++, el++) elType[el] = w[p + j * 3]!;
+        for (let j = 0; j < vlen; j++, el++) {
+          const type = w[p + j * 3]!;
+          if (type >= count) badId(t, id, 'section variable', type, j);
+          referenced[type] = 1;
+          elType[el] = type;
+        }
         break;
       default:
-        break;
+        // libbpf's btf_dump refuses to start on a kind it cannot place in C.
+        throw new BtfError('bad-kind', `kind ${kind} has no C form (the C dump knows kinds 1 to 19)`, { typeId: id });
     }
   }
   return el;
@@ -344,32 +374,8 @@ const LONG_NAMES = new Set([
   'unsigned int long', 'long unsigned int', 'long int unsigned', 'int unsigned long', 'int long unsigned',
 ]);
 
-/** How many elements the records of blob `b` hold (an array's descriptor counts as one). */
-function countElements(b: Btf, w: Uint32Array): number {
-  const offsets = b.typeOffsets;
-  const start = b.typeStart;
-  let elements = 0;
-  for (let i = 0; i < offsets.length; i++) {
-    const info = w[((offsets[i]! - start) >>> 2) + 1]!;
-    const kind = (info >>> 24) & 0x7f;
-    if (kind === Kind.Array) elements += 1;
-    else if (hasElements(kind)) elements += info & 0xffffff;
-  }
-  return elements;
-}
-
-function hasElements(kind: number): boolean {
-  return kind === Kind.Struct || kind === Kind.Union || kind === Kind.Enum || kind === Kind.Enum64
-    || kind === Kind.FuncProto || kind === Kind.Datasec;
-}
-
-/** Kinds that only lead to other types; a cycle made of these alone is no C type. */
-function isLink(kind: number): boolean {
-  switch (kind) {
-    case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
-    case Kind.TypeTag: case Kind.DeclTag: case Kind.Array: case Kind.FuncProto:
-      return true;
-    default:
-      return false;
-  }
+/** 1 for the kinds that only lead to other types; a cycle made of these alone is no C type. */
+const IS_LINK = new Uint8Array(256);
+for (const k of [Kind.Ptr, Kind.Typedef, Kind.Volatile, Kind.Const, Kind.Restrict, Kind.TypeTag, Kind.DeclTag, Kind.Array, Kind.FuncProto]) {
+  IS_LINK[k] = 1;
 }
