@@ -24,8 +24,8 @@ import { checkBtf } from '../src/btf/check.js';
 import { dumpJson, dumpRaw } from '../src/dump/raw.js';
 import { ByteSink } from '../src/dump/sink.js';
 
-/** The CLI built next to this file (dist/bench/run.js → dist/src/cli/main.js). */
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+/** The CLI as the package ships it, built next to this file (dist/bench/run.js → dist/btfkit.cjs). */
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'btfkit.cjs');
 /** Like the tests, the bench runs from the repository root (npm run bench). */
 const ROOT = process.env.BTFKIT_ROOT ?? process.cwd();
 const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden', 'running-6.18', 'vmlinux.btf.gz');
@@ -223,7 +223,7 @@ function main(): number {
       const ratio = a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : '–';
       lines.push(`| ${r.input} | ${r.operation} | ${fmt(a)} | ${fmt(b)} | ${ratio} | ${Math.max(r.btfkit?.length ?? 0, r.bpftool?.length ?? 0)} |`);
     }
-    lines.push('', 'Commands: btfkit `node dist/src/cli/main.js check FILE`, `... dump FILE --format raw|json|c`; bpftool `bpftool btf dump file FILE format raw root_id 1` (bpftool has no check command: this loads and validates the whole blob and prints one type), `... format raw`, `bpftool -j btf dump file FILE`, `... format c`. The start-up row is `node -e \'\'` and `bpftool version`.');
+    lines.push('', 'Commands: btfkit `node dist/btfkit.cjs check FILE`, `... dump FILE --format raw|json|c`; bpftool `bpftool btf dump file FILE format raw root_id 1` (bpftool has no check command: this loads and validates the whole blob and prints one type), `... format raw`, `bpftool -j btf dump file FILE`, `... format c`. The start-up row is `node -e \'\'` and `bpftool version`.');
     const notes = [...skipped, ...rows.filter((r) => r.note).map((r) => `${r.input}, ${r.operation}: ${r.note}`)];
     if (notes.length) lines.push('', 'Skipped or failed:', '', ...notes.map((n) => `- ${n}`));
     lines.push(

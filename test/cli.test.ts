@@ -4,13 +4,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fixture } from './helpers/paths.js';
 
-const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+/** The CLI as the package ships it: one CommonJS bundle (tools/bundle-cli.mjs). */
+const CLI = join(process.cwd(), 'dist', 'btfkit.cjs');
+/** The same CLI as compiled ES modules, before bundling. */
+const CLI_MODULES = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'btfkit-cli-'));
 
 function btfkit(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { maxBuffer: 1 << 30 });
+  return run(CLI, args);
+}
+
+function run(cli: string, args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { maxBuffer: 1 << 30 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
@@ -105,4 +113,19 @@ test('--root takes names and ids and refuses ambiguous names', () => {
   assert.match(byName.stdout.toString(), /^\[114\] STRUCT 'task_struct'/);
   const amb = btfkit('dump', v618, '--root', 'u32', '--root', 'nope_not_a_type');
   assert.equal(amb.code, 1);
+});
+
+test('the shipped bundle and the compiled modules print the same, compressed input included', () => {
+  // gzip goes through zlib, loaded on first use with a require built from import.meta.url,
+  // which the bundle has to provide.
+  const gz = file('af_key.btf.gz', gzipSync(fixture('golden/debian-6.1.0-50-cloud/modules/af_key.btf.gz')));
+  const bundled = run(CLI, ['dump', gz, '--base', base, '--format', 'c']);
+  const modules = run(CLI_MODULES, ['dump', gz, '--base', base, '--format', 'c']);
+  assert.equal(bundled.code, 0, bundled.stderr);
+  assert.equal(modules.code, 0, modules.stderr);
+  assert.ok(bundled.stdout.includes('struct sadb_msg {'));
+  assert.equal(Buffer.compare(bundled.stdout, modules.stdout), 0);
+  const bad = run(CLI_MODULES, ['dump', join(dir, 'missing.btf')]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr, run(CLI, ['dump', join(dir, 'missing.btf')]).stderr);
 });

@@ -21,4 +21,7 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// No top-level await: the shipped CLI is this file bundled as CommonJS (tools/bundle-cli.mjs).
+void main().then((code) => {
+  process.exitCode = code;
+});

@@ -9,7 +9,8 @@ export const MAX_DECOMPRESSED_SIZE = 1 << 30;
 type ZstdSync = (buf: Uint8Array, opts?: { maxOutputLength?: number }) => Buffer;
 
 // zlib and child_process are loaded on first use: most inputs are not compressed, and the CLI's
-// start-up time counts in every command.
+// start-up time counts in every command. (In the CommonJS bundle of the CLI, import.meta.url is
+// defined by the bundler: see tools/bundle-cli.mjs.)
 const require = createRequire(import.meta.url);
 const zlibModule = () => require('node:zlib') as typeof import('node:zlib');
 const childProcess = () => require('node:child_process') as typeof import('node:child_process');
