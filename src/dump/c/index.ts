@@ -6,7 +6,7 @@ import { CContext, CText } from './context.js';
 import { writeDecl } from './decl.js';
 import { classify, dumpType, LEAVES_ONLY, UNKNOWN } from './order.js';
 import { C_EPILOGUE, C_PRELUDE, writeKfuncs } from './prelude.js';
-import { DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
+import { compareNames, DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
 import { TypeTable } from './table.js';
 
 export { sortedTypeIds, sortByNames, NameOrder, typeRank, sortNameOffset, DisambiguationHash } from './sort.js';
@@ -79,23 +79,61 @@ export function dumpC(btf: Btf, sink: ByteSink, opts: CDumpOptions = {}): void {
  * forward declarations and enums, only their order among themselves needs the hash.
  */
 function dumpSorted(ctx: CContext): void {
-  const order = sortByNames(ctx.table);
-  const ids = order.ids;
+  const order = sortByNames(ctx.table, true);
   const hasher = new DisambiguationHash(ctx.table);
+  dumpStretch(ctx, order, hasher, 0, order.lastRankStart);
+  if (!dumpLastRank(ctx, order, hasher)) {
+    const full = sortByNames(ctx.table);
+    dumpStretch(ctx, full, hasher, full.lastRankStart, full.ids.length);
+  }
+}
+
+/** Dumps the types at positions `[start, end)` of `order`, a stretch of whole runs of ties. */
+function dumpStretch(ctx: CContext, order: NameOrder, hasher: DisambiguationHash, start: number, end: number): void {
+  const ids = order.ids;
   const leaves: number[] = [];
-  for (let i = 0; i < ids.length;) {
-    const end = order.runEnd(i);
+  for (let i = start; i < end;) {
+    const runEnd = order.runEnd(i);
     // The first run is always ordered in full: its first type is the one bpftool leaves out.
-    if (end - i > 1) {
-      if (i === 0) order.sortRun(i, end, hasher);
-      else placeRun(ctx, order, i, end, hasher, leaves);
+    if (runEnd - i > 1) {
+      if (i === 0) order.sortRun(i, runEnd, hasher);
+      else placeRun(ctx, order, i, runEnd, hasher, leaves);
     }
     // bpftool walks the sorted list from its second entry, as if the first were void; the type
     // sorting first (an anonymous enum, when there is one) is left out unless another type
     // pulls it in.
-    for (let k = i === 0 ? 1 : i; k < end; k++) dumpType(ctx, ids[k]!);
-    i = end;
+    for (let k = i === 0 ? 1 : i; k < runEnd; k++) dumpType(ctx, ids[k]!);
+    i = runEnd;
   }
+}
+
+/**
+ * Dumps the last rank (functions, variables, pointers, anonymous prototypes and records: nine
+ * types in ten) sorting only what can show, and returns true; returns false, having written
+ * nothing, when that is not possible and the rank must be sorted in full.
+ *
+ * By the time bpftool reaches this rank, nearly all of its types are inert: dumping them
+ * writes nothing. In a kernel the rest are a few pointers to forward declarations, which queue
+ * only leaves. When every type of the rank is one or the other, the inert ones can be dropped
+ * (the marks their dumps leave only cut short walks that would queue nothing) and only the
+ * leaves-only ones are sorted (with every key) and dumped. The type bpftool leaves out is
+ * never one of them: it is the first of the whole order, of a lower rank, or void (id 0),
+ * which sorts first in this rank and writes nothing.
+ */
+function dumpLastRank(ctx: CContext, order: NameOrder, hasher: DisambiguationHash): boolean {
+  const ids = order.ids;
+  const t = ctx.table;
+  const shown: number[] = [];
+  for (let k = order.lastRankStart; k < ids.length; k++) {
+    const id = ids[k]!;
+    if (id === 0) continue;
+    const c = classify(ctx, id, false);
+    if (c === UNKNOWN) return false;
+    if (c === LEAVES_ONLY) shown.push(id);
+  }
+  shown.sort((a, b) => compareNames(t, a, b) || hasher.compare(a, b) || a - b);
+  for (const id of shown) dumpType(ctx, id);
+  return true;
 }
 
 /**

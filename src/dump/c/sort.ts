@@ -37,7 +37,11 @@ export class NameOrder {
   /** For a position that starts a run of two or more ties, one past its end; else 0. */
   private readonly tieEnd: Int32Array;
 
-  constructor(readonly ids: Int32Array, ties: readonly number[]) {
+  /**
+   * @param lastRankStart where the types of the last rank begin in `ids`; when
+   * {@link sortByNames} was asked to leave them, they stay in id order from there on, unsorted.
+   */
+  constructor(readonly ids: Int32Array, ties: readonly number[], readonly lastRankStart = ids.length) {
     this.tieEnd = new Int32Array(ids.length);
     for (let k = 0; k < ties.length; k += 2) this.tieEnd[ties[k]!] = ties[k + 1]!;
   }
@@ -90,8 +94,12 @@ const RUN_SLOTS = 1 << 21;
  * sort by rank, then within each rank a radix sort by the sort name's bytes, then within each
  * group of equal sort names one by the own name's bytes. Stable throughout, and no JS string
  * is made: names are compared where they lie in the string section.
+ *
+ * With `leaveLastRank`, the types of the last rank (nine in ten in a kernel: functions,
+ * pointers, anonymous prototypes and records) are left in id order, for a caller that can tell
+ * that most of them will not matter (see dumpC).
  */
-export function sortByNames(t: TypeTable): NameOrder {
+export function sortByNames(t: TypeTable, leaveLastRank = false): NameOrder {
   const n = t.count;
   // Each loop sits in a function of its own: V8 optimises a long loop while it runs, and a
   // function holding several loops is deoptimised again at each loop it has not seen run.
@@ -104,14 +112,15 @@ export function sortByNames(t: TypeTable): NameOrder {
   const sorter = new StringRadix(t.strBytes, ids);
   const sameSortName: number[] = [];
   // Counting left rankStart[r] at the end of rank r's stretch.
+  const lastRankStart = rankStart[LAST_RANK - 1]!;
   for (let r = 0, lo = 0; r <= LAST_RANK; r++) {
     const hi = rankStart[r]!;
-    sorter.sort(lo, hi, sortOff, sameSortName);
+    if (r < LAST_RANK || !leaveLastRank) sorter.sort(lo, hi, sortOff, sameSortName);
     lo = hi;
   }
   const ties: number[] = [];
   for (let k = 0; k < sameSortName.length; k += 2) sorter.sort(sameSortName[k]!, sameSortName[k + 1]!, t.nameOff, ties);
-  return new NameOrder(ids, ties);
+  return new NameOrder(ids, ties, lastRankStart);
 }
 
 /**
@@ -310,6 +319,17 @@ export function typeRank(t: TypeTable, id: number, named = false): number {
         return LAST_RANK;
     }
   }
+}
+
+/**
+ * The order of the first three keys (rank, sort name, own name) between types `a` and `b`, as
+ * strcmp would give it: negative when `a` sorts first, 0 when they tie.
+ */
+export function compareNames(t: TypeTable, a: number, b: number): number {
+  const byRank = typeRank(t, a) - typeRank(t, b);
+  if (byRank !== 0) return byRank;
+  return compareFrom(t.strBytes, sortNameOffset(t, a), sortNameOffset(t, b))
+    || compareFrom(t.strBytes, t.nameOff[a]!, t.nameOff[b]!);
 }
 
 /** String offset of the name type `id` sorts by. */
