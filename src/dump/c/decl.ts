@@ -26,7 +26,7 @@ export function writeDecl(ctx: CContext, id: number, name: DeclName, lvl: number
       || kind === Kind.FuncProto || kind === Kind.TypeTag) {
       id = t.ref[id]!;
     } else if (kind === Kind.Array) {
-      id = t.elType[t.first[id]!]!;
+      id = t.words[t.first[id]!]!;
     } else {
       // Named and basic types end the chain; so do kinds that have no place in a declaration
       // (FUNC, VAR, ...), which are then left out, as libbpf leaves them out.
@@ -140,7 +140,7 @@ function writeChain(ctx: CContext, base: number, top: number, name: DeclName, lv
         break;
       }
       case Kind.Array: {
-        const count = t.elAux[t.first[id]!]!;
+        const count = t.words[t.first[id]! + 2]!;
         top = skipQualifiers(ctx, base, top);
         if (top === base) {
           writeName(ctx, name, afterPointer);
@@ -190,19 +190,19 @@ function writeParams(ctx: CContext, id: number, lvl: number): void {
   const f = t.first[id]!;
   const n = t.vlen[id]!;
   // No parameters, or the single `void` clang writes for them, is `(void)`.
-  if (n === 0 || (n === 1 && t.elType[f] === 0)) {
+  if (n === 0 || (n === 1 && t.words[f + 1] === 0)) {
     out.put('(void)');
     return;
   }
   out.put('(');
   for (let i = 0; i < n; i++) {
     if (i > 0) out.put(', ');
-    const type = t.elType[f + i]!;
+    const type = t.words[f + 2 * i + 1]!;
     if (i === n - 1 && type === 0) {
       out.put('...');
       break;
     }
-    writeDecl(ctx, type, t.elName[f + i]!, lvl);
+    writeDecl(ctx, type, t.words[f + 2 * i]!, lvl);
   }
   out.put(')');
 }

@@ -29,8 +29,11 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
   const f = t.first[id]!;
   const signed = t.kflag[id] === 1;
   const is64 = t.kind[id] === Kind.Enum64;
-  for (let e = f; e < f + n; e++) {
-    const value = t.elName[e]!;
+  // An enumerator is two words (name, value); an ENUM64 one three (name, low, high half).
+  const stride = is64 ? 3 : 2;
+  const end = f + n * stride;
+  for (let e = f; e < end; e += stride) {
+    const value = t.words[e]!;
     const dups = ctx.names.countEnumerator(value);
     out.line(lvl + 1);
     out.putString(t.strBytes, value);
@@ -39,13 +42,13 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
       out.uint(dups);
     }
     out.put(' = ');
-    const lo = t.elAux[e]!;
+    const lo = t.words[e + 1]!;
     if (!is64) {
       if (signed) out.int(lo | 0);
       else out.uint(lo);
       out.put(',');
     } else {
-      const hi = t.elAux2[e]!;
+      const hi = t.words[e + 2]!;
       out.put(`${value64(hi, lo, signed)}${signed ? 'LL' : 'ULL'},`);
     }
   }
@@ -58,8 +61,8 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
   } else if (size === 8 && ctx.ptrSize === 8) {
     let needsWord = true;
     if (is64) {
-      for (let e = f; e < f + n; e++) {
-        if (t.elAux2[e] !== 0) {
+      for (let e = f; e < end; e += stride) {
+        if (t.words[e + 2] !== 0) {
           needsWord = false;
           break;
         }

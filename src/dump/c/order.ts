@@ -59,14 +59,14 @@ function orderType(ctx: CContext, id: number, throughPtr: boolean, queue: number
       return strong;
     }
     case Kind.Array:
-      return orderType(ctx, t.elType[t.first[id]!]!, false, queue);
+      return orderType(ctx, t.words[t.first[id]!]!, false, queue);
     case Kind.Struct: case Kind.Union: {
       // Only a named record behind a pointer can wait; an anonymous one is written inline.
       if (throughPtr && t.nameOff[id] !== 0) return false;
       state[id] = IN_PROGRESS;
       const f = t.first[id]!;
-      const end = f + t.vlen[id]!;
-      for (let e = f; e < end; e++) orderType(ctx, t.elType[e]!, false, queue);
+      const end = f + 3 * t.vlen[id]!;
+      for (let e = f + 1; e < end; e += 3) orderType(ctx, t.words[e]!, false, queue);
       if (t.nameOff[id] !== 0) queue.push(id);
       state[id] = DONE;
       return true;
@@ -89,9 +89,9 @@ function orderType(ctx: CContext, id: number, throughPtr: boolean, queue: number
     case Kind.FuncProto: {
       let strong = orderType(ctx, t.ref[id]!, throughPtr, queue);
       const f = t.first[id]!;
-      const end = f + t.vlen[id]!;
-      for (let e = f; e < end; e++) {
-        if (orderType(ctx, t.elType[e]!, throughPtr, queue)) strong = true;
+      const end = f + 2 * t.vlen[id]!;
+      for (let e = f + 1; e < end; e += 2) {
+        if (orderType(ctx, t.words[e]!, throughPtr, queue)) strong = true;
       }
       return strong;
     }
@@ -139,7 +139,7 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
         throughPtr = true;
         break;
       case Kind.Array:
-        id = t.elType[t.first[id]!]!;
+        id = t.words[t.first[id]!]!;
         throughPtr = false;
         break;
       case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
@@ -149,18 +149,18 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
         if (t.nameOff[id] !== 0) return throughPtr ? result : UNKNOWN;
         // An anonymous record is ordered member by member, each as if embedded.
         const f = t.first[id]!;
-        const end = f + t.vlen[id]!;
-        for (let e = f; e < end; e++) {
-          result = Math.max(result, classify(ctx, t.elType[e]!, false, depth + 1));
+        const end = f + 3 * t.vlen[id]!;
+        for (let e = f + 1; e < end; e += 3) {
+          result = Math.max(result, classify(ctx, t.words[e]!, false, depth + 1));
           if (result === UNKNOWN) return UNKNOWN;
         }
         return result;
       }
       case Kind.FuncProto: {
         const f = t.first[id]!;
-        const end = f + t.vlen[id]!;
-        for (let e = f; e < end; e++) {
-          result = Math.max(result, classify(ctx, t.elType[e]!, throughPtr, depth + 1));
+        const end = f + 2 * t.vlen[id]!;
+        for (let e = f + 1; e < end; e += 2) {
+          result = Math.max(result, classify(ctx, t.words[e]!, throughPtr, depth + 1));
           if (result === UNKNOWN) return UNKNOWN;
         }
         id = t.ref[id]!;
@@ -222,7 +222,7 @@ function emitType(ctx: CContext, id: number, container: number): void {
       emitType(ctx, t.ref[id]!, container);
       break;
     case Kind.Array:
-      emitType(ctx, t.elType[t.first[id]!]!, container);
+      emitType(ctx, t.words[t.first[id]!]!, container);
       break;
     case Kind.Fwd:
       writeFwdRef(ctx, id);
@@ -245,8 +245,8 @@ function emitType(ctx: CContext, id: number, container: number): void {
         // The body will be written out, so every member type needs at least a declaration.
         const inner = named ? id : container;
         const f = t.first[id]!;
-        const end = f + t.vlen[id]!;
-        for (let e = f; e < end; e++) emitType(ctx, t.elType[e]!, inner);
+        const end = f + 3 * t.vlen[id]!;
+        for (let e = f + 1; e < end; e += 3) emitType(ctx, t.words[e]!, inner);
       } else if (!ctx.fwdEmitted[id] && id !== container) {
         writeRecordRef(ctx, id);
         out.put(';\n\n');
@@ -264,8 +264,8 @@ function emitType(ctx: CContext, id: number, container: number): void {
     case Kind.FuncProto: {
       emitType(ctx, t.ref[id]!, container);
       const f = t.first[id]!;
-      const end = f + t.vlen[id]!;
-      for (let e = f; e < end; e++) emitType(ctx, t.elType[e]!, container);
+      const end = f + 2 * t.vlen[id]!;
+      for (let e = f + 1; e < end; e += 2) emitType(ctx, t.words[e]!, container);
       break;
     }
     default:

@@ -50,7 +50,7 @@ export function kfuncIds(ctx: CContext): { kfuncs: number[]; fastcall: Set<numbe
   const kfuncs: number[] = [];
   const fastcall = new Set<number>();
   for (let id = 1; id < t.count; id++) {
-    if (t.kind[id] !== Kind.DeclTag || t.extra[id] !== 0xffffffff) continue;
+    if (t.kind[id] !== Kind.DeclTag || t.words[t.first[id]!] !== 0xffffffff) continue;
     const fn = t.ref[id]!;
     if (t.kind[fn] !== Kind.Func) continue;
     const tag = t.nameOff[id]!;

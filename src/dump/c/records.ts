@@ -49,10 +49,10 @@ export function resolvedSize(ctx: CContext, id: number): number {
         break;
       case Kind.Array: {
         const f = t.first[id]!;
-        const n = t.elAux[f]!;
+        const n = t.words[f + 2]!;
         if (count && n > Math.floor(UINT32_MAX / count)) return 0;
         count *= n;
-        id = t.elType[f]!;
+        id = t.words[f]!;
         break;
       }
       default:
@@ -85,7 +85,7 @@ export function alignOf(ctx: CContext, id: number): number {
         id = t.ref[id]!;
         break;
       case Kind.Array:
-        id = t.elType[t.first[id]!]!;
+        id = t.words[t.first[id]!]!;
         break;
       case Kind.Struct: case Kind.Union:
         return recordAlign(ctx, id);
@@ -104,18 +104,18 @@ function recordAlign(ctx: CContext, id: number): number {
   ctx.alignCache[id] = -2;
   const t = ctx.table;
   const f = t.first[id]!;
-  const end = f + t.vlen[id]!;
+  const end = f + 3 * t.vlen[id]!;
   const bitfields = t.kflag[id] === 1;
   let max = 1;
   let result = -1;
-  for (let e = f; e < end; e++) {
-    const align = alignOf(ctx, t.elType[e]!);
+  for (let e = f; e < end; e += 3) {
+    const align = alignOf(ctx, t.words[e + 1]!);
     if (align <= 0) {
       result = 0;
       break;
     }
     if (align > max) max = align;
-    const raw = t.elAux[e]!;
+    const raw = t.words[e + 2]!;
     if ((!bitfields || raw >>> 24 === 0) && raw % (8 * align) !== 0) {
       result = 1;
       break;
@@ -133,12 +133,12 @@ function recordAlign(ctx: CContext, id: number): number {
 function isPacked(ctx: CContext, id: number): boolean {
   const t = ctx.table;
   const f = t.first[id]!;
-  const end = f + t.vlen[id]!;
+  const end = f + 3 * t.vlen[id]!;
   const bitfields = t.kflag[id] === 1;
   let max = 1;
-  for (let e = f; e < end; e++) {
-    const align = alignOf(ctx, t.elType[e]!);
-    const raw = t.elAux[e]!;
+  for (let e = f; e < end; e += 3) {
+    const align = alignOf(ctx, t.words[e + 1]!);
+    const raw = t.words[e + 2]!;
     if (align && (!bitfields || raw >>> 24 === 0) && raw % (8 * align) !== 0) return true;
     if (align > max) max = align;
   }
@@ -168,15 +168,15 @@ export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
   let off = 0;
   let prevBitfield = false;
   for (let i = 0; i < n; i++) {
-    const e = f + i;
-    const raw = t.elAux[e]!;
+    const e = f + 3 * i;
+    const raw = t.words[e + 2]!;
     const bits = bitfields ? raw >>> 24 : 0;
     const memberOff = i32(bitfields ? raw & 0xffffff : raw);
-    const type = t.elType[e]!;
+    const type = t.words[e + 1]!;
     const memberAlign = packed ? 1 : alignOf(ctx, type);
     writePadding(ctx, off, memberOff, memberAlign, prevBitfield && bits !== 0, lvl + 1, id, i);
     out.line(lvl + 1);
-    writeDecl(ctx, type, t.elName[e]!, lvl + 1);
+    writeDecl(ctx, type, t.words[e]!, lvl + 1);
     if (bits) {
       out.put(': ');
       out.uint(bits);

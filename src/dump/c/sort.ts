@@ -130,7 +130,7 @@ export function sortByNames(t: TypeTable, leaveLastRank = false): NameOrder {
  * that is over before the JIT would have compiled the two functions it used to call.
  */
 function fillRankAndSortName(t: TypeTable, rankOut: Uint32Array, sortOffOut: Uint32Array, rankCount: Uint32Array): void {
-  const { kind, nameOff, ref, vlen, first, elType, elName } = t;
+  const { kind, nameOff, ref, vlen, first, words } = t;
   for (let id = 0; id < t.count; id++) {
     let cur = id;
     let rank = -1;
@@ -142,14 +142,14 @@ function fillRankAndSortName(t: TypeTable, rankOut: Uint32Array, sortOffOut: Uin
       if (k === Kind.Array || k === Kind.TypeTag || k === Kind.Const || k === Kind.Ptr || k === Kind.Volatile
         || k === Kind.Restrict || k === Kind.Typedef || k === Kind.DeclTag) {
         if (rank < 0 && !named) rank = LAST_RANK;
-        cur = k === Kind.Array ? elType[first[cur]!]! : ref[cur]!;
+        cur = k === Kind.Array ? words[first[cur]!]! : ref[cur]!;
         continue;
       }
       let off = name;
       if (k === Kind.Enum || k === Kind.Enum64) {
         if (rank < 0) rank = named ? 1 : 0;
         // An anonymous enum on its own goes by its first enumerator.
-        if (cur === id && name === 0 && vlen[cur]! > 0) off = elName[first[cur]!]!;
+        if (cur === id && name === 0 && vlen[cur]! > 0) off = words[first[cur]!]!;
       } else if (rank < 0) {
         if (k === Kind.Int || k === Kind.Float) rank = 2;
         else if (k === Kind.Struct || k === Kind.Union) rank = named ? 3 : LAST_RANK;
@@ -308,7 +308,7 @@ export function typeRank(t: TypeTable, id: number, named = false): number {
         return named ? 4 : LAST_RANK;
       case Kind.Array:
         if (!named) return LAST_RANK;
-        id = t.elType[t.first[id]!]!;
+        id = t.words[t.first[id]!]!;
         break;
       case Kind.TypeTag: case Kind.Const: case Kind.Ptr: case Kind.Volatile: case Kind.Restrict:
       case Kind.Typedef: case Kind.DeclTag:
@@ -339,10 +339,10 @@ export function sortNameOffset(t: TypeTable, id: number): number {
     switch (t.kind[id]) {
       case Kind.Enum: case Kind.Enum64:
         // An anonymous enum on its own goes by its first enumerator.
-        if (!fromRef && t.nameOff[id] === 0 && t.vlen[id]! > 0) return t.elName[t.first[id]!]!;
+        if (!fromRef && t.nameOff[id] === 0 && t.vlen[id]! > 0) return t.words[t.first[id]!]!;
         return t.nameOff[id]!;
       case Kind.Array:
-        id = t.elType[t.first[id]!]!;
+        id = t.words[t.first[id]!]!;
         break;
       case Kind.TypeTag: case Kind.Const: case Kind.Ptr: case Kind.Volatile: case Kind.Restrict:
       case Kind.Typedef: case Kind.DeclTag:
@@ -452,14 +452,16 @@ export class DisambiguationHash {
     this.mixName(t.nameOff[id]!);
     const f = t.first[id]!;
     switch (t.kind[id]) {
-      case Kind.Enum: case Kind.Enum64:
-        for (let e = f; e < f + t.vlen[id]!; e++) this.mixName(t.elName[e]!);
+      case Kind.Enum: case Kind.Enum64: {
+        const stride = t.kind[id] === Kind.Enum64 ? 3 : 2;
+        for (let e = f; e < f + stride * t.vlen[id]!; e += stride) this.mixName(t.words[e]!);
         break;
+      }
       case Kind.Struct: case Kind.Union:
         if (!full) break;
-        for (let e = f; e < f + t.vlen[id]!; e++) {
-          this.mixName(t.elName[e]!);
-          this.mixSub(t.elType[e]!, false);
+        for (let e = f; e < f + 3 * t.vlen[id]!; e += 3) {
+          this.mixName(t.words[e]!);
+          this.mixSub(t.words[e + 1]!, false);
         }
         break;
       case Kind.TypeTag: case Kind.Const: case Kind.Ptr: case Kind.Volatile: case Kind.Restrict:
@@ -467,8 +469,8 @@ export class DisambiguationHash {
         this.mixSub(t.ref[id]!, full);
         break;
       case Kind.Array:
-        this.mix(0, t.elAux[f]!);
-        this.mixSub(t.elType[f]!, full);
+        this.mix(0, t.words[f + 2]!);
+        this.mixSub(t.words[f]!, full);
         break;
       default:
         break;

@@ -1,6 +1,5 @@
 import type { Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
-import { TYPE_HEADER_SIZE } from '../../format/kinds.js';
 import { WireKind as Kind } from '../../format/kinds.js';
 
 /**
@@ -10,14 +9,17 @@ import { WireKind as Kind } from '../../format/kinds.js';
  * The C dump touches each type many times (ordering, emission, alignment, sorting); going through
  * {@link Btf.type} would build an object per visit. Here a type is a handful of array reads.
  *
- * Elements (members, enumerators, parameters, section variables, and the one array descriptor)
- * live in shared element arrays starting at {@link first}`[id]`:
- * - struct/union member: `elName` name offset, `elType` type, `elAux` the raw offset word
- *   (bit offset, plus bitfield size in the top byte when kind_flag is set);
- * - enum value: `elName`, `elAux` the value (low 32 bits), `elAux2` the high 32 bits (ENUM64);
- * - func_proto parameter: `elName`, `elType`;
- * - datasec variable: `elType`;
- * - array: `elType` the element type, `elAux` the element count, `elAux2` the index type.
+ * What follows a record's 12-byte header (members, enumerators, parameters, section variables,
+ * the array descriptor, the extra word of INT, VAR and DECL_TAG) is read where it lies, in
+ * {@link words}, from {@link first}`[id]` on, never copied: copying it cost more than all the
+ * reads of it (the memory alone: on a slow-faulting VM a fresh megabyte costs 3 ms).
+ * - struct/union member, 3 words: name offset, type, offset word (bit offset, plus the
+ *   bitfield size in the top byte when kind_flag is set);
+ * - enumerator, 2 words: name offset, value; ENUM64 value, 3: name offset, low and high half;
+ * - func_proto parameter, 2 words: name offset, type;
+ * - datasec variable, 3 words: type, offset, size;
+ * - array, 3 words: element type, index type, element count;
+ * - INT encoding, VAR linkage, DECL_TAG component index: 1 word.
  */
 export class TypeTable {
   /** One past the last type id (libbpf's `btf__type_cnt`). */
@@ -30,14 +32,14 @@ export class TypeTable {
   /** `size` or `type`, depending on the kind. */
   readonly ref: Uint32Array;
   readonly vlen: Uint32Array;
-  /** Index of the type's first element. */
+  /** Index in {@link words} of the word after the type's 12-byte header. */
   readonly first: Uint32Array;
-  /** The 4-byte word after the header for INT, VAR and DECL_TAG (encoding, linkage, component index). */
-  readonly extra: Uint32Array;
-  readonly elName: Uint32Array;
-  readonly elType: Uint32Array;
-  readonly elAux: Uint32Array;
-  readonly elAux2: Uint32Array;
+  /**
+   * The type sections as 32-bit words in host order: a view of the BTF's own bytes when it
+   * stands alone, native-endian and aligned; else a copy (split BTF gets its chain's sections
+   * back to back, base first).
+   */
+  readonly words: Uint32Array;
   /**
    * 1 for the types some other type refers to (libbpf's mark of referenced types: an anonymous
    * enum nobody refers to is a top-level bag of constants). Marked while the records are read.
@@ -63,26 +65,15 @@ export class TypeTable {
     this.ref = new Uint32Array(count);
     this.vlen = new Uint32Array(count);
     this.first = new Uint32Array(count + 1);
-    this.extra = new Uint32Array(count);
     this.referenced = new Uint8Array(count);
 
-    const words = chain.map(typeWords);
-    // Every element takes at least 8 bytes of a record beyond its 12-byte header, which bounds
-    // their number without a pass over the records just to count them (real BTF: about 1.2x).
-    let elements = 0;
-    for (const b of chain) elements += Math.max(0, Math.floor((b.header.typeLen - TYPE_HEADER_SIZE * b.ownTypeCount) / 8));
-    this.elName = new Uint32Array(elements);
-    this.elType = new Uint32Array(elements);
-    this.elAux = new Uint32Array(elements);
-    this.elAux2 = new Uint32Array(elements);
-
-    let el = 0;
-    for (let c = 0; c < chain.length; c++) el = readRecords(this, chain[c]!, words[c]!, el);
-    if (el > elements) {
-      // Cannot happen while records are sized by KNOWN_LAYOUTS; stop rather than read past the columns.
-      throw new BtfError('truncated', `records hold ${el} members, values and parameters, more than the type section has room for (${elements})`);
+    this.words = chain.length === 1 ? typeWords(chain[0]!) : chainWords(chain);
+    let wordBase = 0;
+    for (const b of chain) {
+      readRecords(this, b, wordBase);
+      wordBase += b.header.typeLen >>> 2;
     }
-    this.first[count] = el;
+    this.first[count] = wordBase;
     checkReferences(this);
     if (chain.length === 1) {
       // One string section already is the whole table: a view spares copying megabytes.
@@ -160,7 +151,7 @@ function badId(t: TypeTable, id: number, what: string, target: number, member?: 
  * recurse on it forever. Depth-first, on typed arrays.
  */
 function checkReferences(t: TypeTable): void {
-  const { count, kind, ref, first, elType } = t;
+  const { count, kind, ref, first, words } = t;
   // 0 unvisited, 1 on the current path, 2 done.
   const state = new Uint8Array(count);
   let stackId: Int32Array | undefined;
@@ -173,7 +164,7 @@ function checkReferences(t: TypeTable): void {
     if (state[start] !== 0 || IS_LINK[k] !== 1) continue;
     // Most links lead straight to a record, a base type or a link already checked: no walk.
     if (k !== Kind.FuncProto) {
-      const target = k === Kind.Array ? elType[first[start]!]! : ref[start]!;
+      const target = k === Kind.Array ? words[first[start]!]! : ref[start]!;
       if (target !== start && (target === 0 || state[target] === 2 || IS_LINK[kind[target]!] !== 1)) {
         state[start] = 2;
         continue;
@@ -215,29 +206,29 @@ function checkReferences(t: TypeTable): void {
 function linkTarget(t: TypeTable, id: number, i: number): number {
   switch (t.kind[id]) {
     case Kind.Array:
-      return i === 0 ? t.elType[t.first[id]!]! : -1;
+      return i === 0 ? t.words[t.first[id]!]! : -1;
     case Kind.FuncProto:
       if (i === 0) return t.ref[id]!;
-      return i <= t.vlen[id]! ? t.elType[t.first[id]! + i - 1]! : -1;
+      return i <= t.vlen[id]! ? t.words[t.first[id]! + 2 * i - 1]! : -1;
     default:
       return i === 0 ? t.ref[id]! : -1;
   }
 }
 
 /**
- * Copies the records of blob `b` (its type section as words `w`) into the table's columns,
- * elements from index `el` on, and makes the checks libbpf makes when it loads BTF (names
+ * Fills the table's columns for the records of blob `b`, whose type section starts at word
+ * `wordBase` of the table's words, and makes the checks libbpf makes when it loads BTF (names
  * inside the string section, referenced types in range) plus the one btf_dump makes when it
- * starts: every kind must be one it knows. Returns the next free element index.
+ * starts: every kind must be one it knows.
  *
- * Checking while copying saves a second pass over every type; the check that a function is
+ * Checking while reading saves a second pass over every type; the check that a function is
  * typed by a prototype needs the target's kind, which may come later, so it waits for
  * {@link checkReferences}. A separate function with the columns in locals, which the JIT
  * compiles far better than the constructor. (One loop per kind was tried: each loop then
  * waits for its own compilation, which costs more than the recompilations this one meets.)
  */
-function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
-  const { kind: kinds, kflag, nameOff, ref, vlen: vlens, first, extra, elName, elType, elAux, elAux2, referenced } = t;
+function readRecords(t: TypeTable, b: Btf, wordBase: number): void {
+  const { kind: kinds, kflag, nameOff, ref, vlen: vlens, first, referenced, words: w } = t;
   const count = t.count;
   const strEnd = t.stringEnd;
   const offsets = b.typeOffsets;
@@ -245,8 +236,8 @@ function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
   const firstId = b.firstId;
   for (let i = 0; i < offsets.length; i++) {
     const id = firstId + i;
-    // Word index of the record in the type section.
-    const rec = (offsets[i]! - start) >>> 2;
+    // Word index of the record.
+    const rec = wordBase + ((offsets[i]! - start) >>> 2);
     const info = w[rec + 1]!;
     const kind = (info >>> 24) & 0x7f;
     const vlen = info & 0xffffff;
@@ -258,19 +249,12 @@ function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
     nameOff[id] = name;
     ref[id] = sizeOrType;
     vlens[id] = vlen;
-    first[id] = el;
     const p = rec + 3;
+    first[id] = p;
     switch (kind) {
-      case Kind.Int:
-        extra[id] = w[p]!;
-        break;
-      case Kind.Fwd: case Kind.Float:
+      case Kind.Int: case Kind.Fwd: case Kind.Float:
         break;
       case Kind.Var: case Kind.DeclTag:
-        extra[id] = w[p]!;
-        if (sizeOrType >= count) badId(t, id, 'type', sizeOrType);
-        referenced[sizeOrType] = 1;
-        break;
       case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
       case Kind.TypeTag:
         if (sizeOrType >= count) badId(t, id, 'type', sizeOrType);
@@ -287,62 +271,41 @@ function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
         if (index >= count) badId(t, id, 'array index type', index);
         referenced[type] = 1;
         referenced[index] = 1;
-        elType[el] = type;
-        elAux2[el] = index;
-        elAux[el] = w[p + 2]!;
-        el++;
         break;
       }
       case Kind.Struct: case Kind.Union:
-        for (let j = 0; j < vlen; j++, el++) {
-          const m = p + j * 3;
+        for (let j = 0, m = p; j < vlen; j++, m += 3) {
           const memberName = w[m]!;
           const type = w[m + 1]!;
           if (memberName >= strEnd) badString(t, id, 'member name', memberName, j);
           if (type >= count) badId(t, id, 'member', type, j);
           referenced[type] = 1;
-          elName[el] = memberName;
-          elType[el] = type;
-          elAux[el] = w[m + 2]!;
         }
         break;
-      case Kind.Enum:
-        for (let j = 0; j < vlen; j++, el++) {
-          const valueName = w[p + j * 2]!;
-          if (valueName >= strEnd) badString(t, id, 'enumerator name', valueName, j);
-          elName[el] = valueName;
-          elAux[el] = w[p + j * 2 + 1]!;
-        }
-        break;
-      case Kind.Enum64:
-        for (let j = 0; j < vlen; j++, el++) {
-          const m = p + j * 3;
+      case Kind.Enum: case Kind.Enum64: {
+        const stride = kind === Kind.Enum ? 2 : 3;
+        for (let j = 0, m = p; j < vlen; j++, m += stride) {
           const valueName = w[m]!;
           if (valueName >= strEnd) badString(t, id, 'enumerator name', valueName, j);
-          elName[el] = valueName;
-          elAux[el] = w[m + 1]!;
-          elAux2[el] = w[m + 2]!;
         }
         break;
+      }
       case Kind.FuncProto:
         if (sizeOrType >= count) badId(t, id, 'return type', sizeOrType);
-        for (let j = 0; j < vlen; j++, el++) {
-          const paramName = w[p + j * 2]!;
-          const type = w[p + j * 2 + 1]!;
+        for (let j = 0, m = p; j < vlen; j++, m += 2) {
+          const paramName = w[m]!;
+          const type = w[m + 1]!;
           if (paramName >= strEnd) badString(t, id, 'parameter name', paramName, j);
           if (type >= count) badId(t, id, 'parameter', type, j);
           // The return type is not marked: libbpf marks only what parameters refer to.
           referenced[type] = 1;
-          elName[el] = paramName;
-          elType[el] = type;
         }
         break;
       case Kind.Datasec:
-        for (let j = 0; j < vlen; j++, el++) {
-          const type = w[p + j * 3]!;
+        for (let j = 0, m = p; j < vlen; j++, m += 3) {
+          const type = w[m]!;
           if (type >= count) badId(t, id, 'section variable', type, j);
           referenced[type] = 1;
-          elType[el] = type;
         }
         break;
       default:
@@ -350,7 +313,20 @@ function readRecords(t: TypeTable, b: Btf, w: Uint32Array, el: number): number {
         throw new BtfError('bad-kind', `kind ${kind} has no C form (the C dump knows kinds 1 to 19)`, { typeId: id });
     }
   }
-  return el;
+}
+
+/** The type sections of a split chain as one run of host-order words, base first. */
+function chainWords(chain: readonly Btf[]): Uint32Array {
+  let n = 0;
+  for (const b of chain) n += b.header.typeLen >>> 2;
+  const words = new Uint32Array(n);
+  let at = 0;
+  for (const b of chain) {
+    const own = typeWords(b);
+    words.set(own, at);
+    at += own.length;
+  }
+  return words;
 }
 
 /**
