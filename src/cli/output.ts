@@ -16,7 +16,10 @@ export function writeAll(fd: number, chunk: Uint8Array): void {
   }
 }
 
-/** A sink that streams to standard output in 1 MiB chunks. */
+/**
+ * A sink that streams to standard output in 64 KiB chunks: a bigger buffer saves few system
+ * calls but costs its fresh pages (a page fault each on first touch).
+ */
 export function stdoutSink(): ByteSink {
-  return new ByteSink((chunk) => writeAll(1, chunk));
+  return new ByteSink((chunk) => writeAll(1, chunk), 1 << 16);
 }

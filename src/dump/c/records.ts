@@ -97,11 +97,11 @@ export function alignOf(ctx: CContext, id: number): number {
 
 function recordAlign(ctx: CContext, id: number): number {
   const cached = ctx.alignCache[id]!;
-  if (cached >= 0) return cached;
-  if (cached === -2) {
+  if (cached >= 2) return cached - 2;
+  if (cached === 1) {
     throw new BtfError('type-loop', 'record contains itself (not through a pointer)', { typeId: id });
   }
-  ctx.alignCache[id] = -2;
+  ctx.alignCache[id] = 1;
   const t = ctx.table;
   const f = t.first[id]!;
   const end = f + 3 * t.vlen[id]!;
@@ -122,7 +122,7 @@ function recordAlign(ctx: CContext, id: number): number {
     }
   }
   if (result < 0) result = t.ref[id]! % max !== 0 ? 1 : max;
-  ctx.alignCache[id] = result;
+  ctx.alignCache[id] = result + 2;
   return result;
 }
 

@@ -103,7 +103,7 @@ export function sortByNames(t: TypeTable, leaveLastRank = false): NameOrder {
   const n = t.count;
   // Each loop sits in a function of its own: V8 optimises a long loop while it runs, and a
   // function holding several loops is deoptimised again at each loop it has not seen run.
-  const rank = new Uint32Array(n);
+  const rank = new Uint8Array(n);
   const sortOff = new Uint32Array(n);
   // Counting sort by rank, the counts taken while the ranks are worked out.
   const rankStart = new Uint32Array(LAST_RANK + 2);
@@ -129,7 +129,7 @@ export function sortByNames(t: TypeTable, leaveLastRank = false): NameOrder {
  * goes on to the sort name. Inlined by hand because this loop runs once per type in a process
  * that is over before the JIT would have compiled the two functions it used to call.
  */
-function fillRankAndSortName(t: TypeTable, rankOut: Uint32Array, sortOffOut: Uint32Array, rankCount: Uint32Array): void {
+function fillRankAndSortName(t: TypeTable, rankOut: Uint8Array, sortOffOut: Uint32Array, rankCount: Uint32Array): void {
   const { kind, nameOff, ref, vlen, first, words } = t;
   for (let id = 0; id < t.count; id++) {
     let cur = id;
@@ -168,7 +168,7 @@ function fillRankAndSortName(t: TypeTable, rankOut: Uint32Array, sortOffOut: Uin
  * Every id below `key.length`, stably counting-sorted by `key[id]`; `start[k + 1]` holds how many
  * ids have key `k` on entry, and `start[k]` where their stretch ends on return.
  */
-function idsByRank(key: Uint32Array, start: Uint32Array): Int32Array {
+function idsByRank(key: Uint8Array, start: Uint32Array): Int32Array {
   // After this loop start[k] is where key k's ids begin; placing them moves it to their end.
   const n = key.length;
   for (let k = 1; k < start.length; k++) start[k]! += start[k - 1]!;
@@ -357,8 +357,6 @@ export function sortNameOffset(t: TypeTable, id: number): number {
 
 const TWO_32 = 4294967296;
 
-const FULL = 1;
-const SHALLOW = 2;
 
 /**
  * bpftool's 64-bit disambiguation hash (`h * 31 + v` over names and array lengths), kept as
@@ -367,47 +365,48 @@ const SHALLOW = 2;
  * Names hash as libbpf's str_hash does on x86, where `char` is signed.
  */
 export class DisambiguationHash {
-  private readonly fullHi: Uint32Array;
-  private readonly fullLo: Uint32Array;
-  private readonly shallowHi: Uint32Array;
-  private readonly shallowLo: Uint32Array;
-  private readonly known: Uint8Array;
+  /**
+   * Memoised hashes: `2 * id + 1` (full) or `2 * id` (shallow) to an index into the halves.
+   * A dump hashes only the few hundred types whose order can show, so a map beats columns
+   * as long as the type count (whose fresh pages alone would cost more).
+   */
+  private readonly slots = new Map<number, number>();
+  private readonly his: number[] = [];
+  private readonly los: number[] = [];
   /** The running hash of the computation in progress, and the result of the last one. */
   private hi = 0;
   private lo = 0;
 
-  constructor(private readonly t: TypeTable) {
-    const n = t.count;
-    this.fullHi = new Uint32Array(n);
-    this.fullLo = new Uint32Array(n);
-    this.shallowHi = new Uint32Array(n);
-    this.shallowLo = new Uint32Array(n);
-    this.known = new Uint8Array(n);
-  }
+  constructor(private readonly t: TypeTable) {}
 
   /** Compares the full hashes of two types as unsigned 64-bit numbers. */
   compare(a: number, b: number): number {
-    if (!(this.known[a]! & FULL)) this.compute(a, true);
-    if (!(this.known[b]! & FULL)) this.compute(b, true);
-    return this.fullHi[a]! - this.fullHi[b]! || this.fullLo[a]! - this.fullLo[b]!;
+    const sa = this.fullSlot(a);
+    const sb = this.fullSlot(b);
+    return this.his[sa]! - this.his[sb]! || this.los[sa]! - this.los[sb]!;
   }
 
   /** High 32 bits of the full hash of `id`. */
   high(id: number): number {
-    if (!(this.known[id]! & FULL)) this.compute(id, true);
-    return this.fullHi[id]!;
+    return this.his[this.fullSlot(id)]!;
   }
 
   /** Low 32 bits of the full hash of `id`. */
   low(id: number): number {
-    if (!(this.known[id]! & FULL)) this.compute(id, true);
-    return this.fullLo[id]!;
+    return this.los[this.fullSlot(id)]!;
   }
 
   /** The full hash of type `id` as an unsigned 64-bit number. */
   hash(id: number): bigint {
-    if (!(this.known[id]! & FULL)) this.compute(id, true);
-    return (BigInt(this.fullHi[id]!) << 32n) | BigInt(this.fullLo[id]!);
+    const s = this.fullSlot(id);
+    return (BigInt(this.his[s]!) << 32n) | BigInt(this.los[s]!);
+  }
+
+  private fullSlot(id: number): number {
+    const s = this.slots.get(2 * id + 1);
+    if (s !== undefined) return s;
+    this.compute(id, true);
+    return this.slots.get(2 * id + 1)!;
   }
 
   /** `h = h * 31 + v` modulo 2^64 (every intermediate stays an exact double). */
@@ -438,12 +437,11 @@ export class DisambiguationHash {
 
   /** Computes and memoises the hash of `id`, leaving it in hi:lo. */
   private compute(id: number, full: boolean): void {
-    const flag = full ? FULL : SHALLOW;
-    const hiArr = full ? this.fullHi : this.shallowHi;
-    const loArr = full ? this.fullLo : this.shallowLo;
-    if (this.known[id]! & flag) {
-      this.hi = hiArr[id]!;
-      this.lo = loArr[id]!;
+    const key = 2 * id + (full ? 1 : 0);
+    const known = this.slots.get(key);
+    if (known !== undefined) {
+      this.hi = this.his[known]!;
+      this.lo = this.los[known]!;
       return;
     }
     const t = this.t;
@@ -475,9 +473,9 @@ export class DisambiguationHash {
       default:
         break;
     }
-    hiArr[id] = this.hi;
-    loArr[id] = this.lo;
-    this.known[id]! |= flag;
+    this.slots.set(key, this.his.length);
+    this.his.push(this.hi);
+    this.los.push(this.lo);
   }
 
   /** Mixes in the hash of another type, computed on the side. */
