@@ -129,3 +129,12 @@ test('the shipped bundle and the compiled modules print the same, compressed inp
   assert.equal(bad.code, 1);
   assert.equal(bad.stderr, run(CLI, ['dump', join(dir, 'missing.btf')]).stderr);
 });
+
+test('version prints the package version', () => {
+  const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['version', '--version', '-V']) {
+    const r = btfkit(flag);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.toString(), `btfkit ${pkg.version}\n`);
+  }
+});

@@ -1,3 +1,4 @@
+import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
 
 export { UsageError };
@@ -37,7 +38,7 @@ Usage:
   btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
       Re-encode IN (raw BTF or ELF .BTF) as raw BTF: byte order and the optional
       2026 layout section. Without options the output equals the input's BTF.
-  btfkit help
+  btfkit help | version
 
 Exit codes: 0 success, 1 bad input (one line on stderr), 2 wrong usage\n(check adds 3 and 4, see above).
 `;
@@ -56,6 +57,9 @@ export async function run(argv: string[]): Promise<number> {
     case 'split': return (await import('./modules.js')).split(rest);
     case 'merge': return (await import('./modules.js')).merge(rest);
     case 'find': return (await import('./modules.js')).find(rest);
+    case 'version': case '--version': case '-V':
+      process.stdout.write(`btfkit ${VERSION}\n`);
+      return 0;
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(HELP);
       return cmd === undefined ? 2 : 0;
