@@ -1,10 +1,10 @@
 import type { Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
-import { Kind } from '../../format/kinds.js';
+import { Kind, WireKind } from '../../format/kinds.js';
 import { ByteSink } from '../sink.js';
 import { CContext, CText } from './context.js';
 import { writeDecl } from './decl.js';
-import { classify, dumpType, LEAVES_ONLY, UNKNOWN } from './order.js';
+import { classify, DONE, dumpType, LEAVES_ONLY, UNKNOWN } from './order.js';
 import { C_EPILOGUE, C_PRELUDE, writeKfuncs } from './prelude.js';
 import { compareNames, DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
 import { TypeTable } from './table.js';
@@ -124,9 +124,14 @@ function dumpLastRank(ctx: CContext, order: NameOrder, hasher: DisambiguationHas
   const ids = order.ids;
   const t = ctx.table;
   const shown: number[] = [];
+  const { kind } = t;
+  const ordered = ctx.orderState;
   for (let k = order.lastRankStart; k < ids.length; k++) {
     const id = ids[k]!;
-    if (id === 0) continue;
+    // Most of the rank needs no walk: functions, variables and sections write nothing, nor
+    // does a type already ordered (void included).
+    const kk = kind[id]!;
+    if (ordered[id] === DONE || kk === WireKind.Func || kk === WireKind.Var || kk === WireKind.Datasec || kk === WireKind.DeclTag) continue;
     const c = classify(ctx, id, false);
     if (c === UNKNOWN) return false;
     if (c === LEAVES_ONLY) shown.push(id);

@@ -8,7 +8,7 @@ import type { DeclName } from './names.js';
 
 const NOT_YET = 0;
 const IN_PROGRESS = 1;
-const DONE = 2;
+export const DONE = 2;
 
 /** GCC's built-in, which clang has under the same name: declaring it again would not compile. */
 const BUILTIN_VA_LIST = '__builtin_va_list';
