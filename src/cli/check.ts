@@ -8,6 +8,7 @@ import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/
 import { checkSplit, formatCheck, type SplitCheck, type SplitVerdict } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { parse, UsageError } from './args.js';
+import { tuneForShortRun } from './tuning.js';
 
 /** One file's outcome in `btfkit check`: the split verdict (when it has a base) and the verifier's findings. */
 interface CheckReport {
@@ -34,6 +35,7 @@ export function check(args: string[]): number {
     'max-evidence': { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('check needs at least one FILE');
+  if (positionals.length === 1) tuneForShortRun();
   const maxEvidence = values['max-evidence'] === undefined ? 5 : Number(values['max-evidence']);
   if (!Number.isInteger(maxEvidence) || maxEvidence < 0) throw new UsageError('--max-evidence takes a number');
   const checkOpts = { object: values.object as boolean, strict: values.strict as boolean, allowUnknownKinds: !values.kernel };

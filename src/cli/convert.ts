@@ -3,6 +3,7 @@ import { convertBtf } from '../build/convert.js';
 import { loadBtf } from '../btf/source.js';
 import { loadBtfFile, readInput } from '../node/files.js';
 import { parse, UsageError } from './args.js';
+import { tuneForShortRun } from './tuning.js';
 
 export function convert(args: string[]): number {
   const { values, positionals } = parse(args, {
@@ -13,6 +14,7 @@ export function convert(args: string[]): number {
     'no-layout': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes one input file');
+  tuneForShortRun();
   if (!values.output) throw new UsageError('convert needs -o OUT');
   const endian = values.endian as string | undefined;
   if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new UsageError(`--endian takes little or big, not '${endian}'`);

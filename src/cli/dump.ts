@@ -3,6 +3,7 @@ import { dumpC, resolveRoot } from '../dump/c/index.js';
 import { loadBtfFile, SYSFS_VMLINUX } from '../node/files.js';
 import { parse, UsageError } from './args.js';
 import { stdoutSink } from './output.js';
+import { tuneForShortRun } from './tuning.js';
 
 export function dump(args: string[]): number {
   const { values, positionals, multi } = parse(args, {
@@ -16,6 +17,7 @@ export function dump(args: string[]): number {
   if (format !== 'raw' && format !== 'json' && format !== 'c') throw new UsageError(`unknown format '${format}' (raw, json or c)`);
   if (values.unsorted && format !== 'c') throw new UsageError('--unsorted applies to --format c only');
   const file = positionals[0] ?? SYSFS_VMLINUX;
+  tuneForShortRun();
   const btf = loadBtfFile(file, { base: values.base as string | undefined });
   const roots = multi.root?.map((r) => resolveRoot(btf, r));
   const sink = stdoutSink();
