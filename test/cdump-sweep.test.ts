@@ -7,13 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Btf } from '../src/btf/btf.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { dumpC } from '../src/dump/c/index.js';
 import { loadBtfFile } from '../src/node/files.js';
 import { referenceSortedHeader } from './helpers/cref.js';
+import { fetchedBuilds, findModules } from './helpers/data.js';
 import { DATA_DIR } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -39,31 +40,12 @@ function assertSameAsReference(btf: Btf, label: string): void {
   if (Buffer.compare(fast, slow) !== 0) assert.fail(`${label}: ${firstDifference(fast, slow)}`);
 }
 
-function modulesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ko')) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort();
-}
 
 function spread<T>(items: readonly T[], n: number): T[] {
   if (items.length <= n) return [...items];
   return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
 }
 
-function builds(): string[] {
-  if (!existsSync(DATA_DIR)) return [];
-  return readdirSync(DATA_DIR)
-    .map((d) => join(DATA_DIR, d))
-    .filter((d) => existsSync(join(d, 'build')) && existsSync(join(d, 'vmlinux.btf')))
-    .sort();
-}
 
 test('running kernel: sorted headers of vmlinux and loaded modules equal the type-by-type order', (t) => {
   const vmlinux = '/sys/kernel/btf/vmlinux';
@@ -81,7 +63,7 @@ test('running kernel: sorted headers of vmlinux and loaded modules equal the typ
   t.diagnostic(`vmlinux and ${Math.min(modules.length, MODULES_PER_BUILD)} of ${modules.length} loaded modules`);
 });
 
-const found = builds();
+const found = fetchedBuilds();
 if (found.length === 0) {
   test('Debian builds: sorted headers equal the type-by-type order', (t) => {
     const why = `no fetched kernel build in ${DATA_DIR} (tools/fetch-debian-kernel.sh)`;
@@ -96,7 +78,7 @@ for (const dir of found) {
   test(`${name}: sorted headers of vmlinux and ${MODULES_PER_BUILD} modules equal the type-by-type order`, (t) => {
     const base = loadBtfFile(join(dir, 'vmlinux.btf'));
     assertSameAsReference(base, `${name}/vmlinux.btf`);
-    const modules = modulesUnder(join(dir, 'modules'));
+    const modules = findModules(join(dir, 'modules'));
     assert.ok(modules.length > 0, `${name}: no modules`);
     for (const m of spread(modules, MODULES_PER_BUILD)) {
       assertSameAsReference(loadBtfFile(m, { base }), relative(dir, m));

@@ -21,9 +21,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { Btf } from '../src/btf/btf.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { dumpRaw } from '../src/dump/raw.js';
@@ -32,6 +32,7 @@ import { makeStandalone, splitOnBase } from '../src/split/forms.js';
 import { mergeModules } from '../src/split/merge.js';
 import { loadModuleBtf } from '../src/split/load.js';
 import { moduleNameOf } from '../src/elf/compress.js';
+import { fetchedBuilds, findModules } from './helpers/data.js';
 import { DATA_DIR } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 import { kernelLoad } from './helpers/kernel.js';
@@ -49,20 +50,13 @@ interface Build {
   modules: string[];
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ko') ? [p] : [];
-  });
-}
 
 function findBuilds(): Build[] {
-  if (!existsSync(DATA_DIR)) return [];
-  return readdirSync(DATA_DIR)
-    .map((name) => ({ name, dir: join(DATA_DIR, name) }))
-    .filter(({ dir }) => existsSync(join(dir, 'build')) && existsSync(join(dir, 'vmlinux.btf')) && existsSync(join(dir, 'modules')))
+  return fetchedBuilds()
+    .filter((dir) => existsSync(join(dir, 'modules')))
+    .map((dir) => ({ name: basename(dir), dir }))
     .map(({ name, dir }) => ({
-      name, dir, abi: Number(/6\.1\.0-(\d+)/.exec(name)?.[1] ?? 0), vmlinux: join(dir, 'vmlinux.btf'), modules: walk(join(dir, 'modules')).sort(),
+      name, dir, abi: Number(/6\.1\.0-(\d+)/.exec(name)?.[1] ?? 0), vmlinux: join(dir, 'vmlinux.btf'), modules: findModules(join(dir, 'modules')),
     }))
     .sort((a, b) => b.abi - a.abi);
 }

@@ -23,6 +23,7 @@ import { BtfError } from '../src/errors.js';
 import { dumpJson, dumpRaw } from '../src/dump/raw.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { convertBtf } from '../src/build/convert.js';
+import { fetchedBuilds, findModules } from './helpers/data.js';
 import { DATA_DIR } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -200,18 +201,6 @@ function readBytes(path: string): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function findModules(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ko')) out.push(p);
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort();
-}
 
 /** Tallies of one sweep, reported as test diagnostics. */
 class Tally {
@@ -323,17 +312,8 @@ async function sweep(t: TestContext, what: string, basePath: string, modules: re
   );
 }
 
-/** A fetched build: a directory with the marker tools/fetch-debian-kernel.sh writes last. */
-function builds(): string[] {
-  if (!existsSync(DATA_DIR)) return [];
-  return readdirSync(DATA_DIR)
-    .filter((d) => !d.startsWith('.'))
-    .map((d) => join(DATA_DIR, d))
-    .filter((d) => existsSync(join(d, 'build')) && existsSync(join(d, 'vmlinux.btf')))
-    .sort();
-}
 
-const found = builds();
+const found = fetchedBuilds();
 
 if (found.length === 0) {
   test('real-data sweep over DATA_DIR', (t) => {
