@@ -1,0 +1,129 @@
+/**
+ * The library core runs in a browser: esbuild bundles the package's main entry for the browser
+ * (which fails outright if anything in it reaches a node:* module), headless Chromium runs it
+ * on real inputs embedded in a page, and what it computes must equal what Node computes with
+ * the same code, and the goldens: the 6.18 kernel's sorted vmlinux.h, a Debian 6.1 module
+ * split on its base, a big-endian BPF object read from its ELF file, and a malformed blob
+ * ending in a BtfError.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import * as btfkit from '../src/index.js';
+import { fixture } from './helpers/paths.js';
+import { loudSkip } from './helpers/skip.js';
+
+const BROWSERS = ['chromium-headless-shell', 'chromium', 'chromium-browser', 'google-chrome'];
+const browser = BROWSERS.find((b) => spawnSync(b, ['--version'], { encoding: 'utf8' }).status === 0);
+
+/** FNV-1a over bytes: a digest both sides compute without any crypto API. */
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  return `${bytes.length}:${h.toString(16)}`;
+}
+
+/**
+ * The work done on both sides, given the library and the inputs; returns digests and findings.
+ * Written as a plain function so the page can run its source text unchanged.
+ */
+function workload(lib: typeof btfkit, inputs: Record<string, Uint8Array>, digest: (b: Uint8Array) => string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const sinkOf = (f: (sink: btfkit.ByteSink) => void) => {
+    const sink = new lib.ByteSink();
+    f(sink);
+    return digest(sink.toBytes());
+  };
+  const vmlinux = lib.Btf.parse(inputs.vmlinux!);
+  out.vmlinuxTypes = String(vmlinux.endId - 1);
+  out.vmlinuxCheck = String(lib.checkBtf(vmlinux).length);
+  out.vmlinuxHeader = sinkOf((s) => lib.dumpC(vmlinux, s));
+  out.vmlinuxRaw = sinkOf((s) => lib.dumpRaw(vmlinux, s));
+  const base = lib.Btf.parse(inputs.debianBase!);
+  const module = lib.loadModuleBtf(inputs.afKey!, base);
+  out.moduleVerdict = lib.checkSplit(inputs.afKey!, base).verdict;
+  out.moduleRaw = sinkOf((s) => lib.dumpRaw(module, s, { ids: Array.from({ length: module.endId - module.firstId }, (_, i) => module.firstId + i) }));
+  const object = lib.loadBtf(inputs.bpfObject!);
+  out.objectEndian = object.littleEndian ? 'little' : 'big';
+  out.objectJson = sinkOf((s) => lib.dumpJson(object, s));
+  try {
+    lib.Btf.parse(inputs.vmlinux!.subarray(0, 4000));
+    out.truncated = 'parsed';
+  } catch (e) {
+    out.truncated = e instanceof lib.BtfError ? `BtfError ${e.code}` : `other ${String(e)}`;
+  }
+  return out;
+}
+
+function inputs(): Record<string, Uint8Array> {
+  return {
+    vmlinux: fixture('golden/running-6.18/vmlinux.btf.gz'),
+    debianBase: fixture('golden/debian-6.1.0-50-cloud/vmlinux.btf.gz'),
+    afKey: fixture('golden/debian-6.1.0-50-cloud/modules/af_key.btf.gz'),
+    bpfObject: fixture('bpf/core.clang19.bpfeb.o.gz'),
+  };
+}
+
+test('the core runs in headless Chromium and computes what Node computes', async (t) => {
+  if (!browser) return loudSkip(t, `no headless browser (${BROWSERS.join(', ')}); .ci/run installs chromium-headless-shell`);
+  // Bundling for the browser fails if the entry reaches Node's built-in modules.
+  const bundled = await build({
+    entryPoints: [join(process.cwd(), 'dist', 'src', 'index.js')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'btfkit',
+    write: false,
+    logLevel: 'silent',
+  });
+  const data = inputs();
+  const expected = workload(btfkit, data, fnv1a);
+  // The goldens, not only Node, say what the browser must produce.
+  assert.equal(expected.vmlinuxHeader, fnv1a(fixture('golden/running-6.18/vmlinux.sorted.h.gz')));
+  assert.equal(expected.vmlinuxRaw, fnv1a(fixture('golden/running-6.18/vmlinux.raw.txt.gz')));
+  assert.equal(expected.objectJson, fnv1a(fixture('bpf/core.clang19.bpfeb.o.json.gz')));
+
+  const dir = mkdtempSync(join(tmpdir(), 'btfkit-browser-'));
+  try {
+    const embedded = Object.entries(data).map(([k, v]) => `${JSON.stringify(k)}: "${Buffer.from(v).toString('base64')}"`).join(',\n');
+    const page = `<!doctype html><html><body><pre id="out">not run</pre>
+<script>${bundled.outputFiles[0]!.text}</script>
+<script>
+const fromBase64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const raw = {${embedded}};
+const inputs = {};
+for (const k in raw) inputs[k] = fromBase64(raw[k]);
+const out = document.getElementById('out');
+try {
+  const result = (${workload.toString()})(btfkit, inputs, ${fnv1a.toString()});
+  result.userAgent = navigator.userAgent;
+  out.textContent = JSON.stringify(result);
+} catch (e) {
+  out.textContent = JSON.stringify({ error: String(e && e.stack || e) });
+}
+// Keep the dumped page small: drop the bundle and the inputs.
+for (const s of document.querySelectorAll('script')) s.remove();
+</script></body></html>`;
+    const file = join(dir, 'page.html');
+    writeFileSync(file, page);
+    const r = spawnSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=60000', `--user-data-dir=${join(dir, 'profile')}`, '--dump-dom', `file://${file}`],
+      { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 120_000 });
+    assert.equal(r.status, 0, `${browser} failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
+    const m = /<pre id="out">([^<]*)<\/pre>/.exec(r.stdout);
+    assert.ok(m, `no result in the page: ${r.stdout.slice(0, 300)}`);
+    const got = JSON.parse(m[1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Record<string, string>;
+    assert.equal(got.error, undefined, got.error);
+    const userAgent = got.userAgent;
+    delete got.userAgent;
+    assert.deepEqual(got, expected);
+    assert.equal(got.truncated, 'BtfError truncated');
+    assert.equal(got.moduleVerdict, 'matched');
+    t.diagnostic(`${browser}: ${userAgent}; ${Object.keys(expected).length} results equal Node's`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
