@@ -76,7 +76,8 @@ export function dumpC(btf: Btf, sink: ByteSink, opts: CDumpOptions = {}): void {
  * hash, then id; hashes are computed only where that order can show. Dumping most tied types
  * (pointers, qualifiers, prototypes, anonymous records of types already written) writes
  * nothing, and such types may go anywhere in their run; when the others of a run only queue
- * forward declarations and enums, only their order among themselves needs the hash.
+ * forward declarations and enums, only their order among themselves needs the hash. The last
+ * rank, most of the types, is not sorted at all unless it has to be (see dumpLastRank).
  */
 function dumpSorted(ctx: CContext): void {
   const order = sortByNames(ctx.table, true);
