@@ -64,7 +64,7 @@ export class TypeTable {
     this.nameOff = new Uint32Array(count);
     this.ref = new Uint32Array(count);
     this.vlen = new Uint32Array(count);
-    this.first = new Uint32Array(count + 1);
+    this.first = new Uint32Array(count);
     this.referenced = new Uint8Array(count);
 
     this.words = chain.length === 1 ? typeWords(chain[0]!) : chainWords(chain);
@@ -73,7 +73,6 @@ export class TypeTable {
       readRecords(this, b, wordBase);
       wordBase += b.header.typeLen >>> 2;
     }
-    this.first[count] = wordBase;
     checkReferences(this);
     if (chain.length === 1) {
       // One string section already is the whole table: a view spares copying megabytes.
