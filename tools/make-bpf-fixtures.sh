@@ -39,8 +39,8 @@ rm -f "$OUT"/*.o.gz "$OUT"/*.o.raw.txt.gz "$OUT"/*.o.json.gz
 
 {
   echo "# made by tools/make-bpf-fixtures.sh"
-  echo "bpftool: $("$BPFTOOL" version | head -1)"
-  for cc in $CLANGS; do echo "$cc: $("$cc" --version | head -1)"; done
+  echo "bpftool: $("$BPFTOOL" version | sed -n 1p)"
+  for cc in $CLANGS; do echo "$cc: $("$cc" --version | sed -n 1p)"; done
   echo "libbpf-dev: $(dpkg-query -W -f '${Version}' libbpf-dev 2>/dev/null || echo unknown)"
 } > "$TMP/VERSIONS"
 
