@@ -15,11 +15,11 @@ import { Kind } from '../src/format/kinds.js';
 import { loadBtf } from '../src/btf/source.js';
 import { BtfError } from '../src/errors.js';
 import { ByteSink } from '../src/dump/sink.js';
-import { C_EPILOGUE, C_PRELUDE, cDeclaration, dumpC, resolveRoot, sortedTypeIds, TypeTable, type CDumpOptions } from '../src/dump/c/index.js';
+import { cDeclaration, dumpC, resolveRoot, sortedTypeIds, TypeTable, type CDumpOptions } from '../src/dump/c/index.js';
 import { fixture, fixtureText } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 import { bitfield, Crafter, K } from './helpers/craft.js';
-import { referenceSortedHeader } from './helpers/cref.js';
+import { body71, bodyAs71, haveBpftool, referenceSortedHeader } from './helpers/cref.js';
 
 const G618 = 'golden/running-6.18';
 const G61 = 'golden/debian-6.1.0-50-cloud';
@@ -256,28 +256,6 @@ function tieHeavyBtf(seed: number): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------
 // The emit algorithm against the installed bpftool on generated type graphs.
-
-function haveBpftool(): boolean {
-  return spawnSync('bpftool', ['version'], { encoding: 'utf8' }).status === 0;
-}
-
-/** bpftool 7.1's prelude: the include guard and the CO-RE pragma, nothing else. */
-const PRELUDE_71 = '#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n';
-
-/**
- * The type definitions of a v7.8-style header, in the form bpftool 7.1 (libbpf 1.1) writes them:
- * without the kfunc section and the `mode(byte)`/`mode(word)` attributes, which came later.
- */
-function bodyAs71(text: string): string {
-  assert.ok(text.startsWith(C_PRELUDE));
-  const end = text.indexOf('\n/* BPF kfuncs */\n');
-  return text.slice(C_PRELUDE.length, end).replace(/ __attribute__\(\(mode\((byte|word)\)\)\)/g, '');
-}
-
-function body71(text: string): string {
-  assert.ok(text.startsWith(PRELUDE_71) && text.endsWith(C_EPILOGUE), 'bpftool 7.1 prelude and epilogue');
-  return text.slice(PRELUDE_71.length, text.length - C_EPILOGUE.length);
-}
 
 /**
  * A random type graph: integers, pointers, arrays, structs and unions with arbitrary member
