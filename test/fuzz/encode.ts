@@ -5,6 +5,7 @@
  * layout section, split BTF) and a minimal ELF wrapper. None of this is used to judge results;
  * it only shapes inputs.
  */
+import { assemble } from '../helpers/assemble.js';
 
 /** `{info_sz, elem_sz}` of the kinds BTF defines (from include/uapi/linux/btf.h). */
 export const SPEC_LAYOUT: readonly (readonly [number, number])[] = [
@@ -316,34 +317,13 @@ export function encodeBtf(records: LooseRecord[], opts: EncodeOptions = {}): Uin
     for (const [i, s] of r.names) w[i] = addString(s);
     words.push(...w);
   }
-  const hdrLen = opts.layout ? 32 : 24;
-  const typeLen = words.length * 4;
-  const layoutLen = (opts.layout?.length ?? 0) * 4;
-  const out = new Uint8Array(hdrLen + typeLen + layoutLen + strLen);
-  const dv = new DataView(out.buffer);
-  dv.setUint16(0, 0xeb9f, le);
-  out[2] = 1;
-  dv.setUint32(4, hdrLen, le);
-  dv.setUint32(8, 0, le);
-  dv.setUint32(12, typeLen, le);
-  dv.setUint32(16, typeLen + layoutLen, le);
-  dv.setUint32(20, strLen, le);
-  if (opts.layout) {
-    dv.setUint32(24, typeLen, le);
-    dv.setUint32(28, layoutLen, le);
-    opts.layout.forEach(([info, elem], i) => {
-      const p = hdrLen + typeLen + i * 4;
-      out[p] = info;
-      out[p + 1] = elem;
-    });
-  }
-  words.forEach((v, i) => dv.setUint32(hdrLen + 4 * i, v >>> 0, le));
-  let p = hdrLen + typeLen + layoutLen;
+  const strings = new Uint8Array(strLen);
+  let p = 0;
   for (const c of chunks) {
-    out.set(c, p);
+    strings.set(c, p);
     p += c.length;
   }
-  return out;
+  return assemble({ words, strings, big: !le, layout: opts.layout?.map(([info, elem]) => [info, elem, 0] as const) });
 }
 
 /** The string section of a raw blob (for use as `baseStrings`). */

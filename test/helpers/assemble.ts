@@ -1,11 +1,12 @@
 /**
- * A hand assembler for small blobs: records are given as u32 words, strings as a list, so a
- * test states exactly the bytes it feeds the decoder.
+ * A hand assembler for small blobs: records are given as u32 words, strings as a list (or as the
+ * string section's bytes), so a test states exactly the bytes it feeds the decoder.
  */
 export function assemble(opts: {
-  words: number[]; strings: string[]; big?: boolean; hdrLen?: number; layout?: [number, number, number][]; extraHeader?: number[];
+  words: readonly number[]; strings: readonly string[] | Uint8Array; big?: boolean; hdrLen?: number;
+  layout?: readonly (readonly [number, number, number])[]; extraHeader?: number[];
 }): Uint8Array {
-  const strBytes = new TextEncoder().encode('\0' + opts.strings.map((s) => s + '\0').join(''));
+  const strBytes = opts.strings instanceof Uint8Array ? opts.strings : new TextEncoder().encode('\0' + opts.strings.map((s) => s + '\0').join(''));
   const hdrLen = opts.hdrLen ?? (opts.layout ? 32 : 24);
   const typeLen = opts.words.length * 4;
   const layoutLen = (opts.layout?.length ?? 0) * 4;
