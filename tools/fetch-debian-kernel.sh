@@ -10,6 +10,9 @@
 #          builds from its archive, so an old one may only exist as a saved .deb or on
 #          snapshot.debian.org). Default: the newest 6.1.0 cloud build apt knows about.
 #
+# BTFKIT_KERNEL_FLAVOUR picks another flavour than cloud-amd64 (amd64: the generic build, XZ
+# payload, ~4,000 modules; rt-amd64); a .deb path brings its own flavour.
+#
 # Result:
 #   OUTDIR/debian-<abi>/vmlinux.btf           the .BTF section of the kernel image
 #   OUTDIR/debian-<abi>/modules/<path>.ko     every module, decompressed, path relative to
@@ -23,7 +26,7 @@ set -euo pipefail
 
 OUTDIR=${1:-./data}
 WANT=${2:-}
-FLAVOUR=cloud-amd64
+FLAVOUR=${BTFKIT_KERNEL_FLAVOUR:-cloud-amd64}
 
 log() { printf 'fetch-debian-kernel: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -46,8 +49,9 @@ DEB=
 if [ -n "$WANT" ] && [ -f "$WANT" ]; then
   DEB=$(readlink -f "$WANT")
   PKG=$(dpkg-deb -f "$DEB" Package)
-  ABI=$(printf '%s' "$PKG" | sed -n "s/^linux-image-\(6\.1\.0-[0-9]*\)-${FLAVOUR}-unsigned\$/\1/p")
-  [ -n "$ABI" ] || die "$WANT is $PKG, not a linux-image-6.1.0-NN-${FLAVOUR}-unsigned package"
+  ABI=$(printf '%s' "$PKG" | sed -n 's/^linux-image-\(6\.1\.0-[0-9]*\)-[a-z0-9-]*-unsigned$/\1/p')
+  [ -n "$ABI" ] || die "$WANT is $PKG, not a linux-image-6.1.0-NN-FLAVOUR-unsigned package"
+  FLAVOUR=${PKG#linux-image-"$ABI"-}; FLAVOUR=${FLAVOUR%-unsigned}
 else
   case "$WANT" in
     '') ABI= ;;
