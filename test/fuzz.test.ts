@@ -98,6 +98,17 @@ test('the same seed and index always give the same input', () => {
   assert.notDeepEqual(generateInput(corpus, 5, 3).bytes, generateInput(corpus, 6, 3).bytes);
 });
 
+test('inputs that once broke the fuzzer itself now generate', () => {
+  // [run seed, input index, what broke]
+  const cases: [number, number, string][] = [
+    [20261124, 690506, 'growHeader on a blob whose hdr_len claims more bytes than it has (RangeError)'],
+  ];
+  const corpus = buildCorpus();
+  for (const [seed, index, what] of cases) {
+    assert.doesNotThrow(() => generateInput(corpus, seed, index), `seed ${seed} input ${index}: ${what}`);
+  }
+});
+
 test('the oracle reports a non-BtfError as a crash', () => {
   // A base whose every property read throws a TypeError stands in for a decoder bug.
   const hostileBase = new Proxy({}, { get() { throw new TypeError('boom'); } }) as Btf;

@@ -156,7 +156,8 @@ const headerField: Mutator = (b, rng) => {
 
 const growHeader: Mutator = (b, rng) => {
   const s = b.scan;
-  if (!s) return undefined;
+  // The scanner trusts hdr_len as far as it can: it may claim more than the blob holds.
+  if (!s || s.hdrLen > b.bytes.length) return undefined;
   const add = rng.pick([4, 8, 12, 16, 64]);
   const out = new Uint8Array(b.bytes.length + add);
   out.set(b.bytes.subarray(0, s.hdrLen), 0);
