@@ -188,7 +188,7 @@ export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
     }
     out.put(';');
   }
-  if (isStruct) writePadding(ctx, off, i32(Math.imul(t.ref[id]!, 8)), align, false, lvl + 1, id, -1);
+  if (isStruct) writePadding(ctx, off, i32(Math.imul(t.ref[id]!, 8)), align, false, lvl + 1, id, undefined);
   // An empty record stays on one line: `struct empty {}`.
   if (n || t.ref[id]) {
     out.line(lvl);
@@ -206,7 +206,7 @@ export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
  * place by itself. `nextAlign` is the next member's alignment in bytes.
  */
 function writePadding(ctx: CContext, cur: number, next: number, nextAlign: number, inBitfield: boolean,
-  lvl: number, id: number, member: number): void {
+  lvl: number, id: number, member: number | undefined): void {
   if (cur >= next) return;
   const pads = padTypes(ctx.ptrSize);
   // The widest padding type whose alignment boundary after `cur` is not past `next`.
@@ -224,7 +224,10 @@ function writePadding(ctx: CContext, cur: number, next: number, nextAlign: numbe
     let explicit = inBitfield;
     if (!explicit && aligned === next) {
       if (nextAlign === 0) {
-        throw new BtfError('bad-member', 'member has no alignment (void, a forward declaration or a function?)', { typeId: id, member });
+        // `member` undefined: the padding after the last member, up to the struct's size.
+        throw member === undefined
+          ? new BtfError('bad-member', 'struct has no alignment for its tail padding (its members are void, forward declarations or functions?)', { typeId: id })
+          : new BtfError('bad-member', 'member has no alignment (void, a forward declaration or a function?)', { typeId: id, member });
       }
       explicit = roundUp(cur, nextAlign * 8) !== aligned;
     }
