@@ -69,44 +69,59 @@ function spread<T>(items: readonly T[], n: number): T[] {
 }
 
 
-test('running kernel: sorted headers of vmlinux and loaded modules equal the type-by-type order', (t) => {
-  const vmlinux = '/sys/kernel/btf/vmlinux';
-  let base: Btf;
-  try {
-    base = loadBtfFile(vmlinux);
-  } catch (e) {
-    return loudSkip(t, `cannot read ${vmlinux}: ${(e as Error).message}`);
-  }
-  assertSameAsReference(base, vmlinux);
-  const modules = readdirSync('/sys/kernel/btf').filter((f) => f !== 'vmlinux').sort();
-  for (const m of spread(modules, MODULES_PER_BUILD)) {
-    assertSameAsReference(loadBtfFile(join('/sys/kernel/btf', m), { base }), m);
-  }
-  t.diagnostic(`vmlinux and ${Math.min(modules.length, MODULES_PER_BUILD)} of ${modules.length} loaded modules`);
-});
-
-const found = fetchedBuilds();
-if (found.length === 0) {
-  test('Debian builds: sorted headers equal the type-by-type order', (t) => {
-    const why = `no fetched kernel build in ${DATA_DIR} (tools/fetch-debian-kernel.sh)`;
-    // CI fetches builds first and sets this: missing data there is a failure, not a skip.
-    if (process.env.BTFKIT_REQUIRE_DATA === '1') assert.fail(why);
-    loudSkip(t, why);
-  });
+/** One kernel's BTF files: vmlinux and a spread of its modules, each read on the vmlinux. */
+interface Sample {
+  baseFile: string;
+  base: Btf;
+  modules: string[];
+  /** What was sampled, for the test's diagnostic. */
+  summary: string;
+  /** How to name a file in a failure. */
+  label(file: string): string;
 }
 
-for (const dir of found) {
+const SYS_BTF = '/sys/kernel/btf';
+
+/** The running kernel's vmlinux and loaded modules; undefined (after a loud skip) when unreadable. */
+function runningKernel(t: TestContext): Sample | undefined {
+  const baseFile = join(SYS_BTF, 'vmlinux');
+  let base: Btf;
+  try {
+    base = loadBtfFile(baseFile);
+  } catch (e) {
+    loudSkip(t, `cannot read ${baseFile}: ${(e as Error).message}`);
+    return undefined;
+  }
+  const all = readdirSync(SYS_BTF).filter((f) => f !== 'vmlinux').sort();
+  const modules = spread(all, MODULES_PER_BUILD).map((m) => join(SYS_BTF, m));
+  return { baseFile, base, modules, summary: `vmlinux and ${modules.length} of ${all.length} loaded modules`, label: (f) => f };
+}
+
+function fetchedBuild(dir: string): Sample {
   const name = relative(DATA_DIR, dir);
-  test(`${name}: sorted headers of vmlinux and ${MODULES_PER_BUILD} modules equal the type-by-type order`, (t) => {
-    const base = loadBtfFile(join(dir, 'vmlinux.btf'));
-    assertSameAsReference(base, `${name}/vmlinux.btf`);
-    const modules = findModules(join(dir, 'modules'));
-    assert.ok(modules.length > 0, `${name}: no modules`);
-    for (const m of spread(modules, MODULES_PER_BUILD)) {
-      assertSameAsReference(loadBtfFile(m, { base }), relative(dir, m));
-    }
-    t.diagnostic(`${name}: vmlinux and ${Math.min(modules.length, MODULES_PER_BUILD)} of ${modules.length} modules`);
-  });
+  const all = findModules(join(dir, 'modules'));
+  assert.ok(all.length > 0, `${name}: no modules`);
+  const modules = spread(all, MODULES_PER_BUILD);
+  const baseFile = join(dir, 'vmlinux.btf');
+  return {
+    baseFile, base: loadBtfFile(baseFile), modules,
+    summary: `${name}: vmlinux and ${modules.length} of ${all.length} modules`,
+    label: (f) => `${name}/${relative(dir, f)}`,
+  };
+}
+
+function sortedSweep(t: TestContext, k: Sample | undefined): void {
+  if (!k) return;
+  assertSameAsReference(k.base, k.label(k.baseFile));
+  for (const m of k.modules) assertSameAsReference(loadBtfFile(m, { base: k.base }), k.label(m));
+  t.diagnostic(k.summary);
+}
+
+async function unsortedSweep(t: TestContext, k: Sample | undefined): Promise<void> {
+  if (!k || !bpftoolOrSkip(t)) return;
+  await assertSameAsBpftool71(k.base, k.baseFile, undefined, k.label(k.baseFile));
+  for (const m of k.modules) await assertSameAsBpftool71(loadBtfFile(m, { base: k.base }), m, k.baseFile, k.label(m));
+  t.diagnostic(k.summary);
 }
 
 function bpftoolOrSkip(t: TestContext): boolean {
@@ -116,36 +131,21 @@ function bpftoolOrSkip(t: TestContext): boolean {
   return false;
 }
 
-test('running kernel: unsorted headers of vmlinux and loaded modules equal bpftool 7.1\'s', async (t) => {
-  const vmlinux = '/sys/kernel/btf/vmlinux';
-  let base: Btf;
-  try {
-    base = loadBtfFile(vmlinux);
-  } catch (e) {
-    return loudSkip(t, `cannot read ${vmlinux}: ${(e as Error).message}`);
-  }
-  if (!bpftoolOrSkip(t)) return;
-  await assertSameAsBpftool71(base, vmlinux, undefined, vmlinux);
-  const modules = readdirSync('/sys/kernel/btf').filter((f) => f !== 'vmlinux').sort();
-  for (const m of spread(modules, MODULES_PER_BUILD)) {
-    const file = join('/sys/kernel/btf', m);
-    await assertSameAsBpftool71(loadBtfFile(file, { base }), file, vmlinux, m);
-  }
-  t.diagnostic(`vmlinux and ${Math.min(modules.length, MODULES_PER_BUILD)} of ${modules.length} loaded modules`);
-});
+test('running kernel: sorted headers of vmlinux and loaded modules equal the type-by-type order', (t) => sortedSweep(t, runningKernel(t)));
+test('running kernel: unsorted headers of vmlinux and loaded modules equal bpftool 7.1\'s', (t) => unsortedSweep(t, runningKernel(t)));
+
+const found = fetchedBuilds();
+if (found.length === 0) {
+  test('Debian builds: C headers against the type-by-type order and bpftool 7.1', (t) => {
+    const why = `no fetched kernel build in ${DATA_DIR} (tools/fetch-debian-kernel.sh)`;
+    // CI fetches builds first and sets this: missing data there is a failure, not a skip.
+    if (process.env.BTFKIT_REQUIRE_DATA === '1') assert.fail(why);
+    loudSkip(t, why);
+  });
+}
 
 for (const dir of found) {
   const name = relative(DATA_DIR, dir);
-  test(`${name}: unsorted headers of vmlinux and ${MODULES_PER_BUILD} modules equal bpftool 7.1's`, async (t) => {
-    if (!bpftoolOrSkip(t)) return;
-    const baseFile = join(dir, 'vmlinux.btf');
-    const base = loadBtfFile(baseFile);
-    await assertSameAsBpftool71(base, baseFile, undefined, `${name}/vmlinux.btf`);
-    const modules = findModules(join(dir, 'modules'));
-    assert.ok(modules.length > 0, `${name}: no modules`);
-    for (const m of spread(modules, MODULES_PER_BUILD)) {
-      await assertSameAsBpftool71(loadBtfFile(m, { base }), m, baseFile, relative(dir, m));
-    }
-    t.diagnostic(`${name}: vmlinux and ${Math.min(modules.length, MODULES_PER_BUILD)} of ${modules.length} modules`);
-  });
+  test(`${name}: sorted headers of vmlinux and ${MODULES_PER_BUILD} modules equal the type-by-type order`, (t) => sortedSweep(t, fetchedBuild(dir)));
+  test(`${name}: unsorted headers of vmlinux and ${MODULES_PER_BUILD} modules equal bpftool 7.1's`, (t) => unsortedSweep(t, fetchedBuild(dir)));
 }
