@@ -340,8 +340,8 @@ export class Btf {
     const own: number[] = [];
     for (let i = index.head[hashBytes(key, 0, key.length) & index.mask]!; i >= 0; i = index.next[i]!) {
       const id = this.firstId + i;
-      const pos = this.stringStart + this.u32(this.typeOffsets[i]!) - this.firstStringOffset;
-      if (this.bytes[pos + key.length] === 0 && equalBytes(this.bytes, pos, key)) {
+      const at = this.locateString(this.u32(this.typeOffsets[i]!))!;
+      if (at.btf.bytes[at.pos + key.length] === 0 && equalBytes(at.btf.bytes, at.pos, key)) {
         if (kind === undefined || this.kind(id) === kind) own.push(id);
       }
     }
@@ -360,7 +360,9 @@ export class Btf {
 
   /**
    * A hash table over the raw name bytes of this blob's own named types: chained through typed
-   * arrays, so indexing vmlinux decodes no string and allocates no per-name object.
+   * arrays, so indexing vmlinux decodes no string and allocates no per-name object. A split
+   * blob's type may name itself with a string of its base (pahole reuses the base's offset when
+   * vmlinux has the same name), so every offset is looked up along the whole chain.
    */
   private buildNameIndex(): NameIndex {
     const n = this.typeOffsets.length;
@@ -369,14 +371,15 @@ export class Btf {
     const head = new Int32Array(size).fill(-1);
     const next = new Int32Array(n).fill(-1);
     const mask = size - 1;
-    const bytes = this.bytes;
     for (let i = 0; i < n; i++) {
       const off = this.u32(this.typeOffsets[i]!);
-      if (off === 0 || off < this.firstStringOffset || off >= this.endStringOffset) continue;
-      const start = this.stringStart + off - this.firstStringOffset;
-      const end = bytes.indexOf(0, start);
-      if (end === start) continue;
-      const h = hashBytes(bytes, start, end) & mask;
+      if (off === 0) continue;
+      const at = this.locateString(off);
+      if (!at) continue;
+      const bytes = at.btf.bytes;
+      const end = bytes.indexOf(0, at.pos);
+      if (end === at.pos) continue;
+      const h = hashBytes(bytes, at.pos, end) & mask;
       next[i] = head[h]!;
       head[h] = i;
     }
