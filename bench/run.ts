@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { arch, cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -45,9 +45,22 @@ interface Row {
 }
 
 function median(xs: number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/** The q-quantile of `xs` by linear interpolation between closest ranks (q = 0.5: the median). */
+function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+/** `min–max` of a sample, for the spread columns. */
+function range(xs: number[] | undefined, digits = 0): string {
+  if (!xs?.length) return '–';
+  return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 }
 
 /** Runs a command with stdout to /dev/null; wall time in ms, or the failure. */
@@ -60,12 +73,12 @@ function timeCommand(cmd: Command, devNull: number): { ms: number } | { error: s
   return { ms };
 }
 
-/** Median of btfkit/bpftool over the runs of one row, each pair timed back to back. */
-function pairedRatio(r: Row): number | undefined {
+/** btfkit/bpftool for each run of one row, each pair timed back to back. */
+function perRunRatios(r: Row): number[] | undefined {
   const a = r.btfkit;
   const b = r.bpftool;
   if (!a?.length || !b?.length || a.length !== b.length) return undefined;
-  return median(a.map((ms, i) => ms / b[i]!));
+  return a.map((ms, i) => ms / b[i]!);
 }
 
 function which(name: string): string | undefined {
@@ -149,13 +162,16 @@ function microBench(bytes: Uint8Array, runs: number): Micro[] {
   return out;
 }
 
-function environment(bpftool: string | undefined): string[] {
+/** What a reader needs to reproduce a row: the machine, its load, the tools' versions. */
+function environment(bpftool: string | undefined, loadAtStart: number[]): string[] {
   const cpu = cpus();
-  const bpftoolVersion = bpftool ? spawnSync(bpftool, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() : 'not installed';
+  const bpftoolLines = bpftool ? spawnSync(bpftool, ['--version'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.trim()).filter(Boolean) : ['not installed'];
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   return [
     `- date: ${new Date().toISOString()}`,
-    `- machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    `- node ${process.version}; ${bpftoolVersion}`,
+    `- machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores at ${cpu[0]?.speed ?? '?'} MHz, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${osType()} ${release()} (${arch()})`,
+    `- load average (1, 5, 15 min) at start ${fmtLoad(loadAtStart)}, at end ${fmtLoad(loadavg())}`,
+    `- node ${process.version}; ${bpftool ?? 'bpftool'}: ${bpftoolLines.join(', ')}`,
   ];
 }
 
@@ -174,6 +190,7 @@ function main(): number {
     process.stderr.write(`bench: ${CLI} is missing; run 'tsc -p .' first (npm run bench does)\n`);
     return 1;
   }
+  const loadAtStart = loadavg();
   const tmp = mkdtempSync(join(tmpdir(), 'btfkit-bench-'));
   const devNull = openSync('/dev/null', 'w');
   try {
@@ -218,21 +235,23 @@ function main(): number {
     const lines: string[] = [
       '# btfkit benchmark results',
       '',
-      ...environment(bpftool),
+      ...environment(bpftool, loadAtStart),
       '',
       `## Whole process, btfkit CLI vs bpftool (median of ${runs} runs, after 1 warm-up each; output to /dev/null)`,
       '',
-      '| input | operation | btfkit median ms | bpftool median ms | ratio (btfkit/bpftool) | paired ratio | runs |',
+      '| input | operation | btfkit ms: median (min–max) | bpftool ms: median (min–max) | ratio of medians | paired ratio: median [quartiles] (min–max) | runs |',
       '|---|---|---:|---:|---:|---:|---:|',
     ];
     for (const r of rows) {
       const a = r.btfkit?.length ? median(r.btfkit) : undefined;
       const b = r.bpftool?.length ? median(r.bpftool) : undefined;
       const ratio = a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : '–';
-      const paired = pairedRatio(r);
-      lines.push(`| ${r.input} | ${r.operation} | ${fmt(a)} | ${fmt(b)} | ${ratio} | ${paired === undefined ? '–' : `${paired.toFixed(2)}×`} | ${Math.max(r.btfkit?.length ?? 0, r.bpftool?.length ?? 0)} |`);
+      const per = perRunRatios(r);
+      const paired = per === undefined ? '–'
+        : `**${median(per).toFixed(2)}×** [${quantile(per, 0.25).toFixed(2)}–${quantile(per, 0.75).toFixed(2)}] (${range(per, 2)})`;
+      lines.push(`| ${r.input} | ${r.operation} | ${fmt(a)} (${range(r.btfkit)}) | ${fmt(b)} (${range(r.bpftool)}) | ${ratio} | ${paired} | ${Math.max(r.btfkit?.length ?? 0, r.bpftool?.length ?? 0)} |`);
     }
-    lines.push('', 'The ratio column divides the two medians. The paired ratio is the median of the per-run ratios: each run times both tools back to back, so a slow spell of the machine (on a shared VM they come and go within seconds) weighs on both sides of a pair instead of on whichever tool it happened to hit.');
+    lines.push('', 'The ratio of medians divides the two medians. The paired ratio is taken run by run: each run times both tools back to back, so a slow spell of the machine (on a shared VM they come and go within seconds) weighs on both sides of a pair instead of on whichever tool it happened to hit; the table gives the median of those per-run ratios, their quartiles and their extremes. A second `npm run bench` on the same machine lands inside the quartiles most of the time, not always: compare the spread before reading a difference between two results files.');
     lines.push('', 'Commands: btfkit `node dist/btfkit.cjs check FILE`, `... dump FILE --format raw|json|c`; bpftool `bpftool btf dump file FILE format raw root_id 1` (bpftool has no check command: this loads and validates the whole blob and prints one type), `... format raw`, `bpftool -j btf dump file FILE`, `... format c`. The start-up row is `node -e \'\'` and `bpftool version`.');
     const notes = [...skipped, ...rows.filter((r) => r.note).map((r) => `${r.input}, ${r.operation}: ${r.note}`)];
     if (notes.length) lines.push('', 'Skipped or failed:', '', ...notes.map((n) => `- ${n}`));
