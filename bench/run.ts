@@ -175,15 +175,50 @@ function environment(bpftool: string | undefined, loadAtStart: number[]): string
   ];
 }
 
+/** Docs that carry the latest summary between {@link SUMMARY_BEGIN} and {@link SUMMARY_END}. */
+const SUMMARY_DOCS = ['README.md', 'docs/BENCHMARKS.md'];
+const SUMMARY_BEGIN = '<!-- bench-summary:begin (npm run bench writes this block from bench/results.md; do not edit) -->';
+const SUMMARY_END = '<!-- bench-summary:end -->';
+
+/**
+ * The block the docs show: one line per operation on the golden vmlinux with both medians and
+ * the paired ratio's spread, under the machine it ran on. Written by the bench, never by hand,
+ * so the docs cannot claim a figure this run did not measure (test/docs.test.ts checks).
+ */
+function summaryBlock(rows: Row[], env: string[], runs: number): string {
+  const out = [SUMMARY_BEGIN, '', `Measured by \`npm run bench\` (${runs} runs per row, each tool alternating):`, '', ...env.filter((l) => !l.startsWith('- load')), '',
+    '| operation, golden 6.18 vmlinux | btfkit ms (min–max) | bpftool ms (min–max) | btfkit/bpftool per run: median [quartiles] |',
+    '|---|---:|---:|---:|'];
+  for (const r of rows.filter((x) => x.input === 'golden 6.18 vmlinux' || x.input === '(process start-up)')) {
+    const per = perRunRatios(r);
+    const label = r.input === '(process start-up)' ? 'process start-up alone (`node -e \'\'` vs `bpftool version`)' : r.operation;
+    out.push(`| ${label} | ${fmt(r.btfkit?.length ? median(r.btfkit) : undefined)} (${range(r.btfkit)}) | ${fmt(r.bpftool?.length ? median(r.bpftool) : undefined)} (${range(r.bpftool)}) | ${per ? `**${median(per).toFixed(2)}×** [${quantile(per, 0.25).toFixed(2)}–${quantile(per, 0.75).toFixed(2)}]` : '–'} |`);
+  }
+  out.push('', SUMMARY_END);
+  return out.join('\n');
+}
+
+function replaceSummary(doc: string, summary: string, name: string): string {
+  const a = doc.indexOf(SUMMARY_BEGIN);
+  const b = doc.indexOf(SUMMARY_END);
+  if (a < 0 || b < a) throw new Error(`${name} has no bench summary block (${SUMMARY_BEGIN} ... ${SUMMARY_END})`);
+  return doc.slice(0, a) + summary + doc.slice(b + SUMMARY_END.length);
+}
+
 function main(): number {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '10' }, 'micro-runs': { type: 'string', default: '5' } },
+    options: {
+      runs: { type: 'string', default: '10' },
+      'micro-runs': { type: 'string', default: '5' },
+      // Another results file (e.g. against a hand-built bpftool): the docs' summary is left alone.
+      out: { type: 'string' },
+    },
     strict: true,
   });
   const runs = Number(values.runs);
   const microRuns = Number(values['micro-runs']);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(microRuns) || microRuns < 1) {
-    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N]\n');
+    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N] [--out FILE]\n');
     return 2;
   }
   if (!existsSync(CLI)) {
@@ -264,10 +299,20 @@ function main(): number {
       ...micros.map((m) => `| ${m.operation} | ${fmt(median(m.ms))} | ${fmt(Math.min(...m.ms))} | ${fmt(Math.max(...m.ms))} |`),
       '',
     );
+    const summary = summaryBlock(rows, environment(bpftool, loadAtStart), runs);
+    lines.push('## Summary (copied into README.md and docs/BENCHMARKS.md)', '', summary, '');
     const text = lines.join('\n');
     process.stdout.write(text);
-    writeFileSync(RESULTS, text);
-    process.stderr.write(`bench: written to ${RESULTS}\n`);
+    const out = values.out ? resolve(values.out) : RESULTS;
+    writeFileSync(out, text);
+    process.stderr.write(`bench: written to ${out}\n`);
+    if (!values.out) {
+      for (const doc of SUMMARY_DOCS) {
+        const path = join(ROOT, doc);
+        writeFileSync(path, replaceSummary(readFileSync(path, 'utf8'), summary, doc));
+        process.stderr.write(`bench: summary updated in ${doc}\n`);
+      }
+    }
     return 0;
   } finally {
     closeSync(devNull);
