@@ -3,7 +3,7 @@
  * browsers too; file and sysfs access live in `btfkit/node`.
  */
 export { BtfError, type BtfErrorCode, type BtfErrorLocation } from './errors.js';
-export { Kind, KIND_NAMES, kindName, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
+export { Kind, KIND_NAMES, kindName, describeKind, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
 export { parseHeader, detectEndian, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
 export { Btf, type ParseOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
 export * from './btf/types.js';

@@ -8,6 +8,8 @@ test('the package entry points export runtime values a JavaScript user can call'
   // A const enum would vanish from the emitted JavaScript: Kind must exist at run time.
   assert.equal(api.Kind.Struct, 4);
   assert.equal(api.Kind.Enum64, 19);
+  assert.equal(api.Kind.Void, 0);
+  assert.equal(typeof api.describeKind, 'function');
   for (const name of ['Btf', 'BtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'dumpC', 'cDeclaration', 'checkBtf', 'convertBtf', 'loadBtf', 'parseElf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']) {
     assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
   }

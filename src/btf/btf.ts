@@ -1,6 +1,6 @@
 import { BtfError } from '../errors.js';
 import { parseHeader, type BtfHeader } from '../format/header.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, type KindLayout } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, describeKind, type KindLayout } from '../format/kinds.js';
 import { parseLayoutSection } from '../format/layout.js';
 import { MAX_NAME_OFFSET } from '../format/kinds.js';
 import { readType, type BtfType } from './types.js';
@@ -161,7 +161,7 @@ export class Btf {
         size = this.unknownKindSize(kind, vlen, id, p);
       }
       if (size > end - p) {
-        throw new BtfError('truncated', `${kindLabel(kind)} record with vlen ${vlen} needs ${size} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
+        throw new BtfError('truncated', `${describeKind(kind)} record with vlen ${vlen} needs ${size} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
       }
       offsets[n++] = p;
       p += size;
@@ -172,14 +172,14 @@ export class Btf {
   private unknownKindSize(kind: number, vlen: number, id: number, at: number): number {
     const layout = this.layout ?? this.baseLayout();
     if (!layout) {
-      throw new BtfError('bad-kind', `unknown kind ${kind} and no layout section to size it`, { typeId: id, offset: at });
+      throw new BtfError('bad-kind', `no layout section to size a record of ${describeKind(kind)}`, { typeId: id, offset: at });
     }
     const l = layout[kind];
     if (!l) {
-      throw new BtfError('bad-kind', `unknown kind ${kind}: the layout section describes only kinds 0..${layout.length - 1}`, { typeId: id, offset: at });
+      throw new BtfError('bad-kind', `the layout section describes only kinds 0..${layout.length - 1}, not ${describeKind(kind)}`, { typeId: id, offset: at });
     }
     if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
-      throw new BtfError('bad-layout', `layout of kind ${kind} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
+      throw new BtfError('bad-layout', `the layout entry for ${describeKind(kind)} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
     }
     return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
@@ -247,7 +247,10 @@ export class Btf {
     return o.u32(o.recordOffset(id) + 4);
   }
 
-  /** Kind of type `id` (0 for void). */
+  /**
+   * Kind of type `id` as the record's wire number: {@link Kind.Void} (0) for void, and the raw
+   * number for kinds btfkit does not know (typed views report those as {@link Kind.Unknown}).
+   */
   kind(id: number): Kind {
     return ((this.info(id) >>> 24) & 0x7f) as Kind;
   }
@@ -438,7 +441,7 @@ export class Btf {
           break;
         }
         default:
-          throw new BtfError('bad-size', `${kindLabel(kind)} has no size`, { typeId: id });
+          throw new BtfError('bad-size', `${describeKind(kind)} has no size`, { typeId: id });
       }
       if (cur !== 0 && !this.has(cur)) throw new BtfError('bad-type-id', `refers to missing type ${cur}`, { typeId: id });
     }
@@ -494,11 +497,7 @@ export class Btf {
         return max;
       }
       default:
-        throw new BtfError('bad-size', `${kindLabel(kind)} has no alignment`, { typeId: id });
+        throw new BtfError('bad-size', `${describeKind(kind)} has no alignment`, { typeId: id });
     }
   }
-}
-
-function kindLabel(kind: number): string {
-  return `kind ${kind}`;
 }
