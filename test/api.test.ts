@@ -26,6 +26,13 @@ test('the README library example runs as written', () => {
   assert.ok(task.kind === Kind.Struct);
   assert.equal(vmlinux.sizeof(id), task.size);
   assert.ok(task.members.length > 100);
+  const se = vmlinux.fieldOffset(id, 'se.vruntime');
+  assert.equal(se.path.map((s) => s.name).join('.'), 'se.vruntime');
+  assert.ok(vmlinux.fieldOffset(vmlinux.findOne('sk_buff', Kind.Struct), 'dev').path.length > 1);
+  assert.equal(vmlinux.fieldOffset(id, 'comm[3]').bitOffset, vmlinux.fieldOffset(id, 'comm').bitOffset + 3 * 8);
+  const [hash] = vmlinux.findEnumerator('BPF_MAP_TYPE_HASH');
+  assert.equal(hash?.name, 'BPF_MAP_TYPE_HASH');
+  assert.equal(vmlinux.name(hash.type), 'bpf_map_type');
   const b = new BtfBuilder();
   const int = b.addInt('int', 4, 1);
   b.addStruct('pair', 8, [{ name: 'a', type: int, bitOffset: 0 }, { name: 'b', type: int, bitOffset: 32 }]);

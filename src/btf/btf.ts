@@ -4,6 +4,18 @@ import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, describeKind, ty
 import { parseLayoutSection } from '../format/layout.js';
 import { MAX_NAME_OFFSET } from '../format/kinds.js';
 import { readType, type BtfType } from './types.js';
+import { locateField, type FieldLocation } from './fields.js';
+import { findEnumerators, type EnumeratorMatch } from './enumerators.js';
+
+/** Options for {@link Btf.types}. */
+export interface TypesOptions {
+  /**
+   * For split BTF: start at id 1 and include the base chain's types before this blob's own,
+   * so the iteration covers every id the blob can refer to. Without it, only this blob's own
+   * types (from {@link Btf.firstId}) are visited.
+   */
+  withBase?: boolean;
+}
 
 /** Options for {@link Btf.parse}. */
 export interface ParseOptions {
@@ -329,9 +341,18 @@ export class Btf {
     return readType(this, id);
   }
 
-  /** Typed views of this blob's own types, in id order. */
-  *types(): IterableIterator<BtfType> {
-    for (let id = this.firstId; id < this.endId; id++) yield readType(this, id);
+  /**
+   * Typed views in id order: this blob's own types, or with `withBase` those of its base chain
+   * first (split BTF). Void (id 0) is never included.
+   *
+   * @example
+   * ```ts
+   * const mod = Btf.parse(moduleBytes, { base: vmlinux });
+   * for (const t of mod.types({ withBase: true })) if (t.kind === Kind.Struct) count++;
+   * ```
+   */
+  *types(opts: TypesOptions = {}): IterableIterator<BtfType> {
+    for (let id = opts.withBase ? 1 : this.firstId; id < this.endId; id++) yield readType(this, id);
   }
 
   /** All ids whose name is `name` (in the base too, for split BTF), optionally of one kind, in id order. */
@@ -499,5 +520,43 @@ export class Btf {
       default:
         throw new BtfError('bad-size', `${describeKind(kind)} has no alignment`, { typeId: id });
     }
+  }
+
+  /**
+   * Where a field lies inside type `id` (a STRUCT or UNION, or a typedef of one), given by a C
+   * member path: `se.vruntime`, `sched_info.pcount`, `thread.fsbase`, `pids[1].pid`. As in C,
+   * a name is also looked for inside anonymous struct and union members, which are crossed
+   * transparently and still listed in the result's `path` (with name ''). Subscripts multiply
+   * the element size; a zero-length (flexible) array accepts any. Pointers are not followed:
+   * the offset is always within the one object.
+   *
+   * Throws a {@link BtfError} (`bad-input`) naming the outer type, the path so far and the
+   * member when a name is missing, a subscript is out of range or a step goes into something
+   * that is not a struct, union or array.
+   *
+   * @example
+   * ```ts
+   * const task = vmlinux.findOne('task_struct', Kind.Struct);
+   * const { bitOffset } = vmlinux.fieldOffset(task, 'se.vruntime');
+   * console.log(bitOffset / 8); // byte offset, as offsetof(struct task_struct, se.vruntime)
+   * ```
+   */
+  fieldOffset(id: number, path: string): FieldLocation {
+    return locateField(this, id, path);
+  }
+
+  /**
+   * Every enumerator named `name` across the ENUM and ENUM64 types, in id order; for split BTF
+   * the base chain's come first. Each match carries the value as the enum views do (`value`
+   * and the exact `bigValue`), the declaring type and the index in it. Empty when there is none.
+   *
+   * @example
+   * ```ts
+   * const [hash] = vmlinux.findEnumerator('BPF_MAP_TYPE_HASH');
+   * console.log(hash.value, vmlinux.name(hash.type)); // 1 'bpf_map_type'
+   * ```
+   */
+  findEnumerator(name: string): EnumeratorMatch[] {
+    return findEnumerators(this, name);
   }
 }
