@@ -3,9 +3,11 @@
  * browsers too; file and sysfs access live in `btfkit/node`.
  */
 export { BtfError, type BtfErrorCode, type BtfErrorLocation } from './errors.js';
-export { Kind, KIND_NAMES, kindName, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
+export { Kind, KIND_NAMES, kindName, describeKind, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
 export { parseHeader, detectEndian, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
-export { Btf, type ParseOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
+export { Btf, type ParseOptions, type TypesOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
+export type { FieldLocation, FieldStep } from './btf/fields.js';
+export type { EnumeratorMatch } from './btf/enumerators.js';
 export * from './btf/types.js';
 export { loadBtf, btfBytesOf } from './btf/source.js';
 export * from './elf/elf.js';

@@ -8,6 +8,8 @@ test('the package entry points export runtime values a JavaScript user can call'
   // A const enum would vanish from the emitted JavaScript: Kind must exist at run time.
   assert.equal(api.Kind.Struct, 4);
   assert.equal(api.Kind.Enum64, 19);
+  assert.equal(api.Kind.Void, 0);
+  assert.equal(typeof api.describeKind, 'function');
   for (const name of ['Btf', 'BtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'dumpC', 'cDeclaration', 'checkBtf', 'convertBtf', 'loadBtf', 'parseElf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']) {
     assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
   }
@@ -24,6 +26,13 @@ test('the README library example runs as written', () => {
   assert.ok(task.kind === Kind.Struct);
   assert.equal(vmlinux.sizeof(id), task.size);
   assert.ok(task.members.length > 100);
+  const se = vmlinux.fieldOffset(id, 'se.vruntime');
+  assert.equal(se.path.map((s) => s.name).join('.'), 'se.vruntime');
+  assert.ok(vmlinux.fieldOffset(vmlinux.findOne('sk_buff', Kind.Struct), 'dev').path.length > 1);
+  assert.equal(vmlinux.fieldOffset(id, 'comm[3]').bitOffset, vmlinux.fieldOffset(id, 'comm').bitOffset + 3 * 8);
+  const [hash] = vmlinux.findEnumerator('BPF_MAP_TYPE_HASH');
+  assert.equal(hash?.name, 'BPF_MAP_TYPE_HASH');
+  assert.equal(vmlinux.name(hash.type), 'bpf_map_type');
   const b = new BtfBuilder();
   const int = b.addInt('int', 4, 1);
   b.addStruct('pair', 8, [{ name: 'a', type: int, bitOffset: 0 }, { name: 'b', type: int, bitOffset: 32 }]);

@@ -1,9 +1,21 @@
 import { BtfError } from '../errors.js';
 import { parseHeader, type BtfHeader } from '../format/header.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, type KindLayout } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, describeKind, type KindLayout } from '../format/kinds.js';
 import { parseLayoutSection } from '../format/layout.js';
 import { MAX_NAME_OFFSET } from '../format/kinds.js';
 import { readType, type BtfType } from './types.js';
+import { locateField, type FieldLocation } from './fields.js';
+import { findEnumerators, type EnumeratorMatch } from './enumerators.js';
+
+/** Options for {@link Btf.types}. */
+export interface TypesOptions {
+  /**
+   * For split BTF: start at id 1 and include the base chain's types before this blob's own,
+   * so the iteration covers every id the blob can refer to. Without it, only this blob's own
+   * types (from {@link Btf.firstId}) are visited.
+   */
+  withBase?: boolean;
+}
 
 /** Options for {@link Btf.parse}. */
 export interface ParseOptions {
@@ -161,7 +173,7 @@ export class Btf {
         size = this.unknownKindSize(kind, vlen, id, p);
       }
       if (size > end - p) {
-        throw new BtfError('truncated', `${kindLabel(kind)} record with vlen ${vlen} needs ${size} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
+        throw new BtfError('truncated', `${describeKind(kind)} record with vlen ${vlen} needs ${size} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
       }
       offsets[n++] = p;
       p += size;
@@ -172,14 +184,14 @@ export class Btf {
   private unknownKindSize(kind: number, vlen: number, id: number, at: number): number {
     const layout = this.layout ?? this.baseLayout();
     if (!layout) {
-      throw new BtfError('bad-kind', `unknown kind ${kind} and no layout section to size it`, { typeId: id, offset: at });
+      throw new BtfError('bad-kind', `no layout section to size a record of ${describeKind(kind)}`, { typeId: id, offset: at });
     }
     const l = layout[kind];
     if (!l) {
-      throw new BtfError('bad-kind', `unknown kind ${kind}: the layout section describes only kinds 0..${layout.length - 1}`, { typeId: id, offset: at });
+      throw new BtfError('bad-kind', `the layout section describes only kinds 0..${layout.length - 1}, not ${describeKind(kind)}`, { typeId: id, offset: at });
     }
     if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
-      throw new BtfError('bad-layout', `layout of kind ${kind} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
+      throw new BtfError('bad-layout', `the layout entry for ${describeKind(kind)} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
     }
     return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
@@ -247,7 +259,10 @@ export class Btf {
     return o.u32(o.recordOffset(id) + 4);
   }
 
-  /** Kind of type `id` (0 for void). */
+  /**
+   * Kind of type `id` as the record's wire number: {@link Kind.Void} (0) for void, and the raw
+   * number for kinds btfkit does not know (typed views report those as {@link Kind.Unknown}).
+   */
   kind(id: number): Kind {
     return ((this.info(id) >>> 24) & 0x7f) as Kind;
   }
@@ -326,9 +341,18 @@ export class Btf {
     return readType(this, id);
   }
 
-  /** Typed views of this blob's own types, in id order. */
-  *types(): IterableIterator<BtfType> {
-    for (let id = this.firstId; id < this.endId; id++) yield readType(this, id);
+  /**
+   * Typed views in id order: this blob's own types, or with `withBase` those of its base chain
+   * first (split BTF). Void (id 0) is never included.
+   *
+   * @example
+   * ```ts
+   * const mod = Btf.parse(moduleBytes, { base: vmlinux });
+   * for (const t of mod.types({ withBase: true })) if (t.kind === Kind.Struct) count++;
+   * ```
+   */
+  *types(opts: TypesOptions = {}): IterableIterator<BtfType> {
+    for (let id = opts.withBase ? 1 : this.firstId; id < this.endId; id++) yield readType(this, id);
   }
 
   /** All ids whose name is `name` (in the base too, for split BTF), optionally of one kind, in id order. */
@@ -441,7 +465,7 @@ export class Btf {
           break;
         }
         default:
-          throw new BtfError('bad-size', `${kindLabel(kind)} has no size`, { typeId: id });
+          throw new BtfError('bad-size', `${describeKind(kind)} has no size`, { typeId: id });
       }
       if (cur !== 0 && !this.has(cur)) throw new BtfError('bad-type-id', `refers to missing type ${cur}`, { typeId: id });
     }
@@ -497,11 +521,45 @@ export class Btf {
         return max;
       }
       default:
-        throw new BtfError('bad-size', `${kindLabel(kind)} has no alignment`, { typeId: id });
+        throw new BtfError('bad-size', `${describeKind(kind)} has no alignment`, { typeId: id });
     }
   }
-}
 
-function kindLabel(kind: number): string {
-  return `kind ${kind}`;
+  /**
+   * Where a field lies inside type `id` (a STRUCT or UNION, or a typedef of one), given by a C
+   * member path: `se.vruntime`, `sched_info.pcount`, `thread.fsbase`, `pids[1].pid`. As in C,
+   * a name is also looked for inside anonymous struct and union members, which are crossed
+   * transparently and still listed in the result's `path` (with name ''). Subscripts multiply
+   * the element size; a zero-length (flexible) array accepts any. Pointers are not followed:
+   * the offset is always within the one object.
+   *
+   * Throws a {@link BtfError} (`bad-input`) naming the outer type, the path so far and the
+   * member when a name is missing, a subscript is out of range or a step goes into something
+   * that is not a struct, union or array.
+   *
+   * @example
+   * ```ts
+   * const task = vmlinux.findOne('task_struct', Kind.Struct);
+   * const { bitOffset } = vmlinux.fieldOffset(task, 'se.vruntime');
+   * console.log(bitOffset / 8); // byte offset, as offsetof(struct task_struct, se.vruntime)
+   * ```
+   */
+  fieldOffset(id: number, path: string): FieldLocation {
+    return locateField(this, id, path);
+  }
+
+  /**
+   * Every enumerator named `name` across the ENUM and ENUM64 types, in id order; for split BTF
+   * the base chain's come first. Each match carries the value as the enum views do (`value`
+   * and the exact `bigValue`), the declaring type and the index in it. Empty when there is none.
+   *
+   * @example
+   * ```ts
+   * const [hash] = vmlinux.findEnumerator('BPF_MAP_TYPE_HASH');
+   * console.log(hash.value, vmlinux.name(hash.type)); // 1 'bpf_map_type'
+   * ```
+   */
+  findEnumerator(name: string): EnumeratorMatch[] {
+    return findEnumerators(this, name);
+  }
 }

@@ -1,6 +1,6 @@
 import type { Btf } from './btf.js';
 import { BtfError, type BtfErrorCode } from '../errors.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, MAX_TYPE_ID, kindName } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, MAX_TYPE_ID, describeKind, kindName } from '../format/kinds.js';
 
 /** Options for {@link checkBtf}. */
 export interface CheckOptions {
@@ -97,7 +97,7 @@ const KIND_HAS_SIZE = kindSet(Kind.Int, Kind.Struct, Kind.Union, Kind.Enum, Kind
 /** Kinds nothing may use as a value type (the kernel's "resolve source only" kinds). */
 const KIND_SOURCE_ONLY = kindSet(Kind.Var, Kind.DeclTag, Kind.Datasec);
 /** Kinds with no size of their own (void is kind 0). */
-const KIND_NO_SIZE = kindSet(Kind.Unknown, Kind.Fwd, Kind.Func, Kind.FuncProto, Kind.DeclTag);
+const KIND_NO_SIZE = kindSet(Kind.Void, Kind.Fwd, Kind.Func, Kind.FuncProto, Kind.DeclTag);
 /** Kinds that may carry kind_flag. */
 const KIND_FLAG_OK = kindSet(Kind.Struct, Kind.Union, Kind.Enum, Kind.Fwd, Kind.DeclTag, Kind.TypeTag, Kind.Enum64);
 
@@ -212,7 +212,7 @@ class Checker {
   private what(id: number): string {
     if (id === 0) return 'void';
     const kind = this.kind(id);
-    const label = kind <= MAX_KNOWN_KIND ? kindName(kind) : `kind ${kind}`;
+    const label = describeKind(kind);
     const name = this.nameText(this.word(id, 0));
     return name ? `${label} '${name}'` : `anonymous ${label}`;
   }
@@ -282,7 +282,7 @@ class Checker {
   }
 
   private isKnownKind(kind: number): boolean {
-    return kind !== Kind.Unknown && kind <= MAX_KNOWN_KIND;
+    return kind !== Kind.Void && kind <= MAX_KNOWN_KIND;
   }
 
   /** Where string `off` lives, or undefined when it is out of range. */
@@ -431,7 +431,7 @@ class Checker {
           this.report('bad-layout', `layout entry for kind ${k} (${kindName(k)}) says info_sz ${l.infoSize} and elem_sz ${l.elemSize}, but ${kindName(k)} records always have info_sz ${want.infoSize} and elem_sz ${want.elemSize}`, undefined, at);
         }
       } else if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
-        this.report('bad-layout', `layout entry for kind ${k} says info_sz ${l.infoSize} and elem_sz ${l.elemSize}; both must be multiples of 4 to keep records aligned`, undefined, at);
+        this.report('bad-layout', `layout entry for ${describeKind(k)} says info_sz ${l.infoSize} and elem_sz ${l.elemSize}; both must be multiples of 4 to keep records aligned`, undefined, at);
       }
     }
   }
@@ -455,7 +455,7 @@ class Checker {
     const vlen = info & 0xffffff;
     const kflag = info >>> 31;
 
-    if (kind === Kind.Unknown) {
+    if (kind === Kind.Void) {
       this.report('bad-kind', 'kind 0 (UNKNOWN) is reserved for void and cannot be a type record', id, rec + 4);
       return;
     }

@@ -12,7 +12,11 @@ export interface TypeCommon {
   kindFlag: boolean;
 }
 
-export interface VoidType extends TypeCommon { kind: Kind.Unknown; id: 0; rawKind: 0 }
+/**
+ * The void type, id 0: `kind` is {@link Kind.Void}. Its `kindName` is "UNKNOWN", the name
+ * bpftool gives kind 0.
+ */
+export interface VoidType extends TypeCommon { kind: Kind.Void; id: 0; rawKind: 0 }
 export interface IntType extends TypeCommon {
   kind: Kind.Int; size: number; bitOffset: number; bits: number;
   /** BTF_INT_* bits: 1 signed, 2 char, 4 bool. */
@@ -70,8 +74,10 @@ export interface DeclTagType extends TypeCommon {
   attribute: boolean;
 }
 /**
- * A kind btfkit does not know, sized through the layout section; its bytes are kept as they are.
- * Its `kind` is {@link Kind.Unknown} (as bpftool prints it) and `rawKind` the number on the wire.
+ * A record of a kind btfkit does not know, sized through the layout section (a kind above 19,
+ * or kind 0, which only void may have); its bytes are kept as they are. Its `kind` is
+ * {@link Kind.Unknown}, `rawKind` the number on the wire and `kindName` "UNKNOWN", as bpftool
+ * prints it.
  */
 export interface UnknownKindType extends TypeCommon { kind: Kind.Unknown; rawKind: number; vlen: number; sizeOrType: number; extra: Uint8Array }
 
@@ -81,7 +87,7 @@ export type BtfType =
 
 /** @internal Builds the typed view of `id` from the raw record. */
 export function readType(btf: Btf, id: number): BtfType {
-  if (id === 0) return { id: 0, kind: Kind.Unknown, rawKind: 0, kindName: 'UNKNOWN', name: '', nameOffset: 0, kindFlag: false } satisfies VoidType;
+  if (id === 0) return { id: 0, kind: Kind.Void, rawKind: 0, kindName: 'UNKNOWN', name: '', nameOffset: 0, kindFlag: false } satisfies VoidType;
   const o = btf.owner(id)!;
   const rec = o.recordOffset(id);
   const nameOffset = o.u32(rec);

@@ -1,7 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
 import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, TYPE_HEADER_SIZE, type KindLayout } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, TYPE_HEADER_SIZE, describeKind, type KindLayout } from '../format/kinds.js';
 import { StringTable } from './strings.js';
 
 /** Options for {@link BtfBuilder}. */
@@ -403,7 +403,7 @@ export class BtfBuilder {
     checkU32('size/type', sizeOrType);
     const expected = this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE;
     if (payload.length * 4 !== expected) {
-      throw bad(`kind ${kind} with vlen ${vlen} takes ${expected} bytes after the type header, got ${payload.length * 4}`);
+      throw bad(`${describeKind(kind)} with vlen ${vlen} takes ${expected} bytes after the type header, got ${payload.length * 4}`);
     }
     for (let i = 0; i < payload.length; i++) checkU32('payload word', payload[i], i);
     const id = this.nextId;
@@ -431,7 +431,7 @@ export class BtfBuilder {
     const payloadBytes = end - start - TYPE_HEADER_SIZE;
     const vlen = info & 0xffffff;
     if (payloadBytes !== this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE) {
-      throw new BtfError('bad-layout', `kind ${kind} records are sized differently in the source's layout and in this builder's`, { typeId: id });
+      throw new BtfError('bad-layout', `${describeKind(kind)} records are sized differently in the source's layout and in this builder's`, { typeId: id });
     }
     const newId = this.nextId;
     this.reserve(payloadBytes / 4 + HEADER_WORDS);
@@ -651,7 +651,7 @@ export class BtfBuilder {
   private recordBytes(kind: number, vlen: number): number {
     const l = kind !== 0 && kind <= MAX_KNOWN_KIND ? KNOWN_LAYOUTS[kind]! : this.layoutEntries[kind];
     if (!l) {
-      throw new BtfError('bad-kind', `kind ${kind} is unknown and the builder's layout describes only kinds 0..${this.layoutEntries.length - 1}`);
+      throw new BtfError('bad-kind', `the builder's layout describes only kinds 0..${this.layoutEntries.length - 1}, not ${describeKind(kind)}`);
     }
     return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
@@ -679,7 +679,7 @@ export class BtfBuilder {
       if (!Number.isInteger(l.infoSize) || l.infoSize < 0 || l.infoSize > 255 || l.infoSize % 4 !== 0 ||
           !Number.isInteger(l.elemSize) || l.elemSize < 0 || l.elemSize > 255 || l.elemSize % 4 !== 0 ||
           !Number.isInteger(l.flags) || l.flags < 0 || l.flags > 0xffff) {
-        throw new BtfError('bad-layout', `layout entry of kind ${kind} must have info_sz and elem_sz that are multiples of 4 below 256 and a 16-bit flags field`);
+        throw new BtfError('bad-layout', `the layout entry for ${describeKind(kind)} must have info_sz and elem_sz that are multiples of 4 below 256 and a 16-bit flags field`);
       }
     });
   }
@@ -710,10 +710,10 @@ export class BtfBuilder {
     }
     for (const [order, at] of this.unknownKinds) {
       if (order !== 'words' && order !== endian) {
-        throw new BtfError('bad-kind', `kind ${at.kind} is unknown, so its payload cannot be converted from ${order}-endian to ${endian}-endian (its field widths are unknown)`, { typeId: at.id });
+        throw new BtfError('bad-kind', `the payload of a record of ${describeKind(at.kind)} cannot be converted from ${order}-endian to ${endian}-endian: its field widths are unknown`, { typeId: at.id });
       }
       if (!withLayout && !firstLayout(this.base)) {
-        throw new BtfError('bad-kind', `kind ${at.kind} is unknown; without a layout section (own or the base's) no reader could size it: encode with layout: true`, { typeId: at.id });
+        throw new BtfError('bad-kind', `no reader could size a record of ${describeKind(at.kind)} without a layout section (own or the base's): encode with layout: true`, { typeId: at.id });
       }
     }
   }

@@ -1,6 +1,17 @@
-/** BTF kinds as numbered in `include/uapi/linux/btf.h`. */
+/**
+ * BTF kinds as numbered in `include/uapi/linux/btf.h`, plus {@link Kind.Unknown}.
+ *
+ * {@link Kind.Void} (0) is the kind of the void type, id 0. {@link Kind.Unknown} (-1, a number
+ * no record can carry) is what typed views report for records whose kind btfkit does not
+ * interpret: kinds above {@link Kind.Enum64} sized through the layout section, and kind 0 in a
+ * record (which the kernel reserves for void); their wire number is in the view's `rawKind`.
+ * `Btf.kind(id)` returns the wire number as it is.
+ */
 export enum Kind {
-  Unknown = 0,
+  /** A record whose kind btfkit does not know (see `rawKind` on its view). */
+  Unknown = -1,
+  /** The void type, id 0 (`BTF_KIND_UNKN` on the wire). */
+  Void = 0,
   Int = 1,
   Ptr = 2,
   Array = 3,
@@ -61,9 +72,30 @@ export const KIND_NAMES: readonly string[] = [
   'ENUM64',
 ];
 
-/** bpftool's name for a kind: unknown and out-of-range kinds print as UNKNOWN. */
+/**
+ * bpftool's name for a kind, as its raw and JSON dumps print it: void (kind 0), unknown and
+ * out-of-range kinds are all UNKNOWN there. Error messages use {@link describeKind}, which
+ * tells those apart.
+ */
 export function kindName(kind: number): string {
-  return kind <= MAX_KNOWN_KIND ? KIND_NAMES[kind]! : 'UNKNOWN';
+  return kind >= 0 && kind <= MAX_KNOWN_KIND ? KIND_NAMES[kind]! : 'UNKNOWN';
+}
+
+/**
+ * A kind as btfkit's error messages name it: bpftool's upper-case name for the kinds btfkit
+ * knows ("STRUCT", "FUNC_PROTO"), and the number for the rest, which have no name:
+ * "kind 0 (void)", "kind 25 (unknown)".
+ *
+ * @example
+ * ```ts
+ * describeKind(Kind.FuncProto); // 'FUNC_PROTO'
+ * describeKind(25);             // 'kind 25 (unknown)'
+ * ```
+ */
+export function describeKind(kind: number): string {
+  if (kind > 0 && kind <= MAX_KNOWN_KIND) return KIND_NAMES[kind]!;
+  if (kind === 0) return 'kind 0 (void)';
+  return kind < 0 ? 'a kind btfkit does not know' : `kind ${kind} (unknown)`;
 }
 
 const KIND_BY_NAME = new Map(KIND_NAMES.map((n, i) => [n, i] as const));

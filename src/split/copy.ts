@@ -1,6 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import type { BtfBuilder } from '../build/builder.js';
 import { BtfError } from '../errors.js';
+import { describeKind } from '../format/kinds.js';
 import { recordEnd, wordRole, WordRole } from './refs.js';
 
 /**
@@ -28,7 +29,7 @@ export function copyRemapped(
       case WordRole.TypeId: v = mapId(v); break;
       case WordRole.Name: v = mapName(v); break;
       case WordRole.Unknown:
-        throw new BtfError('bad-kind', `kind ${kind} is unknown, so the type ids inside it cannot be renumbered`, { typeId: id });
+        throw new BtfError('bad-kind', `the type ids inside a record of ${describeKind(kind)} cannot be renumbered: btfkit does not know where they sit`, { typeId: id });
     }
     if (w === 0) nameOff = v;
     else if (w === 2) sizeOrType = v;

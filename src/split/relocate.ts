@@ -1,6 +1,6 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { Kind, TYPE_HEADER_SIZE } from '../format/kinds.js';
+import { Kind, TYPE_HEADER_SIZE, describeKind } from '../format/kinds.js';
 import { describeType, visitRecord } from './refs.js';
 
 /**
@@ -136,7 +136,7 @@ export function rewriteOwnRecords(btf: Btf, mapId: (id: number) => number, mapNa
     visitRecord(btf, id, {
       type: (slot, v) => dv.setUint32(slot + shift, mapId(v), le),
       name: (slot, v) => dv.setUint32(slot + shift, mapName(v), le),
-      unknownPayload: (kind) => { throw new BtfError('bad-kind', `kind ${kind} is unknown, so the type ids inside it cannot be renumbered`, { typeId: id }); },
+      unknownPayload: (kind) => { throw new BtfError('bad-kind', `the type ids inside a record of ${describeKind(kind)} cannot be renumbered: btfkit does not know where they sit`, { typeId: id }); },
     });
   }
   return out;

@@ -1,6 +1,6 @@
 import type { Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
-import { WireKind as Kind } from '../../format/kinds.js';
+import { WireKind as Kind, describeKind } from '../../format/kinds.js';
 
 /**
  * Every type of a BTF (its base's too, for split BTF) flattened into typed arrays indexed by
@@ -309,7 +309,7 @@ function readRecords(t: TypeTable, b: Btf, wordBase: number): void {
         break;
       default:
         // libbpf's btf_dump refuses to start on a kind it cannot place in C.
-        throw new BtfError('bad-kind', `kind ${kind} has no C form (the C dump knows kinds 1 to 19)`, { typeId: id });
+        throw new BtfError('bad-kind', `${describeKind(kind)} has no C form (the C dump knows kinds 1 to 19)`, { typeId: id });
     }
   }
 }
