@@ -43,3 +43,33 @@ test('the README library example runs as written', () => {
   dumpRaw(btf, sink);
   assert.equal(new TextDecoder().decode(sink.toBytes()), "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n[2] STRUCT 'pair' size=8 vlen=2\n\t'a' type_id=1 bits_offset=0\n\t'b' type_id=1 bits_offset=32\n");
 });
+
+test('the README library example, taken from README.md, compiles and runs as printed', async () => {
+  const { readFileSync, writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { join, resolve } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const ts = (await import('typescript')).default;
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## Library'));
+  const m = /```ts\n([\s\S]*?)```/.exec(section);
+  assert.ok(m, 'README has a ts block under ## Library');
+  const js = ts.transpileModule(m[1]!, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  // Inside the package, `btfkit` and `btfkit/node` resolve to the package itself (its exports).
+  const script = resolve('dist/test/readme-example.mjs');
+  writeFileSync(script, js);
+  // The files the example names, in the directory it runs in.
+  const cwd = mkdtempSync(join(tmpdir(), 'btfkit-readme-'));
+  try {
+    writeFileSync(join(cwd, 'vmlinux-6.1.0-50.btf'), fixture('golden/debian-6.1.0-50-cloud/vmlinux.btf.gz'));
+    writeFileSync(join(cwd, '8021q.btf'), fixture('golden/debian-6.1.0-50-cloud/modules/8021q.btf.gz'));
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const r = spawnSync(process.execPath, [script], { cwd, encoding: 'utf8', env, maxBuffer: 1 << 26 });
+    assert.equal(r.status, 0, `README example failed:\n${r.stderr}`);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^se \d+ 0$/m, 'it printed task_struct members');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
