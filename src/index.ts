@@ -4,7 +4,7 @@
  */
 export { BtfError, type BtfErrorCode, type BtfErrorLocation } from './errors.js';
 export { Kind, KIND_NAMES, kindName, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
-export { parseHeader, detectEndian, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
+export { parseHeader, detectEndian, btfExtent, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
 export { Btf, type ParseOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
 export * from './btf/types.js';
 export { loadBtf, btfBytesOf } from './btf/source.js';
