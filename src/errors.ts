@@ -27,7 +27,9 @@ export type BtfErrorCode =
   | 'bad-base'
   | 'bad-elf'
   | 'no-btf'
-  | 'bad-input';
+  | 'bad-input'
+  /** The input needs more than the reader's limit (`btfkit/node`: `maxInputSize`). */
+  | 'too-large';
 
 /** Where in the input a problem sits; every field is optional because not every problem has all of them. */
 export interface BtfErrorLocation {

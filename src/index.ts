@@ -4,7 +4,7 @@
  */
 export { BtfError, type BtfErrorCode, type BtfErrorLocation } from './errors.js';
 export { Kind, KIND_NAMES, kindName, describeKind, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
-export { parseHeader, detectEndian, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
+export { parseHeader, detectEndian, btfExtent, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
 export { Btf, type ParseOptions, type TypesOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
 export type { FieldLocation, FieldStep } from './btf/fields.js';
 export type { EnumeratorMatch } from './btf/enumerators.js';

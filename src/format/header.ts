@@ -31,6 +31,27 @@ export function detectEndian(bytes: Uint8Array): 'little' | 'big' | undefined {
 }
 
 /**
+ * How many bytes a raw BTF blob spans according to its header: `hdr_len` plus the end of its
+ * furthest section. A reader can fetch exactly that much from a file or stream instead of all of
+ * it. Nothing is checked here ({@link parseHeader} does that); `bytes` needs only the first 32
+ * bytes (or `hdr_len`, if less). Undefined when `bytes` has no BTF magic or stops short of those
+ * fields.
+ */
+export function btfExtent(bytes: Uint8Array): number | undefined {
+  const endian = detectEndian(bytes);
+  if (endian === undefined || bytes.length < 8) return undefined;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = endian === 'little';
+  const hdrLen = dv.getUint32(4, le);
+  if (bytes.length < Math.min(hdrLen, HEADER_LEN_LAYOUT)) return undefined;
+  const field = (off: number) => (off + 4 <= hdrLen ? dv.getUint32(off, le) : 0);
+  // As in parseHeader, layout_off means nothing when layout_len is 0. Sums of u32s stay exact.
+  const layoutLen = field(28);
+  const end = Math.max(field(8) + field(12), field(16) + field(20), layoutLen ? field(24) + layoutLen : 0);
+  return hdrLen + end;
+}
+
+/**
  * Reads and checks the header the way libbpf does: sections must lie inside the blob, the
  * type section must be 4-byte aligned and end before the strings, and the optional layout
  * section must sit between types and strings. Bytes past the fields btfkit knows must be zero.

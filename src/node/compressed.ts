@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BtfError } from '../errors.js';
 import { detectCompression, type Compression } from '../elf/compress.js';
+import { DEFAULT_MAX_INPUT_SIZE, InputFile, inputLimit, limitError, type InputLimit, type ReadOptions } from './input.js';
 
-/** Largest decompressed module btfkit accepts; the biggest real modules are far below this. */
-export const MAX_DECOMPRESSED_SIZE = 1 << 30;
+/**
+ * The default cap on a decompressed module: {@link DEFAULT_MAX_INPUT_SIZE}, the input limit.
+ * @deprecated Use {@link DEFAULT_MAX_INPUT_SIZE}, or the `maxInputSize` option.
+ */
+export const MAX_DECOMPRESSED_SIZE = DEFAULT_MAX_INPUT_SIZE;
 
 type ZstdSync = (buf: Uint8Array, opts?: { maxOutputLength?: number }) => Buffer;
 
@@ -18,38 +21,45 @@ const childProcess = () => require('node:child_process') as typeof import('node:
 /**
  * Inflates a compressed module. gzip uses Node's zlib; zstd uses zlib too where Node has it
  * (22.15+), else the `zstd` program; xz uses the `xz` program (Node has no xz decoder). The
- * output is capped at {@link MAX_DECOMPRESSED_SIZE} so a decompression bomb ends in an error.
+ * output is capped at `maxSize` bytes (by default the input limit, see
+ * {@link ReadOptions.maxInputSize}): the decompressor stops as soon as it passes it, so a
+ * decompression bomb ends in an error that names the limit.
  */
-export function decompressModule(bytes: Uint8Array, kind: Compression, file?: string, maxSize = MAX_DECOMPRESSED_SIZE): Uint8Array {
+export function decompressModule(bytes: Uint8Array, kind: Compression, file?: string, maxSize?: number): Uint8Array {
+  return inflate(bytes, kind, file, inputLimit(maxSize === undefined ? {} : { maxInputSize: maxSize }));
+}
+
+/** {@link decompressModule} with a limit that knows how the user raises it. @internal */
+export function inflate(bytes: Uint8Array, kind: Compression, file: string | undefined, limit: InputLimit): Uint8Array {
   const where = file === undefined ? {} : { file };
   const fail = (why: string): never => {
     throw new BtfError('bad-input', `cannot decompress ${kind} data: ${why}`, where);
   };
+  const tooLarge = (): never => {
+    throw limitError(file, limit, `${kind} output exceeds`, ' (a decompression bomb?)');
+  };
   const asBytes = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   const zlib = zlibModule();
-  if (kind === 'gzip') {
+  const inflateInProcess = (run: () => Buffer): Uint8Array => {
     try {
-      return asBytes(zlib.gunzipSync(bytes, { maxOutputLength: maxSize }));
+      return asBytes(run());
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') tooLarge();
       return fail((e as Error).message);
     }
-  }
+  };
+  if (kind === 'gzip') return inflateInProcess(() => zlib.gunzipSync(bytes, { maxOutputLength: limit.bytes }));
   if (kind === 'zstd') {
     const native = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
-    if (native) {
-      try {
-        return asBytes(native(bytes, { maxOutputLength: maxSize }));
-      } catch (e) {
-        return fail((e as Error).message);
-      }
-    }
+    if (native) return inflateInProcess(() => native(bytes, { maxOutputLength: limit.bytes }));
   }
   const program = kind === 'xz' ? 'xz' : 'zstd';
-  const run = childProcess().spawnSync(program, ['-d', '-c', '-q'], { input: bytes, maxBuffer: maxSize, stdio: ['pipe', 'pipe', 'pipe'] });
+  // spawnSync kills the program once its output passes maxBuffer.
+  const run = childProcess().spawnSync(program, ['-d', '-c', '-q'], { input: bytes, maxBuffer: limit.bytes, stdio: ['pipe', 'pipe', 'pipe'] });
   if (run.error) {
     const code = (run.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') fail(`the '${program}' program is not installed`);
-    if (code === 'ENOBUFS') fail(`output exceeds ${maxSize} bytes`);
+    if (code === 'ENOBUFS') tooLarge();
     fail(run.error.message);
   }
   if (run.status !== 0) fail(`${program} exited with status ${run.status}: ${run.stderr.toString().trim() || 'no message'}`);
@@ -57,24 +67,26 @@ export function decompressModule(bytes: Uint8Array, kind: Compression, file?: st
 }
 
 /** `bytes` inflated when its magic says gzip, xz or zstd; as it is otherwise. */
-export function maybeDecompress(bytes: Uint8Array, file?: string): Uint8Array {
+export function maybeDecompress(bytes: Uint8Array, file?: string, opts: ReadOptions = {}): Uint8Array {
   const kind = detectCompression(bytes);
-  return kind ? decompressModule(bytes, kind, file) : bytes;
+  return kind ? inflate(bytes, kind, file, inputLimit(opts)) : bytes;
 }
 
 /**
- * Reads a file and, when its magic says it is gzip, xz or zstd, inflates it, so `.ko.xz`,
- * `.ko.zst` and `.ko.gz` read like `.ko`. Other files come back as they are. (This module reads
- * files itself rather than through files.ts, so files.ts can use {@link maybeDecompress}.)
+ * Reads a whole file, within the input limit, and, when its magic says it is gzip, xz or zstd,
+ * inflates it, so `.ko.xz`, `.ko.zst` and `.ko.gz` read like `.ko`. Other files come back as
+ * they are. (`readInput` reads only what btfkit needs of a file; this reads all of it.)
  */
-export function readMaybeCompressed(path: string): Uint8Array {
+export function readMaybeCompressed(path: string, opts: ReadOptions = {}): Uint8Array {
+  const limit = inputLimit(opts);
+  const input = InputFile.open(path);
   let raw: Uint8Array;
   try {
-    const b = readFileSync(path);
-    raw = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new BtfError('bad-input', `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`, { file: path });
+    if (input.regular && input.size > limit.bytes) throw limitError(path, limit, `the file is ${input.size} bytes, more than`);
+    raw = input.readToEnd(new Uint8Array(0), limit, 'the file is larger than');
+  } finally {
+    input.close();
   }
-  return maybeDecompress(raw, path);
+  const kind = detectCompression(raw);
+  return kind ? inflate(raw, kind, path, limit) : raw;
 }

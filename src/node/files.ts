@@ -1,28 +1,78 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { loadBtf } from '../btf/source.js';
+import { isElf } from '../elf/elf.js';
+import { detectCompression } from '../elf/compress.js';
+import { btfExtent, detectEndian } from '../format/header.js';
 import { loadModuleBtf } from '../split/load.js';
-import { maybeDecompress } from './compressed.js';
+import { inflate } from './compressed.js';
+import { readElfImage } from './elf-image.js';
+import { InputFile, inputLimit, limitError, type InputLimit, type ReadOptions } from './input.js';
+
+export { DEFAULT_MAX_INPUT_SIZE, MAX_INPUT_ENV, type ReadOptions } from './input.js';
 
 /** Where the running kernel publishes its BTF. */
 export const SYSFS_BTF_DIR = '/sys/kernel/btf';
 export const SYSFS_VMLINUX = `${SYSFS_BTF_DIR}/vmlinux`;
 
+/** Enough of a file to tell what it is: every magic, and a whole ELF64 header. */
+const PROBE_SIZE = 64;
+
 /**
- * Reads a whole file, decompressing `.ko.xz`/`.ko.zst`/`.ko.gz` modules (found by their magic
- * bytes), and turns I/O failures into a {@link BtfError} that names the file.
+ * Reads what btfkit needs of a BTF input: raw BTF, an ELF file, or either compressed with gzip,
+ * xz or zstd (`.ko.gz`, `.ko.xz`, `.ko.zst`, found by their magic bytes, which are inflated).
+ * Reading is bounded whatever the path names (see {@link ReadOptions.maxInputSize}):
+ * - raw BTF: up to the end of its sections as the header gives them; bytes after that too when
+ *   the whole file is within the limit (so `checkBtf` can report them), never from a pipe;
+ * - an ELF file: an image as long as the file in which only the headers, the `.BTF*` sections
+ *   and the symbol tables are read, the rest zeros (see `readElfImage`); from a pipe, all of it;
+ * - a compressed file: all of it, inflated up to the limit;
+ * - anything else: an error after its first bytes. Devices (/dev/zero) and directories are
+ *   refused; pipes (`/dev/stdin`, `<(...)`) are read front to back.
+ * I/O failures and limits are {@link BtfError}s that name the file.
  */
-export function readInput(path: string): Uint8Array {
-  let b: Buffer;
+export function readInput(path: string, opts: ReadOptions = {}): Uint8Array {
+  const limit = inputLimit(opts);
+  const input = InputFile.open(path);
   try {
-    b = readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new BtfError('bad-input', `cannot read: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message}`, { file: path });
+    return readOpenInput(input, limit);
+  } finally {
+    input.close();
   }
-  return maybeDecompress(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), path);
+}
+
+function readOpenInput(input: InputFile, limit: InputLimit): Uint8Array {
+  const probe = input.read(0, PROBE_SIZE);
+  const whole = (what: string) => input.readToEnd(probe, limit, what);
+  if (detectEndian(probe)) {
+    const extent = btfExtent(probe);
+    if (extent === undefined) return probe; // too short for a header: the parser says so
+    // A regular file's size is exact except in sysfs, where it may be 4096: read to the end of
+    // the sections in any case, and to the end of a file the limit holds.
+    const withinLimit = input.regular && input.size <= limit.bytes;
+    if (extent > limit.bytes) {
+      if (withinLimit) return whole('the file is larger than'); // cannot hold its sections: the parser says so
+      throw limitError(input.path, limit, `the BTF header puts the end of its sections at byte ${extent}, past`);
+    }
+    const end = withinLimit ? Math.max(extent, input.size) : extent;
+    if (end <= probe.length) return probe.subarray(0, end);
+    const bytes = new Uint8Array(end);
+    bytes.set(probe);
+    const got = input.readInto(bytes, probe.length, end - probe.length, probe.length);
+    return probe.length + got === end ? bytes : bytes.subarray(0, probe.length + got);
+  }
+  if (isElf(probe)) {
+    return input.regular ? readElfImage(input, probe, limit) : whole('the ELF file arriving through the pipe is larger than');
+  }
+  const compression = detectCompression(probe);
+  if (compression) {
+    if (input.regular && input.size > limit.bytes) throw limitError(input.path, limit, `the ${compression} file is ${input.size} bytes, more than`);
+    return inflate(whole(`the ${compression} file is larger than`), compression, input.path, limit);
+  }
+  if (probe.length < 4) return probe; // the parser reports it as too short
+  const seen = Array.from(probe.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new BtfError('bad-magic', `not raw BTF, an ELF file or a gzip, xz or zstd file: it starts with bytes ${seen}`, { file: input.path, offset: 0 });
 }
 
 /**
@@ -36,7 +86,7 @@ export function defaultBasePath(path: string): string | undefined {
 }
 
 /** Options for {@link loadBtfFile}. */
-export interface LoadFileOptions {
+export interface LoadFileOptions extends ReadOptions {
   /** A base BTF, or the path of one; defaults to /sys/kernel/btf/vmlinux for module files there. */
   base?: Btf | string;
 }
@@ -48,7 +98,8 @@ export interface LoadFileOptions {
 export function loadBtfFile(path: string, opts: LoadFileOptions = {}): Btf {
   let base = opts.base;
   if (base === undefined) base = defaultBasePath(path);
-  const baseBtf = typeof base === 'string' ? loadBtfFile(base) : base;
-  const bytes = readInput(path);
+  const limits: ReadOptions = opts.maxInputSize === undefined ? {} : { maxInputSize: opts.maxInputSize };
+  const baseBtf = typeof base === 'string' ? loadBtfFile(base, limits) : base;
+  const bytes = readInput(path, limits);
   return baseBtf ? loadModuleBtf(bytes, baseBtf, path) : loadBtf(bytes, { file: path });
 }

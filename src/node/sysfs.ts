@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
 import { TypeUnion } from '../split/merge.js';
-import { SYSFS_BTF_DIR, readInput } from './files.js';
+import { SYSFS_BTF_DIR, readInput, type ReadOptions } from './files.js';
 
 /**
  * The running kernel's BTF as /sys/kernel/btf publishes it: `vmlinux` and one file per loaded
@@ -23,14 +23,17 @@ export class KernelBtf {
   private readonly modules = new Map<string, Btf>();
   private names: string[] | undefined;
 
-  /** @param dir where the BTF files are; /sys/kernel/btf by default (another directory laid out the same way works too). */
-  constructor(readonly dir: string = SYSFS_BTF_DIR) {}
+  /**
+   * @param dir where the BTF files are; /sys/kernel/btf by default (another directory laid out the same way works too).
+   * @param readOptions how much of each file to read at most (see {@link ReadOptions}).
+   */
+  constructor(readonly dir: string = SYSFS_BTF_DIR, private readonly readOptions: ReadOptions = {}) {}
 
   /** The kernel's own BTF, read on first use. */
   get vmlinux(): Btf {
     if (!this.vmlinuxBtf) {
       const file = join(this.dir, 'vmlinux');
-      this.vmlinuxBtf = Btf.parse(readInput(file), { file });
+      this.vmlinuxBtf = Btf.parse(readInput(file, this.readOptions), { file });
     }
     return this.vmlinuxBtf;
   }
@@ -62,7 +65,7 @@ export class KernelBtf {
         throw new BtfError('bad-input', `the kernel has no BTF for a module named '${name}'`, { file: join(this.dir, name) });
       }
       const file = join(this.dir, name);
-      btf = Btf.parse(readInput(file), { base: this.vmlinux, file });
+      btf = Btf.parse(readInput(file, this.readOptions), { base: this.vmlinux, file });
       this.modules.set(name, btf);
     }
     return btf;

@@ -1,0 +1,114 @@
+import { BtfError } from '../errors.js';
+import { parseElf, SectionType, SHN_XINDEX, type ElfFile, type ElfSection } from '../elf/elf.js';
+import { limitError, type InputFile, type InputLimit } from './input.js';
+
+/**
+ * The largest ELF file btfkit maps: Node's typed arrays end at 4 GiB. A vmlinux with DWARF is
+ * a few hundred MB.
+ */
+const MAX_ELF_FILE = 2 ** 32 - 1;
+
+/**
+ * An ELF file as btfkit needs it, read section by section. The image is as long as the file
+ * and keeps every offset, but only the parts btfkit reads are filled in: the ELF header, the
+ * section and program header tables, the section names, every `.BTF*` section and what reading
+ * them takes (symbol tables with their string and extended-index tables, relocations that apply
+ * to `.BTF*`). Everything else reads as zeros and costs no memory: the pages of an untouched
+ * zero-filled allocation are never backed, so a vmlinux with 400 MB of DWARF costs the 20 MB
+ * btfkit reads. Everything read counts against `limit`.
+ *
+ * A file whose headers do not parse comes back with the headers read: {@link parseElf} on the
+ * image fails as it would on the whole file, with the same message.
+ */
+export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLimit): Uint8Array {
+  const size = input.size;
+  if (size > MAX_ELF_FILE) {
+    throw new BtfError('too-large', `ELF file of ${size} bytes; btfkit reads ELF files up to 4 GiB`, { file: input.path });
+  }
+  let image: Uint8Array;
+  try {
+    image = new Uint8Array(size);
+  } catch {
+    throw new BtfError('too-large', `cannot map an ELF file of ${size} bytes`, { file: input.path });
+  }
+  let budget = limit.bytes;
+  const fill = (offset: number, length: number): void => {
+    if (offset >= size || length <= 0) return;
+    const n = Math.min(length, size - offset);
+    budget -= n;
+    if (budget < 0) {
+      throw limitError(input.path, limit, 'the ELF headers and sections btfkit reads (.BTF*, symbol tables) add up to more than');
+    }
+    input.readInto(image, offset, n, offset);
+  };
+  image.set(probe.subarray(0, Math.min(probe.length, size)));
+  fill(probe.length, 64 - probe.length);
+
+  // Enough of the header to find the tables; parseElf checks it all afterwards.
+  const is64 = image[4] === 2;
+  const le = image[5] === 1;
+  if ((image[4] !== 1 && !is64) || (image[5] !== 2 && !le) || size < (is64 ? 64 : 52)) return image;
+  const dv = new DataView(image.buffer);
+  const u16 = (o: number) => dv.getUint16(o, le);
+  const u32 = (o: number) => dv.getUint32(o, le);
+  const word = (o: number) => (is64 ? Number(dv.getBigUint64(o, le)) : u32(o));
+  const shoff = word(is64 ? 40 : 32);
+  const shentsize = u16(is64 ? 58 : 46);
+  let shnum = u16(is64 ? 60 : 48);
+  let shstrndx = u16(is64 ? 62 : 50);
+  const phoff = word(is64 ? 32 : 28);
+  const phentsize = u16(is64 ? 54 : 42);
+  let phnum = u16(is64 ? 56 : 44);
+  const shdrSize = is64 ? 64 : 40;
+  // Section header fields, once the table is in the image.
+  const shOffset = (i: number) => word(shoff + i * shentsize + (is64 ? 24 : 16));
+  const shSize = (i: number) => word(shoff + i * shentsize + (is64 ? 32 : 20));
+  const fits = (offset: number, length: number) => offset <= size && length <= size - offset;
+
+  if (shoff !== 0 && shentsize >= shdrSize && fits(shoff, shentsize)) {
+    if (shnum === 0 || shstrndx === SHN_XINDEX || phnum === 0xffff) {
+      // Extended numbering: the counts that do not fit the header live in section 0.
+      fill(shoff, shentsize);
+      if (shnum === 0) shnum = shSize(0);
+      if (shstrndx === SHN_XINDEX) shstrndx = u32(shoff + (is64 ? 40 : 24));
+      if (phnum === 0xffff) phnum = u32(shoff + (is64 ? 44 : 28));
+    }
+    if (fits(shoff, shnum * shentsize)) {
+      fill(shoff, shnum * shentsize);
+      const typeOf = (i: number) => u32(shoff + i * shentsize + 4);
+      if (shstrndx < shnum && typeOf(shstrndx) !== SectionType.Nobits && fits(shOffset(shstrndx), shSize(shstrndx))) {
+        fill(shOffset(shstrndx), shSize(shstrndx));
+      }
+    }
+  }
+  if (phoff !== 0 && phnum !== 0 && fits(phoff, phnum * phentsize)) fill(phoff, phnum * phentsize);
+
+  let elf: ElfFile;
+  try {
+    elf = parseElf(image);
+  } catch (e) {
+    if (e instanceof BtfError) return image;
+    throw e;
+  }
+  for (const s of sectionsBtfkitReads(elf)) {
+    if (s.type !== SectionType.Nobits && s.type !== SectionType.Null) fill(s.offset, s.size);
+  }
+  return image;
+}
+
+/** The sections reading `.BTF*` takes (see {@link readElfImage}). */
+function sectionsBtfkitReads(elf: ElfFile): Set<ElfSection> {
+  const isBtf = (s: ElfSection | undefined) => s !== undefined && s.name.startsWith('.BTF');
+  const wanted = new Set<ElfSection>();
+  for (const s of elf.sections) {
+    if (isBtf(s)) wanted.add(s);
+    if (s.type === SectionType.Symtab || s.type === SectionType.Dynsym) {
+      wanted.add(s);
+      const strings = elf.sections[s.link];
+      if (strings) wanted.add(strings);
+    }
+    if (s.type === SectionType.SymtabShndx) wanted.add(s);
+    if ((s.type === SectionType.Rel || s.type === SectionType.Rela) && isBtf(elf.sections[s.info])) wanted.add(s);
+  }
+  return wanted;
+}
