@@ -27,7 +27,9 @@ export type BtfErrorCode =
   | 'bad-base'
   | 'bad-elf'
   | 'no-btf'
-  | 'bad-input';
+  | 'bad-input'
+  /** Valid BTF that the kernel asked about (a release, or every kernel btfkit knows) cannot load. */
+  | 'unsupported';
 
 /** Where in the input a problem sits; every field is optional because not every problem has all of them. */
 export interface BtfErrorLocation {
