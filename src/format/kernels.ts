@@ -18,12 +18,12 @@ export const FIRST_BTF_KERNEL = '4.18';
 
 /**
  * The largest vlen any kernel up to 6.18 reads. Every release masks `info` with BTF_INFO_MASK
- * (0x0f00ffff in 4.18, 0x8f00ffff in 5.10, 0x9f00ffff in 6.1), so bits 16-23 of vlen, which
+ * (0x0f00ffff before 5.0, 0x8f00ffff in 5.10, 0x9f00ffff in 6.1), so bits 16-23 of vlen, which
  * the 2026 format uses, make the kernel answer "Invalid btf_info" (Linux 6.18, EINVAL).
  */
 export const KERNEL_MAX_VLEN = 0xffff;
 /**
- * BTF_MAX_SIZE: the largest blob BPF_BTF_LOAD takes (16 MiB in the 4.18-era, 5.10 and 6.1
+ * BTF_MAX_SIZE: the largest blob BPF_BTF_LOAD takes (16 MiB in the pre-5.0, 5.10 and 6.1
  * sources; Linux 6.18 loads 16,777,216 bytes and answers E2BIG to one byte more).
  */
 export const KERNEL_MAX_BTF_BYTES = 16 * 1024 * 1024;
@@ -52,13 +52,14 @@ const KIND_SINCE: readonly string[] = [
 export const KERNEL_FEATURES = {
   /**
    * kind_flag on STRUCT and UNION (bitfield sizes in member offsets) and FWD (a union):
-   * 9d5f9f701b18, December 2018, 5.0. The 4.18-era source masks `info` with 0x0f00ffff, so bit
+   * 9d5f9f701b18, December 2018, 5.0. The pre-5.0 source masks `info` with 0x0f00ffff, so bit
    * 31 is refused for every kind; 5.10's mask is 0x8f00ffff.
    */
   aggregateKindFlag: '5.0',
   /**
    * Integers wider than 64 bits: b1e8818cabf4 "bpf: btf: support 128 bit integer type",
-   * January 2019, after 5.0's merge window (the 4.18-era source refuses bits + offset > 64).
+   * January 2019, after 5.0's merge window (the pre-5.0 source refuses bits + offset > 64;
+   * DepSurf's symbol tables have btf_int128_print absent in 5.0, present in 5.3).
    */
   wideIntegers: '5.1',
   /**
