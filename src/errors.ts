@@ -29,7 +29,9 @@ export type BtfErrorCode =
   | 'no-btf'
   | 'bad-input'
   /** The input needs more than the reader's limit (`btfkit/node`: `maxInputSize`). */
-  | 'too-large';
+  | 'too-large'
+  /** Valid BTF that the kernel asked about (a release, or every kernel btfkit knows) cannot load. */
+  | 'unsupported';
 
 /** Where in the input a problem sits; every field is optional because not every problem has all of them. */
 export interface BtfErrorLocation {

@@ -21,6 +21,10 @@ export * from './build/builder.js';
 export { StringTable, type StringTableOptions } from './build/strings.js';
 export { convertBtf, type ConvertOptions } from './build/convert.js';
 export { checkBtf, assertValidBtf, type CheckOptions } from './btf/check.js';
+export {
+  parseKernelVersion, kernelRules, kindSince, KERNEL_FEATURES, NEWEST_KNOWN_KERNEL, FIRST_BTF_KERNEL,
+  KERNEL_MAX_VLEN, KERNEL_MAX_BTF_BYTES, type KernelRules, type KernelFeature,
+} from './format/kernels.js';
 export type { CheckOptions as SplitCheckOptions } from './split/check.js';
 export { dumpC, cHeader, cDeclaration, resolveRoot, sortedTypeIds, type CDumpOptions } from './dump/c/index.js';
 export { VERSION } from './version.js';

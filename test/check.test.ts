@@ -615,8 +615,8 @@ describe('checkBtf on crafted blobs', () => {
 describe('checkBtf agrees with the running kernel', () => {
   test('every crafted blob with a recorded verdict', (t) => {
     const [major = 0, minor = 0] = release().split('.').map(Number);
-    // Kind flags on tags arrived in 6.13; older kernels judge some blobs differently.
-    if (major < 6 || (major === 6 && minor < 13)) return loudSkip(t, `kernel ${release()} predates the rules these cases pin down (6.13+)`);
+    // Kind flags on tags arrived in 6.15 (commit 53ee0d66d7a6); older kernels judge some blobs differently.
+    if (major < 6 || (major === 6 && minor < 15)) return loudSkip(t, `kernel ${release()} predates the rules these cases pin down (6.15+)`);
     let checked = 0;
     for (const k of cases) {
       if (!k.kernel) continue;

@@ -1,16 +1,34 @@
 import type { Btf } from './btf.js';
 import { BtfError, type BtfErrorCode } from '../errors.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, MAX_TYPE_ID, describeKind, kindName } from '../format/kinds.js';
+import { KERNEL_MAX_BTF_BYTES, KERNEL_MAX_VLEN, kernelRules, nameProblem, recordProblem, type KernelRules, type NameRule } from '../format/kernels.js';
 
 /** Options for {@link checkBtf}. */
 export interface CheckOptions {
   /** Stop after this many problems (default 100). */
   maxErrors?: number;
   /**
-   * Accept kinds above ENUM64 that the layout section sizes (default true). The kernel rejects
-   * every kind it does not know, so set this to false to ask "would the kernel load it?".
+   * Accept kinds above ENUM64 that the layout section sizes (default true, false with
+   * {@link kernel} or {@link kernelVersion}). The kernel rejects every kind it does not know.
    */
   allowUnknownKinds?: boolean;
+  /**
+   * Ask "would BPF_BTF_LOAD take it?" of every kernel btfkit knows (up to 6.18): besides the
+   * verifier's rules, refuse what the 2026 format allows but no such kernel reads, with code
+   * `unsupported`: a header longer than 24 bytes with anything but zeros past byte 24 (the
+   * layout section), vlen above 65535, blobs over 16 MiB; and, as `allowUnknownKinds: false`,
+   * kinds above ENUM64.
+   */
+  kernel?: boolean;
+  /**
+   * As {@link kernel}, for one release: `'5.10'`, or what `uname -r` prints. Also refuses, with
+   * code `unsupported`, what arrived after that release: kinds (FLOAT before 5.13, ENUM64 before
+   * 6.0...), kind_flag uses, global FUNCs, 128-bit integers, enum sizes other than 4, and names
+   * too long or with characters that release refuses. Each refusal names the release the
+   * feature arrived in. docs/KERNELS.md lists the rules and where each comes from. Releases after
+   * 6.18 are judged by 6.18's rules; a malformed version or one before 4.18 throws `bad-input`.
+   */
+  kernelVersion?: string;
   /**
    * The blob is a BPF object's `.BTF` as the compiler wrote it, before libbpf's load-time
    * fix-ups. Allows what libbpf rewrites before it hands BTF to the kernel: DATASECs of size 0
@@ -42,8 +60,9 @@ export interface CheckOptions {
  * references), `bad-member`, `bad-array`, `bad-func`, `bad-var`, `bad-datasec`, `bad-tag`,
  * `type-loop`.
  *
- * Where the 2026 format (libbpf 1.8) and older kernels differ, the format wins: vlen may use
- * 24 bits and a layout section may follow the types.
+ * Where the 2026 format (libbpf 1.8) and kernels differ, the format wins (vlen may use 24 bits
+ * and a layout section may follow the types) unless `kernel` or `kernelVersion` asks for a
+ * kernel's verdict; what that kernel cannot read is then reported with code `unsupported`.
  */
 export function checkBtf(btf: Btf, opts: CheckOptions = {}): BtfError[] {
   const checker = new Checker(btf, opts);
@@ -130,12 +149,18 @@ const NAME_IDENT_KNOWN = 1;
 const NAME_IDENT_OK = 2;
 const NAME_SECTION_KNOWN = 4;
 const NAME_SECTION_OK = 8;
+/** The target kernel's older identifier rules (see kernelName) accept the name. */
+const NAME_KERNEL_IDENT_OK = 16;
 
 class Checker {
   readonly errors: BtfError[] = [];
   private readonly btf: Btf;
   private readonly maxErrors: number;
   private readonly allowUnknownKinds: boolean;
+  /** The kernel asked about, if any. */
+  private readonly target: KernelRules | undefined;
+  /** The target judges names by rules older than the newest (shorter, no dots...). */
+  private readonly oldNameRules: boolean;
   private readonly object: boolean;
   private readonly strict: boolean;
   private readonly firstId: number;
@@ -169,7 +194,10 @@ class Checker {
   constructor(btf: Btf, opts: CheckOptions) {
     this.btf = btf;
     this.maxErrors = Math.max(1, Math.floor(opts.maxErrors ?? 100));
-    this.allowUnknownKinds = opts.allowUnknownKinds ?? true;
+    this.target = opts.kernelVersion !== undefined ? kernelRules(opts.kernelVersion) : opts.kernel ? kernelRules() : undefined;
+    this.allowUnknownKinds = this.target ? false : opts.allowUnknownKinds ?? true;
+    const t = this.target;
+    this.oldNameRules = t !== undefined && !t.newest;
     this.object = opts.object ?? false;
     this.strict = opts.strict ?? false;
     this.firstId = btf.firstId;
@@ -183,6 +211,7 @@ class Checker {
 
   run(): void {
     this.checkHeader();
+    if (this.target) this.checkKernelHeader(this.target);
     this.checkLayout();
     this.checkTypeCount();
     for (let id = this.firstId; id < this.endId; id++) {
@@ -202,8 +231,8 @@ class Checker {
 
   // ---------------------------------------------------------------- reporting
 
-  private report(code: BtfErrorCode, detail: string, typeId: number | undefined, offset: number | undefined, member?: number): void {
-    if (code !== 'bad-name' && code !== 'bad-string-offset') this.broken = true;
+  private report(code: BtfErrorCode, detail: string, typeId: number | undefined, offset: number | undefined, member?: number, breaks = code !== 'bad-name' && code !== 'bad-string-offset'): void {
+    if (breaks) this.broken = true;
     this.errors.push(new BtfError(code, detail, { typeId, offset, member, file: this.btf.file }));
     if (this.errors.length >= this.maxErrors) throw STOP;
   }
@@ -418,6 +447,21 @@ class Checker {
     }
   }
 
+  /** What the target kernel's btf_parse_hdr and BPF_BTF_LOAD refuse in the framing. */
+  private checkKernelHeader(target: KernelRules): void {
+    const { header, bytes } = this.btf;
+    const end = Math.min(header.hdrLen, 32);
+    let extra = false;
+    for (let i = 24; i < end; i++) if (bytes[i] !== 0) extra = true;
+    if (extra) {
+      const what = header.layoutLen > 0 ? `has a layout section (layout_off ${header.layoutOff}, layout_len ${header.layoutLen})` : `has non-zero bytes in layout_off/layout_len`;
+      this.report('unsupported', `the ${header.hdrLen}-byte header ${what}; ${target.name} read only the 24-byte header and refuse longer ones unless the rest is zeros (E2BIG, "Unsupported btf_header"): convert without the layout section`, undefined, 24, undefined, false);
+    }
+    if (bytes.length > KERNEL_MAX_BTF_BYTES) {
+      this.report('unsupported', `the BTF is ${bytes.length} bytes; BPF_BTF_LOAD in ${target.name} takes at most 16 MiB (${KERNEL_MAX_BTF_BYTES} bytes, E2BIG)`, undefined, undefined, undefined, false);
+    }
+  }
+
   private checkLayout(): void {
     const layout = this.btf.layout;
     if (!layout) return;
@@ -467,6 +511,16 @@ class Checker {
       // Nothing can be known of what it refers to, so anything that uses it is skipped.
       this.broken = true;
       return;
+    }
+    // The newest rules differ from the format's only in vlen; older ones in much of the record.
+    if (this.target && (!this.target.newest || vlen > KERNEL_MAX_VLEN)) {
+      const problem = recordProblem(this.target, kind, info, sizeOrType, kind === Kind.Int ? btf.u32(rec + 12) : 0, () => this.what(id));
+      if (problem) {
+        // A kind the kernel does not know ends its reading there; anything else only this record.
+        const unknownKind = problem.word === 1 && !this.target.knowsKind(kind);
+        this.report('unsupported', problem.detail, id, rec + 4 * problem.word, undefined, unknownKind);
+        if (unknownKind) return;
+      }
     }
     const what = kindName(kind);
     const nameOk = this.stringInRange(nameOff);
@@ -548,6 +602,8 @@ class Checker {
             this.report('bad-name', `${what} value ${i} has no name; enumerators must be named`, id, at, i);
           } else if (!this.isIdentifier(off)) {
             this.report('bad-name', `${what} value ${i} is named '${this.nameText(off)}', which is not a C identifier`, id, at, i);
+          } else if (this.oldNameRules) {
+            this.kernelName(id, off, at, 'identifier', `${what} value ${i}`, i);
           }
         }
         return;
@@ -565,6 +621,8 @@ class Checker {
             if (off !== 0) this.report('bad-func', `the last parameter is void, which marks varargs ('...'), but it is named '${this.nameText(off)}'; the varargs marker must be anonymous`, id, at, i);
           } else if (off !== 0 && !this.isIdentifier(off)) {
             this.report('bad-name', `parameter ${i} is named '${this.nameText(off)}', which is not a C identifier`, id, at, i);
+          } else if (off !== 0 && this.oldNameRules) {
+            this.kernelName(id, off, at, 'identifier', `parameter ${i}`, i);
           }
           if (!this.exists(type)) this.missing(id, type, at + 4, `parameter ${i} type is`, i);
         }
@@ -628,7 +686,19 @@ class Checker {
       this.report('bad-name', `${what} is anonymous; ${what} types must be named`, id, rec);
     } else if (!this.isIdentifier(nameOff)) {
       this.report('bad-name', `${what} is named '${this.nameText(nameOff)}', which is not a valid identifier (letters, digits, '_' and '.', not starting with a digit, at most ${NAME_MAX} bytes)`, id, rec);
+    } else if (this.oldNameRules) {
+      this.kernelName(id, nameOff, rec, what === 'VAR' ? 'var' : 'identifier', `${what} name`);
     }
+  }
+
+  /** Reports what the target kernel refuses in a name the newest rules accept (its length, a dot...). */
+  private kernelName(id: number, off: number, at: number, rule: NameRule, label: string, member?: number): void {
+    // Member and parameter names repeat a lot: remember the identifiers that passed.
+    if (rule === 'identifier' && this.nameFlags(off) & NAME_KERNEL_IDENT_OK) return;
+    if (!this.target || !this.seek(off)) return;
+    const problem = nameProblem(this.target, this.strBytes, this.strPos, rule, label, () => this.nameText(off));
+    if (problem) this.report('unsupported', problem, id, at, member, false);
+    else if (rule === 'identifier') this.nameCache![off]! |= NAME_KERNEL_IDENT_OK;
   }
 
   /** Reports a type id field naming a type that does not exist (callers test first, so messages are built only for errors). */
@@ -649,6 +719,8 @@ class Checker {
         this.report('bad-string-offset', `member ${i} has name offset ${nameOff}, outside the string section${btf.isSplit ? 's' : ''} (which end at ${btf.endStringOffset})`, id, at, i);
       } else if (nameOff !== 0 && !this.isIdentifier(nameOff)) {
         this.report('bad-name', `member ${i} is named '${this.nameText(nameOff)}', which is not a C identifier`, id, at, i);
+      } else if (nameOff !== 0 && this.oldNameRules) {
+        this.kernelName(id, nameOff, at, 'identifier', `member ${i}`, i);
       }
       if (type === 0) {
         this.report('bad-member', `member ${i}${this.memberName(nameOff)} has type void; members need a sized type`, id, at + 4, i);
@@ -676,6 +748,8 @@ class Checker {
     if (nameOff === 0) this.report('bad-name', 'DATASEC is anonymous; sections are named', id, rec);
     else if (nameOff > 0 && !this.isSectionName(nameOff)) {
       this.report('bad-name', `DATASEC is named '${this.nameText(nameOff)}'; section names are printable characters, at most ${NAME_MAX} bytes`, id, rec);
+    } else if (nameOff > 0 && this.oldNameRules) {
+      this.kernelName(id, nameOff, rec, 'section', 'DATASEC name');
     }
     // Compilers leave section sizes and variable offsets to libbpf, which fills them in from the ELF file.
     const unplaced = this.object && size === 0;

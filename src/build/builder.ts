@@ -1,7 +1,8 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
 import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, TYPE_HEADER_SIZE, describeKind, type KindLayout } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, TYPE_HEADER_SIZE, describeKind, kindName, type KindLayout } from '../format/kinds.js';
+import { KERNEL_MAX_BTF_BYTES, NEWEST_KNOWN_KERNEL, kernelRules, recordProblem, unsupported, type KernelRules } from '../format/kernels.js';
 import { StringTable } from './strings.js';
 
 /** Options for {@link BtfBuilder}. */
@@ -37,6 +38,16 @@ export interface EncodeOptions {
    * are zero-padded (libbpf 1.8 writes 32 even without a layout section).
    */
   headerLength?: number;
+  /**
+   * The kernel the blob is for: `true` for every kernel btfkit knows (up to 6.18), or a release
+   * (`'5.10'`, or what `uname -r` prints). Encoding then throws a {@link BtfError} with code
+   * `unsupported`, naming the type and byte offset, rather than write what that kernel's
+   * BPF_BTF_LOAD refuses: a layout section, vlen above 65535, a blob over 16 MiB, kinds above
+   * ENUM64 or newer than the release, and the kind_flag uses, global FUNCs, 128-bit integers and
+   * enum sizes the release lacks. Nothing is rewritten to fit, and names are not judged here
+   * (`checkBtf` with `kernelVersion` gives the whole verdict). Default: no kernel, no refusal.
+   */
+  forKernel?: string | true;
 }
 
 /** A struct or union member. */
@@ -493,11 +504,16 @@ export class BtfBuilder {
       throw bad(`header length must be a multiple of 4 from ${minHeader} to 4096, got ${String(hdrLen)}`);
     }
     this.checkEncodable(endian, withLayout);
+    const target = opts.forKernel === undefined ? undefined : kernelRules(opts.forKernel);
+    if (target) this.checkForKernel(target, withLayout, hdrLen);
 
     const le = endian === 'little';
     const typeLen = this.wordLen * 4;
     const layoutLen = withLayout ? this.layoutEntries.length * 4 : 0;
     const strings = this.strings.bytes();
+    if (target && hdrLen + typeLen + layoutLen + strings.length > KERNEL_MAX_BTF_BYTES) {
+      throw unsupported(`the BTF would be ${hdrLen + typeLen + layoutLen + strings.length} bytes; BPF_BTF_LOAD in ${target.name} takes at most 16 MiB (${KERNEL_MAX_BTF_BYTES} bytes)`);
+    }
     const out = new Uint8Array(hdrLen + typeLen + layoutLen + strings.length);
     const dv = new DataView(out.buffer);
 
@@ -702,6 +718,25 @@ export class BtfBuilder {
     if (!loc) throw new BtfError('bad-string-offset', `name offset ${off} is outside the source's string sections`);
     const bytes = loc.btf.bytes;
     return this.strings.addBytes(bytes.subarray(loc.pos, bytes.indexOf(0, loc.pos)));
+  }
+
+  /** Refuses what `target` cannot read; records are still in host order in `words`. */
+  private checkForKernel(target: KernelRules, withLayout: boolean, hdrLen: number): void {
+    if (withLayout) {
+      throw unsupported(`a layout section was asked for, but ${target.name} read only the 24-byte header (E2BIG, "Unsupported btf_header"): encode without layout`, undefined, 24);
+    }
+    const w = this.words;
+    for (let p = 0, id = this.firstId; p < this.wordLen; id++) {
+      const info = w[p + 1]!;
+      const kind = (info >>> 24) & 0x7f;
+      const vlen = info & 0xffffff;
+      if (kind === 0 || kind > MAX_KNOWN_KIND) {
+        throw unsupported(`kind ${kind} is not a kind any kernel up to ${NEWEST_KNOWN_KERNEL} knows (the last is ${MAX_KNOWN_KIND}, ENUM64)`, id, hdrLen + p * 4 + 4);
+      }
+      const problem = recordProblem(target, kind, info, w[p + 2]!, kind === Kind.Int ? w[p + 3]! : 0, () => kindName(kind));
+      if (problem) throw unsupported(problem.detail, id, hdrLen + p * 4 + problem.word * 4);
+      p += this.recordBytes(kind, vlen) / 4;
+    }
   }
 
   private checkEncodable(endian: 'little' | 'big', withLayout: boolean): void {

@@ -8,6 +8,11 @@ export interface ConvertOptions {
   endian?: 'little' | 'big';
   /** Whether the output carries the layout section (libbpf 1.8's 32-byte header format). */
   layout?: boolean;
+  /**
+   * Refuse (a {@link BtfError} with code `unsupported`) to write what this kernel cannot read:
+   * see `EncodeOptions.forKernel`. Only a check: nothing is rewritten to fit.
+   */
+  forKernel?: string | true;
 }
 
 /**
@@ -48,5 +53,5 @@ export function convertBtf(btf: Btf, opts: ConvertOptions = {}): Uint8Array {
   let headerLength = minimum;
   if (keepable && layout === hadLayout) headerLength = kept;
   else if (keepable && layout) headerLength = Math.max(minimum, kept);
-  return builder.encode({ endian, layout, headerLength });
+  return builder.encode({ endian, layout, headerLength, forKernel: opts.forKernel });
 }

@@ -7,6 +7,7 @@ import { parseHeader } from '../format/header.js';
 import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
 import { checkSplit, formatCheck, type SplitCheck, type SplitVerdict } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
+import { parseKernelVersion } from '../format/kernels.js';
 import { parse, UsageError } from './args.js';
 import { tuneForShortRun } from './tuning.js';
 
@@ -32,13 +33,22 @@ export function check(args: string[]): number {
     object: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     kernel: { type: 'boolean', default: false },
+    'kernel-version': { type: 'string' },
     'max-evidence': { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('check needs at least one FILE');
   if (positionals.length === 1) tuneForShortRun();
   const maxEvidence = values['max-evidence'] === undefined ? 5 : Number(values['max-evidence']);
   if (!Number.isInteger(maxEvidence) || maxEvidence < 0) throw new UsageError('--max-evidence takes a number');
-  const checkOpts = { object: values.object as boolean, strict: values.strict as boolean, allowUnknownKinds: !values.kernel };
+  const kernelVersion = values['kernel-version'] as string | undefined;
+  if (kernelVersion !== undefined) {
+    try {
+      parseKernelVersion(kernelVersion);
+    } catch (e) {
+      throw new UsageError(`--kernel-version: ${(e as Error).message}`);
+    }
+  }
+  const checkOpts = { object: values.object as boolean, strict: values.strict as boolean, kernel: values.kernel as boolean, kernelVersion };
   // The base is parsed once for all files, and only if some file needs it.
   const explicitBase = values.base as string | undefined;
   let base: Btf | undefined;

@@ -15,12 +15,15 @@ Usage:
       --root TYPE (a name or an id, repeatable) limits the dump to TYPE and,
       for c, everything it needs (bpftool's root_id).
   btfkit check FILE... [--base BASE] [--json] [--object] [--strict] [--kernel]
+               [--kernel-version X.Y]
       For split BTF (a module), decide whether it reads correctly on BASE
       (default /sys/kernel/btf/vmlinux): matched, mismatched (with the broken
       references), standalone or not-split. Then check the BTF the way the
       kernel's verifier does and list every violation. --object accepts what
       clang leaves for libbpf to fix (extern funcs/vars), --strict adds the
-      rules the kernel does not enforce, --kernel rejects unknown kinds.
+      rules the kernel does not enforce. --kernel also reports what no kernel
+      up to 6.18 loads (vlen > 65535, layout section, > 16 MiB, unknown
+      kinds); --kernel-version X.Y that and what arrived after release X.Y.
       Exit: 0 all valid and matched, 1 unreadable or invalid, 3 a module
       mismatched its base, 4 a module is standalone (no mismatch).
   btfkit standalone MOD --base BASE -o OUT [--force]
@@ -36,8 +39,10 @@ Usage:
       Where a type is defined: vmlinux and every module (default: the running
       kernel's /sys/kernel/btf), with each module's own id.
   btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
+                 [--for-kernel X.Y]
       Re-encode IN (raw BTF or ELF .BTF) as raw BTF: byte order and the optional
       2026 layout section. Without options the output equals the input's BTF.
+      --for-kernel X.Y refuses to write what release X.Y cannot load.
   btfkit help | version
 
 Exit codes: 0 success, 1 bad input (one line on stderr), 2 wrong usage\n(check adds 3 and 4, see above).

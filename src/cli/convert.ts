@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { convertBtf } from '../build/convert.js';
 import { loadBtf } from '../btf/source.js';
 import { loadBtfFile, readInput } from '../node/files.js';
+import { parseKernelVersion } from '../format/kernels.js';
 import { parse, UsageError } from './args.js';
 import { tuneForShortRun } from './tuning.js';
 
@@ -12,6 +13,7 @@ export function convert(args: string[]): number {
     endian: { type: 'string' },
     layout: { type: 'boolean' },
     'no-layout': { type: 'boolean' },
+    'for-kernel': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError('convert takes one input file');
   tuneForShortRun();
@@ -19,12 +21,21 @@ export function convert(args: string[]): number {
   const endian = values.endian as string | undefined;
   if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new UsageError(`--endian takes little or big, not '${endian}'`);
   if (values.layout && values['no-layout']) throw new UsageError('--layout and --no-layout exclude each other');
+  const forKernel = values['for-kernel'] as string | undefined;
+  if (forKernel !== undefined) {
+    try {
+      parseKernelVersion(forKernel);
+    } catch (e) {
+      throw new UsageError(`--for-kernel: ${(e as Error).message}`);
+    }
+  }
   const input = positionals[0]!;
   const base = values.base ? loadBtfFile(values.base as string) : undefined;
   const btf = loadBtf(readInput(input), { base, file: input });
   const out = convertBtf(btf, {
     endian: endian as 'little' | 'big' | undefined,
     layout: values.layout ? true : values['no-layout'] ? false : undefined,
+    forKernel,
   });
   writeFileSync(values.output as string, out);
   return 0;
