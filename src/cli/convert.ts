@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { convertBtf } from '../build/convert.js';
 import { loadBtf } from '../btf/source.js';
-import { loadBtfFile, readInput } from '../node/files.js';
+import { defaultBasePath, loadBtfFile, readInput } from '../node/files.js';
 import { parse, UsageError } from './args.js';
+import { baseNeeded, looksSplit } from './inputs.js';
+import { writeOutputFile } from './output.js';
 import { tuneForShortRun } from './tuning.js';
 
 export function convert(args: string[]): number {
@@ -20,12 +21,14 @@ export function convert(args: string[]): number {
   if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new UsageError(`--endian takes little or big, not '${endian}'`);
   if (values.layout && values['no-layout']) throw new UsageError('--layout and --no-layout exclude each other');
   const input = positionals[0]!;
-  const base = values.base ? loadBtfFile(values.base as string) : undefined;
-  const btf = loadBtf(readInput(input), { base, file: input });
+  const bytes = readInput(input);
+  const basePath = (values.base as string | undefined) ?? defaultBasePath(input);
+  if (basePath === undefined && looksSplit(bytes, input)) throw baseNeeded(input);
+  const btf = loadBtf(bytes, { base: basePath === undefined ? undefined : loadBtfFile(basePath), file: input });
   const out = convertBtf(btf, {
     endian: endian as 'little' | 'big' | undefined,
     layout: values.layout ? true : values['no-layout'] ? false : undefined,
   });
-  writeFileSync(values.output as string, out);
+  writeOutputFile(values.output as string, out);
   return 0;
 }
