@@ -5,7 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { BtfBuilder } from '../src/build/builder.js';
 import { fixture } from './helpers/paths.js';
+import { loudSkip } from './helpers/skip.js';
 
 /** The CLI as the package ships it: one CommonJS bundle (tools/bundle-cli.mjs). */
 const CLI = join(process.cwd(), 'dist', 'btfkit.cjs');
@@ -303,4 +305,21 @@ test('dump warns on stderr when the module does not match its base, and still du
   // Self-contained BTF read as split BTF on a base: shifted ids, names from the base's strings.
   const selfContained = btfkit('dump', v618, '--base', base);
   assert.match(selfContained.stderr, /^btfkit: warning: .* is self-contained BTF, not split BTF/);
+});
+
+test('json: a backslash in a name is written as \\\\ (bpftool v7.2 and later); bpftool before v7.2 writes \\n', (t) => {
+  const b = new BtfBuilder();
+  b.addTypedef('a\\b', b.addInt('int', 4, 1));
+  const blob = file('backslash.btf', b.encode());
+  const ours = btfkit('dump', blob, '--format', 'json');
+  assert.equal(ours.code, 0, ours.stderr);
+  const text = ours.stdout.toString();
+  assert.equal((JSON.parse(text) as { types: { name: string }[] }).types[1]!.name, 'a\\b');
+  const version = spawnSync('bpftool', ['version']);
+  if (version.error) return loudSkip(t, `bpftool is not installed: ${version.error.message}`);
+  const m = /v(\d+)\.(\d+)/.exec(version.stdout.toString());
+  assert.ok(m, version.stdout.toString());
+  const theirs = spawnSync('bpftool', ['-j', 'btf', 'dump', 'file', blob]).stdout.toString().trimEnd() + '\n';
+  const before72 = Number(m[1]) < 7 || (Number(m[1]) === 7 && Number(m[2]) < 2);
+  assert.equal(theirs, before72 ? text.replace('a\\\\b', 'a\\nb') : text);
 });

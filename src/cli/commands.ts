@@ -52,8 +52,9 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       Where a type named NAME is defined: in BASE (default
       /sys/kernel/btf/vmlinux) and each MOD, or, with neither MOD nor --base,
       in the running kernel's vmlinux and every module under /sys/kernel/btf.
-      One line per definition, 'WHERE<TAB>[ID] KIND 'NAME'', ID as it is in
-      that file read on its base; --json prints [{"module", "id", "kind"}].
+      One line per definition: WHERE<TAB>[ID] KIND 'NAME', with the id the
+      type has in that file read on its base; --json prints
+      [{"module", "id", "kind"}].
       --kind limits the search to one kind (struct, union, enum, typedef,
       func, ...). A MOD that does not match BASE gets a warning on stderr.
       Exit 0 when found, 1 when not (one line on stderr).
