@@ -65,6 +65,15 @@ export class BtfError extends Error {
     this.file = where.file;
   }
 
+  /**
+   * The message for output that names `file` already (a report headed by it): without the file
+   * name when the problem is in that file, the whole message when it is in another one.
+   */
+  messageIn(file: string): string {
+    if (this.file !== file) return this.message;
+    return formatMessage(this.detail, { typeId: this.typeId, offset: this.offset, member: this.member });
+  }
+
   /** Returns a copy that names the file the blob came from. */
   inFile(file: string): BtfError {
     const e = new BtfError(this.code, this.detail, {

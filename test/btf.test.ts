@@ -114,3 +114,13 @@ test('kernel BTF: lookups, sizes and alignments agree with the struct records', 
   }
   assert.ok(checked > 10000);
 });
+
+test('Btf.parse of an ELF file says it is one and points at loadBtf', () => {
+  const object = fixture('bpf/maps_globals.clang14.bpfel.o.gz');
+  assert.throws(() => Btf.parse(object), (e: unknown) => e instanceof BtfError && e.code === 'bad-magic' && /ELF file.*loadBtf/.test(e.message));
+});
+
+test('Btf.parse of split BTF without its base says a base is needed', () => {
+  const module = fixture('golden/debian-6.1.0-50-cloud/modules/af_key.btf.gz');
+  assert.throws(() => Btf.parse(module), (e: unknown) => e instanceof BtfError && /split BTF.*read on its base \(the `base` option\)/.test(e.message));
+});

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { BtfBuilder } from '../src/build/builder.js';
 import { fixture } from './helpers/paths.js';
+import { loudSkip } from './helpers/skip.js';
 
 /** The CLI as the package ships it: one CommonJS bundle (tools/bundle-cli.mjs). */
 const CLI = join(process.cwd(), 'dist', 'btfkit.cjs');
@@ -137,4 +139,187 @@ test('version prints the package version', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout.toString(), `btfkit ${pkg.version}\n`);
   }
+});
+
+/**
+ * Runs the CLI with a reader that leaves after the first chunk of stdout, as `| head -1` does:
+ * whatever the command writes after that meets a closed pipe.
+ */
+function btfkitReadOnce(...args: string[]): Promise<{ code: number | null; stderr: string; first: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let first = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.once('data', (d: Buffer) => {
+      first = d.toString();
+      child.stdout.destroy();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr, first }));
+  });
+}
+
+test('a reader that leaves early (| head) ends every command quietly; check keeps its verdict as exit code', async () => {
+  // Hundreds of reports: far more than a pipe holds, so the writes after the first chunk fail.
+  const many = (f: string) => Array.from({ length: 300 }, () => f);
+  const cases: [string[], number][] = [
+    [['dump', v618], 0],
+    [['dump', v618, '--format', 'json'], 0],
+    [['dump', v618, '--format', 'c'], 0],
+    [['check', ...many(afKey), '--base', v618, '--json'], 3],
+    [['check', ...many(afKey), '--base', v618, '--max-evidence', '20'], 3],
+    [['check', ...many(afKey), '--base', base, '--json'], 0],
+  ];
+  for (const [args, code] of cases) {
+    const r = await btfkitReadOnce(...args);
+    const what = args.filter((a) => a !== afKey).join(' ');
+    assert.ok(r.first.length > 0, what);
+    assert.equal(r.stderr, '', what);
+    assert.equal(r.code, code, what);
+  }
+});
+
+test('the CLI writes to stdout and stderr only through src/cli/output.ts', () => {
+  // One path that knows a closed pipe: process.stdout.write's EPIPE is an 'error' event that
+  // kills the process with a stack trace.
+  const cliDir = join(process.cwd(), 'src', 'cli');
+  for (const f of readdirSync(cliDir).filter((n) => n.endsWith('.ts') && n !== 'output.ts')) {
+    const text = readFileSync(join(cliDir, f), 'utf8');
+    assert.doesNotMatch(text, /process\.(stdout|stderr)|console\./, f);
+  }
+});
+
+test('an output file that cannot be written is one error line naming it, exit 1', () => {
+  const out = join(dir, 'no-such-dir', 'out.btf');
+  for (const args of [
+    ['standalone', afKey, '--base', base, '-o', out],
+    ['merge', '--base', base, afKey, '-o', out],
+    ['convert', v618, '-o', out],
+  ]) {
+    const r = btfkit(...args);
+    assert.equal(r.code, 1, args[0]);
+    assert.equal(r.stderr, `btfkit: error: cannot write ${out}: no such directory\n`, args[0]);
+  }
+});
+
+test('every command answers --help with its own usage, exit 0', () => {
+  for (const cmd of ['dump', 'check', 'standalone', 'split', 'merge', 'find', 'convert']) {
+    for (const args of [[cmd, '--help'], [cmd, '-h'], ['help', cmd]]) {
+      const r = btfkit(...args);
+      assert.equal(r.code, 0, args.join(' '));
+      assert.equal(r.stderr, '');
+      const text = r.stdout.toString();
+      assert.ok(text.startsWith(`Usage:\n  btfkit ${cmd} `), text);
+      assert.equal(text.split('\n  btfkit ').length, 2, `only ${cmd}'s usage: ${text}`);
+    }
+  }
+});
+
+test('an unknown option is named in one line, with a pointer to the command help', () => {
+  const r = btfkit('dump', '--bogus');
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "btfkit: unknown option '--bogus'\nTry 'btfkit dump --help'.\n");
+});
+
+test('--root 0 (void) is a usage error', () => {
+  for (const root of ['0', '0x0', '00']) {
+    const r = btfkit('dump', v618, '--root', root);
+    assert.equal(r.code, 2, root);
+    assert.equal(r.stdout.length, 0);
+    assert.match(r.stderr, /--root 0 is void/);
+  }
+});
+
+test('--max-evidence takes whole numbers only, and limits the evidence shown', () => {
+  for (const bad of [['--max-evidence', ''], ['--max-evidence='], ['--max-evidence=-1'], ['--max-evidence', '1e3'], ['--max-evidence', 'two'], ['--max-evidence', '2.5'], ['--max-evidence', ' 3']]) {
+    const r = btfkit('check', afKey, '--base', v618, ...bad);
+    assert.equal(r.code, 2, bad.join(' '));
+    assert.match(r.stderr, /^btfkit: --max-evidence takes a whole number/);
+  }
+  for (const n of [0, 2]) {
+    const r = btfkit('check', afKey, '--base', v618, '--json', '--max-evidence', String(n));
+    assert.equal(r.code, 3, r.stderr);
+    const [report] = JSON.parse(r.stdout.toString());
+    assert.equal(report.evidence.length, n);
+    assert.ok(report.evidenceCount > n);
+  }
+});
+
+test('check of a BPF object without --object names the flag', () => {
+  const bpfObject = file('maps-hint.o', fixture('bpf/maps_globals.clang14.bpfel.o.gz'));
+  const r = btfkit('check', bpfObject);
+  assert.equal(r.code, 1);
+  const hints = r.stdout.toString().split('\n').filter((l) => l.includes('object: true'));
+  assert.ok(hints.length > 0 && hints.every((l) => l.includes('with --object')), hints.slice(0, 3).join('\n'));
+  assert.equal(btfkit('check', bpfObject, '--object').code, 0);
+});
+
+test('check names each file once: in the line heading its report, not again in each message', () => {
+  const truncated = file('trunc-check.ko', new Uint8Array(readFileSync(join(dir, 'd61.btf')).subarray(0, 100)));
+  const missing = join(dir, 'missing-check.btf');
+  const bpfObject = file('maps-once.o', fixture('bpf/maps_globals.clang14.bpfel.o.gz'));
+  const r = btfkit('check', missing, truncated, bpfObject);
+  assert.equal(r.code, 1);
+  const text = r.stdout.toString();
+  for (const line of text.trimEnd().split('\n')) {
+    const names = [missing, truncated, bpfObject].reduce((n, f) => n + line.split(f).length - 1, 0);
+    assert.ok(names <= 1, line);
+  }
+  assert.ok(text.startsWith(`${missing}: error: cannot read: no such file\n${truncated}: error: `), text);
+  const json = JSON.parse(btfkit('check', missing, bpfObject, '--json').stdout.toString()) as { file: string; summary: string; errors: { message: string }[] }[];
+  for (const report of json) {
+    assert.ok(!report.summary.includes(report.file), report.summary);
+    for (const e of report.errors) assert.ok(!e.message.includes(report.file), e.message);
+  }
+});
+
+test('check: a --base that cannot be read is one error, before any file', () => {
+  const missingBase = join(dir, 'missing-base.btf');
+  const r = btfkit('check', afKey, afKey, '--base', missingBase);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout.length, 0);
+  assert.equal(r.stderr, `btfkit: error: ${missingBase}: cannot read: no such file\n`);
+});
+
+test('split BTF without a base: the error says to give --base', () => {
+  for (const args of [['dump', afKey], ['convert', afKey, '-o', join(dir, 'nobase.btf')]]) {
+    const r = btfkit(...args);
+    assert.equal(r.code, 1, args[0]);
+    assert.match(r.stderr, /^btfkit: error: .*af_key\.btf: .*--base BASE\n$/, args[0]);
+  }
+});
+
+test('dump warns on stderr when the module does not match its base, and still dumps it', () => {
+  const wrong = btfkit('dump', afKey, '--base', v618);
+  assert.equal(wrong.code, 0, wrong.stderr);
+  assert.ok(wrong.stdout.length > 0);
+  const lines = wrong.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, wrong.stderr);
+  assert.ok(lines[0]!.startsWith(`btfkit: warning: ${afKey} does not match its base ${v618}: `), lines[0]);
+  assert.match(lines[0]!, /broken references .*; first: \[\d+\] /);
+  assert.match(lines[0]!, /--base/);
+  const right = btfkit('dump', afKey, '--base', base);
+  assert.equal(right.code, 0);
+  assert.equal(right.stderr, '');
+  // Self-contained BTF read as split BTF on a base: shifted ids, names from the base's strings.
+  const selfContained = btfkit('dump', v618, '--base', base);
+  assert.match(selfContained.stderr, /^btfkit: warning: .* is self-contained BTF, not split BTF/);
+});
+
+test('json: a backslash in a name is written as \\\\ (bpftool v7.2 and later); bpftool before v7.2 writes \\n', (t) => {
+  const b = new BtfBuilder();
+  b.addTypedef('a\\b', b.addInt('int', 4, 1));
+  const blob = file('backslash.btf', b.encode());
+  const ours = btfkit('dump', blob, '--format', 'json');
+  assert.equal(ours.code, 0, ours.stderr);
+  const text = ours.stdout.toString();
+  assert.equal((JSON.parse(text) as { types: { name: string }[] }).types[1]!.name, 'a\\b');
+  const version = spawnSync('bpftool', ['version']);
+  if (version.error) return loudSkip(t, `bpftool is not installed: ${version.error.message}`);
+  const m = /v(\d+)\.(\d+)/.exec(version.stdout.toString());
+  assert.ok(m, version.stdout.toString());
+  const theirs = spawnSync('bpftool', ['-j', 'btf', 'dump', 'file', blob]).stdout.toString().trimEnd() + '\n';
+  const before72 = Number(m[1]) < 7 || (Number(m[1]) === 7 && Number(m[2]) < 2);
+  assert.equal(theirs, before72 ? text.replace('a\\\\b', 'a\\nb') : text);
 });

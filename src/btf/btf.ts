@@ -143,7 +143,7 @@ export class Btf {
       throw new BtfError('bad-strings', 'string section does not end with a NUL byte', { offset: s + strLen - 1 });
     }
     if (!this.base && this.bytes[s] !== 0) {
-      throw new BtfError('bad-strings', 'string section does not start with the empty string (split BTF read without its base?)', { offset: s });
+      throw new BtfError('bad-strings', 'string section does not start with the empty string: this looks like split BTF (a module\'s), which must be read on its base (the `base` option)', { offset: s });
     }
   }
 

@@ -632,7 +632,7 @@ class Checker {
         if (nameOk) this.needIdentifier(id, nameOff, rec, 'FUNC');
         const maxLinkage = this.object ? 2 : 1;
         if (vlen > maxLinkage) {
-          this.report('bad-func', `FUNC linkage is ${vlen}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with { object: true })'}`, id, rec + 4);
+          this.report('bad-func', `FUNC linkage is ${vlen}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with --object, or checkBtf(btf, { object: true }))'}`, id, rec + 4);
         }
         if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + 8, 'FUNC prototype is');
         return;
@@ -645,7 +645,7 @@ class Checker {
         const linkage = btf.u32(rec + 12);
         const maxLinkage = this.object ? 2 : 1;
         if (linkage > maxLinkage) {
-          this.report('bad-var', `VAR linkage is ${linkage}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global allocated (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with { object: true })'}`, id, rec + 12);
+          this.report('bad-var', `VAR linkage is ${linkage}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global allocated (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with --object, or checkBtf(btf, { object: true }))'}`, id, rec + 12);
         }
         return;
       }
@@ -754,7 +754,7 @@ class Checker {
     // Compilers leave section sizes and variable offsets to libbpf, which fills them in from the ELF file.
     const unplaced = this.object && size === 0;
     if (size === 0 && !unplaced) {
-      this.report('bad-datasec', 'DATASEC has size 0 (libbpf sets section sizes when it loads an object; check compiler output with { object: true })', id, rec + 8);
+      this.report('bad-datasec', 'DATASEC has size 0 (libbpf sets section sizes when it loads an object; check compiler output with --object, or checkBtf(btf, { object: true }))', id, rec + 8);
     }
     // Sorted, disjoint entries inside the section cannot add up to more than it (the kernel's
     // separate sum check never fires on its own), so no sum is kept.
@@ -1223,7 +1223,7 @@ class Checker {
       const k = this.kind(type);
       if (k !== Kind.Var) {
         if (k === Kind.Func && this.object) continue;
-        const hint = k === Kind.Func ? ' (FUNCs in .ksyms are fixed up by libbpf before loading; check compiler output with { object: true })' : '';
+        const hint = k === Kind.Func ? ' (FUNCs in .ksyms are fixed up by libbpf before loading; check compiler output with --object, or checkBtf(btf, { object: true }))' : '';
         this.report('bad-datasec', `entry ${i} refers to ${this.ref(type)}; DATASEC entries must be VARs${hint}`, id, at, i);
         continue;
       }
@@ -1262,7 +1262,7 @@ class Checker {
       const protoRec = this.rec(proto);
       for (let i = 0; i < n; i++) {
         if (this.word(proto, 4 + i * 2) !== 0 && this.word(proto, 3 + i * 2) === 0) {
-          this.report('bad-func', `parameter ${i} of its prototype ${this.ref(proto)} has no name; the kernel wants every parameter of a FUNC named (libbpf names those of extern functions before loading; check compiler output with { object: true })`, id, protoRec + 12 + i * 8, i);
+          this.report('bad-func', `parameter ${i} of its prototype ${this.ref(proto)} has no name; the kernel wants every parameter of a FUNC named (libbpf names those of extern functions before loading; check compiler output with --object, or checkBtf(btf, { object: true }))`, id, protoRec + 12 + i * 8, i);
           break;
         }
       }

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { checkBtf, type CheckOptions } from '../btf/check.js';
-import { btfBytesOf, loadBtf } from '../btf/source.js';
-import { parseHeader } from '../format/header.js';
-import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
+import { loadBtf } from '../btf/source.js';
+import { loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
 import { checkSplit, formatCheck, type SplitCheck, type SplitVerdict } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { parseKernelVersion } from '../format/kernels.js';
-import { parse, UsageError } from './args.js';
+import { countFlag, parse, UsageError } from './args.js';
+import { baseNeeded, looksSplit } from './inputs.js';
+import { print, printing } from './output.js';
 import { tuneForShortRun } from './tuning.js';
 
 /** One file's outcome in `btfkit check`: the split verdict (when it has a base) and the verifier's findings. */
@@ -18,6 +19,7 @@ interface CheckReport {
   verdict: SplitVerdict | 'error';
   /** True when the BTF breaks none of the kernel verifier's rules (checked on its base when matched). */
   valid: boolean | null;
+  /** One sentence; for `error`, what is wrong and where (without the file name, which `file` holds). */
   summary: string;
   errors: { code: string; typeId?: number; offset?: number; member?: number; message: string }[];
   split?: SplitCheck;
@@ -25,6 +27,9 @@ interface CheckReport {
 
 /** Exit codes of `btfkit check`, most severe first. */
 const CHECK_EXIT = { ok: 0, invalid: 1, mismatched: 3, standalone: 4 } as const;
+
+/** Verifier violations listed per file in the text output; `--json` has them all. */
+const MAX_LISTED_ERRORS = 20;
 
 export function check(args: string[]): number {
   const { values, positionals } = parse(args, {
@@ -37,9 +42,8 @@ export function check(args: string[]): number {
     'max-evidence': { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('check needs at least one FILE');
+  const maxEvidence = countFlag('max-evidence', values['max-evidence'] as string | undefined, 5);
   if (positionals.length === 1) tuneForShortRun();
-  const maxEvidence = values['max-evidence'] === undefined ? 5 : Number(values['max-evidence']);
-  if (!Number.isInteger(maxEvidence) || maxEvidence < 0) throw new UsageError('--max-evidence takes a number');
   const kernelVersion = values['kernel-version'] as string | undefined;
   if (kernelVersion !== undefined) {
     try {
@@ -49,51 +53,59 @@ export function check(args: string[]): number {
     }
   }
   const checkOpts = { object: values.object as boolean, strict: values.strict as boolean, kernel: values.kernel as boolean, kernelVersion };
-  // The base is parsed once for all files, and only if some file needs it.
+  // The base is read once for all files: a --base that cannot be read is one error, before any
+  // file is checked. The running kernel's is read only if some file is split BTF.
   const explicitBase = values.base as string | undefined;
-  let base: Btf | undefined;
-  const baseFor = (file: string): Btf | undefined => {
-    const path = explicitBase ?? defaultBasePath(file) ?? (existsSync(SYSFS_VMLINUX) ? SYSFS_VMLINUX : undefined);
-    if (path === undefined) return undefined;
-    return (base ??= loadBtfFile(path));
+  let base: Btf | undefined = explicitBase === undefined ? undefined : loadBtfFile(explicitBase);
+  const kernelBase = (): Btf | undefined => {
+    if (base === undefined && existsSync(SYSFS_VMLINUX)) base = loadBtfFile(SYSFS_VMLINUX);
+    return base;
   };
-  const reports: CheckReport[] = [];
-  for (const file of positionals) reports.push(checkOne(file, explicitBase !== undefined, baseFor, checkOpts, maxEvidence));
-  if (values.json) {
-    // One flat object per file: the split verdict's evidence beside the verifier's errors.
-    const flat = reports.map(({ split, ...r }) => (split ? { ...r, evidence: split.evidence, evidenceCount: split.evidenceCount, signals: split.signals, stats: split.stats } : r));
-    process.stdout.write(JSON.stringify(flat, null, 1) + '\n');
-  } else {
-    for (const r of reports) {
-      if (r.split) process.stdout.write(formatCheck(r.split, maxEvidence) + '\n');
-      else process.stdout.write(`${r.file}: ${r.verdict}: ${r.summary}\n`);
-      for (const e of r.errors.slice(0, 20)) process.stdout.write(`  ${e.code}: ${e.message}\n`);
-      if (r.errors.length > 20) process.stdout.write(`  … ${r.errors.length - 20} more\n`);
+  const reports = positionals.map((file) => checkOne(file, explicitBase !== undefined, kernelBase, checkOpts, maxEvidence));
+  return printing(exitCode(reports), () => {
+    if (values.json) {
+      // One flat object per file: the split verdict's evidence beside the verifier's errors.
+      const flat = reports.map(({ split, ...r }) => (split ? { ...r, evidence: split.evidence, evidenceCount: split.evidenceCount, signals: split.signals, stats: split.stats } : r));
+      print(JSON.stringify(flat, null, 1) + '\n');
+      return;
     }
-  }
+    for (const r of reports) {
+      if (r.verdict === 'error') {
+        print(`${r.file}: error: ${r.summary}\n`);
+        continue;
+      }
+      print((r.split ? formatCheck(r.split, maxEvidence) : `${r.file}: ${r.verdict}: ${r.summary}`) + '\n');
+      for (const e of r.errors.slice(0, MAX_LISTED_ERRORS)) print(`  ${e.code}: ${e.message}\n`);
+      if (r.errors.length > MAX_LISTED_ERRORS) print(`  … ${r.errors.length - MAX_LISTED_ERRORS} more\n`);
+    }
+  });
+}
+
+function exitCode(reports: readonly CheckReport[]): number {
   if (reports.some((r) => r.verdict === 'error' || r.valid === false)) return CHECK_EXIT.invalid;
   if (reports.some((r) => r.verdict === 'mismatched')) return CHECK_EXIT.mismatched;
   if (reports.some((r) => r.verdict === 'standalone')) return CHECK_EXIT.standalone;
   return CHECK_EXIT.ok;
 }
 
-function checkOne(file: string, baseGiven: boolean, baseFor: (file: string) => Btf | undefined, checkOpts: CheckOptions, maxEvidence: number): CheckReport {
+function checkOne(file: string, baseGiven: boolean, kernelBase: () => Btf | undefined, checkOpts: CheckOptions, maxEvidence: number): CheckReport {
   const report: CheckReport = { file, verdict: 'not-split', valid: null, summary: '', errors: [] };
-  const errorsOf = (errs: BtfError[]) => errs.map((e) => ({ code: e.code, typeId: e.typeId, offset: e.offset, member: e.member, message: e.message }));
+  // Every message is about this file (the base was read before): the report names it once.
+  const errorsOf = (errs: BtfError[]) => errs.map((e) => ({ code: e.code, typeId: e.typeId, offset: e.offset, member: e.member, message: e.messageIn(file) }));
   try {
     const bytes = readInput(file);
-    // As libbpf decides: split BTF is BTF whose string section does not start with the empty string.
-    const base = baseGiven || looksSplit(bytes) ? baseFor(file) : undefined;
+    const split = looksSplit(bytes, file);
+    const base = baseGiven || split ? kernelBase() : undefined;
     let btf: Btf;
     if (base) {
-      const split = checkSplit(bytes, base, { file, maxEvidence });
-      report.split = split;
-      report.verdict = split.verdict;
-      report.summary = split.summary;
-      if (split.verdict === 'mismatched') return report; // its types read as garbage here: nothing more to verify
-      btf = split.verdict === 'matched' ? loadModuleBtf(bytes, base, file) : loadBtf(bytes, { file });
+      const verdict = checkSplit(bytes, base, { file, maxEvidence });
+      report.split = verdict;
+      report.verdict = verdict.verdict;
+      report.summary = verdict.summary;
+      if (verdict.verdict === 'mismatched') return report; // its types read as garbage here: nothing more to verify
+      btf = verdict.verdict === 'matched' ? loadModuleBtf(bytes, base, file) : loadBtf(bytes, { file });
     } else {
-      if (looksSplit(bytes)) throw new BtfError('bad-base', 'this is split BTF and there is no base: give --base (no /sys/kernel/btf/vmlinux here)', { file });
+      if (split) throw baseNeeded(file);
       btf = loadBtf(bytes, { file });
       report.summary = 'self-contained BTF (no base given)';
     }
@@ -103,17 +115,11 @@ function checkOne(file: string, baseGiven: boolean, baseFor: (file: string) => B
     if (!base) report.summary += errors.length ? `; ${errors.length} verifier violation(s)` : '; valid';
   } catch (e) {
     if (!(e instanceof BtfError)) throw e;
+    const err = e.file === undefined ? e.inFile(file) : e;
     report.verdict = 'error';
     report.valid = false;
-    report.summary = e.message;
-    report.errors = errorsOf([e]);
+    report.summary = err.messageIn(file);
+    report.errors = errorsOf([err]);
   }
   return report;
-}
-
-/** True for split BTF (raw or an ELF file's .BTF): its string section does not start with NUL. */
-export function looksSplit(bytes: Uint8Array): boolean {
-  const btf = btfBytesOf(bytes);
-  const { header } = parseHeader(btf);
-  return header.strLen === 0 || btf[header.hdrLen + header.strOff] !== 0;
 }

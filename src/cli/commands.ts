@@ -1,52 +1,100 @@
 import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
+import { print } from './output.js';
 
 export { UsageError };
 
-export const HELP = `btfkit — the BPF Type Format toolkit
-
-Usage:
-  btfkit dump [FILE] [--base BASE] [--format raw|json|c] [--unsorted] [--root TYPE]...
+/** Each command's usage and description, as `btfkit CMD --help` prints it. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  dump: `  btfkit dump [FILE] [--base BASE] [--format raw|json|c] [--unsorted] [--root TYPE]...
       Print every type of FILE (raw BTF or an ELF file with .BTF; default
-      /sys/kernel/btf/vmlinux). Files under /sys/kernel/btf/ other than vmlinux
-      get /sys/kernel/btf/vmlinux as their base. raw and json are byte-identical
-      to bpftool's 'btf dump file FILE format raw' and 'bpftool -j btf dump';
-      c is bpftool v7.8's 'format c' (vmlinux.h), sorted unless --unsorted.
-      --root TYPE (a name or an id, repeatable) limits the dump to TYPE and,
-      for c, everything it needs (bpftool's root_id).
-  btfkit check FILE... [--base BASE] [--json] [--object] [--strict] [--kernel]
-               [--kernel-version X.Y]
+      /sys/kernel/btf/vmlinux). Split BTF (a module's) needs the vmlinux it was
+      built against: --base BASE; files under /sys/kernel/btf/ other than
+      vmlinux get /sys/kernel/btf/vmlinux. When FILE does not match BASE, a
+      warning on stderr says so and the dump follows anyway (bpftool prints it
+      without a word). raw is byte-identical to bpftool's 'btf dump file FILE
+      format raw', json to 'bpftool -j btf dump file FILE' (v7.2 and later:
+      7.1 writes a backslash in a name as \\n); c is bpftool v7.8's 'format c'
+      (vmlinux.h), sorted unless --unsorted. --root TYPE (a name, 'struct
+      NAME' or an id from 1; repeatable) limits the dump to TYPE and, for c,
+      everything it needs (bpftool's root_id).
+`,
+  check: `  btfkit check FILE... [--base BASE] [--json] [--object] [--strict] [--kernel]
+                       [--kernel-version X.Y] [--max-evidence N]
       For split BTF (a module), decide whether it reads correctly on BASE
       (default /sys/kernel/btf/vmlinux): matched, mismatched (with the broken
-      references), standalone or not-split. Then check the BTF the way the
-      kernel's verifier does and list every violation. --object accepts what
-      clang leaves for libbpf to fix (extern funcs/vars), --strict adds the
-      rules the kernel does not enforce. --kernel also reports what no kernel
-      up to 6.18 loads (vlen > 65535, layout section, > 16 MiB, unknown
-      kinds); --kernel-version X.Y that and what arrived after release X.Y.
+      references, the first N shown, default 5), standalone or not-split.
+      Then check the BTF the way the kernel's verifier does and list every
+      violation. --object accepts what clang leaves for libbpf to fix (extern
+      funcs/vars), --strict adds the rules the kernel does not enforce.
+      --kernel also reports what no kernel up to 6.18 loads (vlen > 65535,
+      layout section, > 16 MiB, unknown kinds); --kernel-version X.Y that and
+      what arrived after release X.Y. --json: one array, an object per FILE.
+      BASE is read once; if it cannot be read, nothing is checked (exit 1).
       Exit: 0 all valid and matched, 1 unreadable or invalid, 3 a module
       mismatched its base, 4 a module is standalone (no mismatch).
-  btfkit standalone MOD --base BASE -o OUT [--force]
+`,
+  standalone: `  btfkit standalone MOD --base BASE -o OUT [--force]
       Write MOD's types and every base type they reach as self-contained BTF.
-  btfkit split IN --base BASE -o OUT [--renumber]
+      Refuses a MOD that does not match BASE unless --force.
+`,
+  split: `  btfkit split IN --base BASE -o OUT [--renumber]
       Turn self-contained BTF back into split BTF on BASE: types equal to base
       types become references to them. --renumber only shifts ids and string
       offsets after BASE's (how the kernel presents a standalone module).
-  btfkit merge --base BASE MOD... -o OUT [--force] [--json]
+`,
+  merge: `  btfkit merge --base BASE MOD... -o OUT [--force] [--json]
       One split blob holding every module's types, renumbered after BASE
-      without overlapping ids.
-  btfkit find NAME [--kind KIND] [--base BASE] [MOD...]
-      Where a type is defined: vmlinux and every module (default: the running
-      kernel's /sys/kernel/btf), with each module's own id.
-  btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
+      without overlapping ids (bpftool reads it with --base-btf BASE). Prints
+      each module's new id range on stderr, or with --json an array of
+      {"name", "firstId", "endId", "originalFirstId"} on stdout. Refuses a MOD
+      that does not match BASE unless --force.
+`,
+  find: `  btfkit find NAME [--kind KIND] [--base BASE] [--json] [MOD...]
+      Where a type named NAME is defined: in BASE (default
+      /sys/kernel/btf/vmlinux) and each MOD, or, with neither MOD nor --base,
+      in the running kernel's vmlinux and every module under /sys/kernel/btf.
+      One line per definition: WHERE<TAB>[ID] KIND 'NAME', with the id the
+      type has in that file read on its base; --json prints
+      [{"module", "id", "kind"}].
+      --kind limits the search to one kind (struct, union, enum, typedef,
+      func, ...). A MOD that does not match BASE gets a warning on stderr.
+      Exit 0 when found, 1 when not (one line on stderr).
+`,
+  convert: `  btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
                  [--for-kernel X.Y]
       Re-encode IN (raw BTF or ELF .BTF) as raw BTF: byte order and the optional
       2026 layout section. Without options the output equals the input's BTF.
       --for-kernel X.Y refuses to write what release X.Y cannot load.
-  btfkit help | version
+`,
+};
 
-Exit codes: 0 success, 1 bad input (one line on stderr), 2 wrong usage\n(check adds 3 and 4, see above).
+export const HELP = `btfkit — the BPF Type Format toolkit
+
+Usage:
+${Object.values(COMMAND_HELP).join('')}  btfkit help [COMMAND] | version
+  btfkit COMMAND --help
+
+Exit codes: 0 success, 1 bad input or unwritable output (one line on stderr),
+2 wrong usage (check adds 3 and 4, find uses 1 for not found, see above).
 `;
+
+const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number>>> = {
+  dump: async () => (await import('./dump.js')).dump,
+  check: async () => (await import('./check.js')).check,
+  convert: async () => (await import('./convert.js')).convert,
+  standalone: async () => (await import('./modules.js')).standalone,
+  split: async () => (await import('./modules.js')).split,
+  merge: async () => (await import('./modules.js')).merge,
+  find: async () => (await import('./modules.js')).find,
+};
+
+/** True when the arguments ask for help: `--help` or `-h` before any `--`. */
+function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  return options.includes('--help') || options.includes('-h');
+}
 
 /**
  * Runs one command and returns its exit code. Each command's module is imported only when it
@@ -55,20 +103,26 @@ Exit codes: 0 success, 1 bad input (one line on stderr), 2 wrong usage\n(check a
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case 'dump': return (await import('./dump.js')).dump(rest);
-    case 'check': return (await import('./check.js')).check(rest);
-    case 'convert': return (await import('./convert.js')).convert(rest);
-    case 'standalone': return (await import('./modules.js')).standalone(rest);
-    case 'split': return (await import('./modules.js')).split(rest);
-    case 'merge': return (await import('./modules.js')).merge(rest);
-    case 'find': return (await import('./modules.js')).find(rest);
     case 'version': case '--version': case '-V':
-      process.stdout.write(`btfkit ${VERSION}\n`);
+      print(`btfkit ${VERSION}\n`);
       return 0;
-    case undefined: case 'help': case '--help': case '-h':
-      process.stdout.write(HELP);
+    case undefined: case 'help': case '--help': case '-h': {
+      const topic = cmd === 'help' ? rest[0] : undefined;
+      if (topic !== undefined && !Object.hasOwn(COMMAND_HELP, topic)) throw new UsageError(`no command '${topic}'`);
+      print(topic === undefined ? HELP : `Usage:\n${COMMAND_HELP[topic]}`);
       return cmd === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command '${cmd}'`);
+    }
+  }
+  if (!Object.hasOwn(COMMANDS, cmd)) throw new UsageError(`unknown command '${cmd}'`);
+  if (asksForHelp(rest)) {
+    print(`Usage:\n${COMMAND_HELP[cmd]}`);
+    return 0;
+  }
+  const command = await COMMANDS[cmd]!();
+  try {
+    return command(rest);
+  } catch (e) {
+    if (e instanceof UsageError) e.command ??= cmd;
+    throw e;
   }
 }

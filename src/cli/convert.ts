@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { convertBtf } from '../build/convert.js';
 import { loadBtf } from '../btf/source.js';
-import { loadBtfFile, readInput } from '../node/files.js';
+import { defaultBasePath, loadBtfFile, readInput } from '../node/files.js';
 import { parseKernelVersion } from '../format/kernels.js';
 import { parse, UsageError } from './args.js';
+import { baseNeeded, looksSplit } from './inputs.js';
+import { writeOutputFile } from './output.js';
 import { tuneForShortRun } from './tuning.js';
 
 export function convert(args: string[]): number {
@@ -30,13 +31,15 @@ export function convert(args: string[]): number {
     }
   }
   const input = positionals[0]!;
-  const base = values.base ? loadBtfFile(values.base as string) : undefined;
-  const btf = loadBtf(readInput(input), { base, file: input });
+  const bytes = readInput(input);
+  const basePath = (values.base as string | undefined) ?? defaultBasePath(input);
+  if (basePath === undefined && looksSplit(bytes, input)) throw baseNeeded(input);
+  const btf = loadBtf(bytes, { base: basePath === undefined ? undefined : loadBtfFile(basePath), file: input });
   const out = convertBtf(btf, {
     endian: endian as 'little' | 'big' | undefined,
     layout: values.layout ? true : values['no-layout'] ? false : undefined,
     forKernel,
   });
-  writeFileSync(values.output as string, out);
+  writeOutputFile(values.output as string, out);
   return 0;
 }

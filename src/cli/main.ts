@@ -1,22 +1,24 @@
 #!/usr/bin/env node
 import { BtfError } from '../errors.js';
-import { UsageError } from './args.js';
+import { CommandError, UsageError } from './args.js';
 import { run } from './commands.js';
+import { printError, OutputClosed } from './output.js';
 
 async function main(): Promise<number> {
   try {
     return await run(process.argv.slice(2));
   } catch (e) {
+    if (e instanceof OutputClosed) return 0; // `| head`: the reader has all it wanted
     if (e instanceof UsageError) {
-      process.stderr.write(`btfkit: ${e.message}\nTry 'btfkit help'.\n`);
+      printError(`btfkit: ${e.message}\nTry 'btfkit ${e.command === undefined ? 'help' : `${e.command} --help`}'.\n`);
       return 2;
     }
-    if (e instanceof BtfError) {
-      process.stderr.write(`btfkit: error: ${e.message}\n`);
+    if (e instanceof BtfError || e instanceof CommandError) {
+      printError(`btfkit: error: ${e.message}\n`);
       return 1;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`btfkit: internal error: ${msg}\n`);
+    printError(`btfkit: internal error: ${msg}\n`);
     return 1;
   }
 }

@@ -1,15 +1,16 @@
-import { writeFileSync } from 'node:fs';
 import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
-import { kindFromName, kindName } from '../format/kinds.js';
+import { KIND_NAMES, kindFromName, kindName } from '../format/kinds.js';
 import { moduleNameOf } from '../elf/compress.js';
-import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
+import { defaultBasePath, loadBtfFile, readInput, SYSFS_BTF_DIR, SYSFS_VMLINUX } from '../node/files.js';
 import { KernelBtf } from '../node/sysfs.js';
 import { checkSplit, selfContained } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
 import { mergeModules, TypeUnion } from '../split/merge.js';
 import { parse, UsageError } from './args.js';
+import { warnIfWrongBase } from './inputs.js';
+import { print, printError, printing, writeOutputFile } from './output.js';
 
 export function standalone(args: string[]): number {
   const { values, positionals } = parse(args, {
@@ -25,7 +26,7 @@ export function standalone(args: string[]): number {
   const bytes = readInput(file);
   refuseMismatch(bytes, base, file, values.force as boolean);
   const mod = loadModuleBtf(bytes, base, file);
-  writeFileSync(values.output as string, makeStandalone(mod));
+  writeOutputFile(values.output as string, makeStandalone(mod));
   return 0;
 }
 
@@ -43,11 +44,11 @@ export function split(args: string[]): number {
   const own = selfContained(readInput(file));
   if (!own) throw new BtfError('bad-input', 'input is split BTF already; split takes self-contained BTF (from btfkit standalone, or a standalone module)', { file });
   if (values.renumber) {
-    writeFileSync(values.output as string, toSplitAppearance(own, base));
+    writeOutputFile(values.output as string, toSplitAppearance(own, base));
   } else {
     const r = splitOnBase(own, base);
-    writeFileSync(values.output as string, r.bytes);
-    process.stderr.write(`btfkit: ${r.kept} types kept in the split BTF, ${r.mappedToBase} mapped onto base types\n`);
+    writeOutputFile(values.output as string, r.bytes);
+    printError(`btfkit: ${r.kept} types kept in the split BTF, ${r.mappedToBase} mapped onto base types\n`);
   }
   return 0;
 }
@@ -68,9 +69,9 @@ export function merge(args: string[]): number {
     return { name: moduleNameOf(file), btf: loadModuleBtf(bytes, base, file) };
   });
   const r = mergeModules(base, modules);
-  writeFileSync(values.output as string, r.bytes);
-  if (values.json) process.stdout.write(JSON.stringify(r.modules) + '\n');
-  else for (const m of r.modules) process.stderr.write(`${m.name}: ids ${m.firstId}..${m.endId - 1} (were ${m.originalFirstId}..${m.originalFirstId + m.endId - m.firstId - 1})\n`);
+  writeOutputFile(values.output as string, r.bytes);
+  if (values.json) return printing(0, () => print(JSON.stringify(r.modules) + '\n'));
+  for (const m of r.modules) printError(`${m.name}: ids ${m.firstId}..${m.endId - 1} (were ${m.originalFirstId}..${m.originalFirstId + m.endId - m.firstId - 1})\n`);
   return 0;
 }
 
@@ -91,20 +92,35 @@ export function find(args: string[]): number {
   });
   if (positionals.length === 0) throw new UsageError('find takes a NAME and optionally module files');
   const [name, ...files] = positionals as [string, ...string[]];
-  const kind = values.kind === undefined ? undefined : kindFromName(values.kind as string);
-  if (values.kind !== undefined && kind === undefined) throw new UsageError(`unknown kind '${values.kind}'`);
+  const kindText = values.kind as string | undefined;
+  const kind = kindText === undefined ? undefined : kindFromName(kindText);
+  if (kindText !== undefined && kind === undefined) {
+    throw new UsageError(`unknown kind '${kindText}' (one of ${KIND_NAMES.slice(1).map((k) => k.toLowerCase()).join(', ')})`);
+  }
   let union: TypeUnion;
+  let searched: string;
   if (files.length === 0 && values.base === undefined) {
     union = new KernelBtf().union();
+    searched = `vmlinux or the ${union.moduleNames().length} modules under ${SYSFS_BTF_DIR}`;
   } else {
-    const base = loadBtfFile((values.base as string | undefined) ?? SYSFS_VMLINUX);
-    union = new TypeUnion(base, files.map((f) => [moduleNameOf(f), () => loadModuleBtf(readInput(f), base, f)] as [string, () => Btf]));
+    const basePath = (values.base as string | undefined) ?? SYSFS_VMLINUX;
+    const base = loadBtfFile(basePath);
+    const load = (file: string): Btf => {
+      const bytes = readInput(file);
+      // A module read on the wrong base finds wrong names, or none, without a word otherwise.
+      warnIfWrongBase(bytes, base, file, basePath);
+      return loadModuleBtf(bytes, base, file);
+    };
+    union = new TypeUnion(base, files.map((f) => [moduleNameOf(f), () => load(f)] as [string, () => Btf]));
+    searched = files.length ? `${basePath} or ${files.length === 1 ? files[0] : `the ${files.length} modules given`}` : basePath;
   }
   const hits = union.find(name, kind);
-  if (values.json) {
-    process.stdout.write(JSON.stringify(hits.map((h) => ({ module: h.module, id: h.id, kind: kindName(h.kind) }))) + '\n');
-  } else {
-    for (const h of hits) process.stdout.write(`${h.module}\t[${h.id}] ${kindName(h.kind)} '${name}'\n`);
-  }
-  return hits.length ? 0 : 1;
+  if (hits.length === 0) printError(`btfkit: no ${kind === undefined ? 'type' : kindName(kind)} named '${name}' in ${searched}\n`);
+  return printing(hits.length ? 0 : 1, () => {
+    if (values.json) {
+      print(JSON.stringify(hits.map((h) => ({ module: h.module, id: h.id, kind: kindName(h.kind) }))) + '\n');
+    } else {
+      for (const h of hits) print(`${h.module}\t[${h.id}] ${kindName(h.kind)} '${name}'\n`);
+    }
+  });
 }

@@ -60,6 +60,9 @@ export function parseHeader(bytes: Uint8Array): { header: BtfHeader; littleEndia
   const endian = detectEndian(bytes);
   if (endian === undefined) {
     if (bytes.length < 2) throw new BtfError('truncated', `input is ${bytes.length} bytes, too short for a BTF header`, { offset: 0 });
+    if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
+      throw new BtfError('bad-magic', 'this is an ELF file, not raw BTF: read it with loadBtf, which takes the BTF from its .BTF section', { offset: 0 });
+    }
     const seen = ((bytes[0]! << 8) | bytes[1]!).toString(16).padStart(4, '0');
     throw new BtfError('bad-magic', `not BTF: magic bytes are 0x${seen}, expected 9f eb (little-endian) or eb 9f (big-endian)`, { offset: 0 });
   }

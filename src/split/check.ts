@@ -192,13 +192,16 @@ function checkSplitUnnamed(moduleBytes: Uint8Array, base: Btf, opts: CheckOption
  */
 export function formatCheck(r: SplitCheck, maxEvidence = 5): string {
   const lines = [`${r.file ?? '(module)'}: ${r.verdict}: ${r.summary}`];
-  for (const e of r.evidence.slice(0, maxEvidence)) {
-    const where = e.member === undefined ? '' : ` ${e.type.includes('DATASEC') ? 'entry' : 'element'} ${e.member}${e.memberName ? ` '${e.memberName}'` : ''}`;
-    lines.push(`  ${e.type}${where}: ${e.problem}${e.found && !e.problem.includes(e.found) ? ` (found ${e.found})` : ''}`);
-  }
+  for (const e of r.evidence.slice(0, maxEvidence)) lines.push(`  ${formatEvidence(e)}`);
   const more = r.evidenceCount - Math.min(maxEvidence, r.evidence.length);
   if (more > 0) lines.push(`  ... and ${more} more`);
   return lines.join('\n');
+}
+
+/** One piece of evidence as text: `[id] KIND 'name' element N 'm': problem (found ...)`. */
+export function formatEvidence(e: Evidence): string {
+  const where = e.member === undefined ? '' : ` ${e.type.includes('DATASEC') ? 'entry' : 'element'} ${e.member}${e.memberName ? ` '${e.memberName}'` : ''}`;
+  return `${e.type}${where}: ${e.problem}${e.found && !e.problem.includes(e.found) ? ` (found ${e.found})` : ''}`;
 }
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
