@@ -15,6 +15,8 @@ export * from './elf/symbols.js';
 export * from './elf/relocations.js';
 export * from './elf/compress.js';
 export * from './split/index.js';
+export { TypeSet, TypeUnion, essentialName, type TypeHit, type ModuleSource } from './btf/typeset.js';
+export { mapEquivalentTypes, mapOntoBase, typesEquivalent } from './btf/equivalence.js';
 export { ByteSink } from './dump/sink.js';
 export { dumpRaw, dumpJson, type RawDumpOptions } from './dump/raw.js';
 export * from './build/builder.js';

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Btf } from '../src/btf/btf.js';
 import { Kind } from '../src/format/kinds.js';
-import { TypeUnion } from '../src/split/merge.js';
+import { TypeSet } from '../src/btf/typeset.js';
 import { moduleNameOf } from '../src/elf/compress.js';
 import { loadModuleBtf } from '../src/split/load.js';
 import { readInput } from '../src/node/files.js';
@@ -35,7 +35,7 @@ test('every named module type of every fetched build is found by name; base-name
     const base = Btf.parse(readInput(join(dir, 'vmlinux.btf')));
     const files = findModules(join(dir, 'modules'));
     const modules = files.map((f) => [moduleNameOf(f), loadModuleBtf(readInput(f), base, f)] as [string, Btf]);
-    const union = new TypeUnion(base, modules);
+    const set = new TypeSet(base, modules);
     let named = 0;
     let baseNamed = 0;
     const modulesWithBaseNamed = new Set<string>();
@@ -54,7 +54,7 @@ test('every named module type of every fetched build is found by name; base-name
         }
         let ok = btf.find(n).includes(id) && btf.find(n, kind).includes(id);
         // One search over every module costs a lookup per module: done for the types this is about.
-        if (ok && btf.nameOffset(id) < btf.firstStringOffset) ok = union.find(n, kind).some((h) => h.module === name && h.id === id);
+        if (ok && btf.nameOffset(id) < btf.firstStringOffset) ok = set.find(n, kind).some((h) => h.module === name && h.id === id);
         if (!ok && missing.length < 20) missing.push(`${name} [${id}] '${n}'`);
       }
     }

@@ -17,7 +17,8 @@ import { BtfBuilder } from '../src/build/builder.js';
 import { Kind } from '../src/format/kinds.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { dumpC, resolveRoot } from '../src/dump/c/index.js';
-import { mergeModules, TypeUnion } from '../src/split/merge.js';
+import { mergeModules } from '../src/split/merge.js';
+import { TypeSet } from '../src/btf/typeset.js';
 import { fixture } from './helpers/paths.js';
 
 const GOLDEN = 'golden/debian-6.1.0-50-cloud';
@@ -66,13 +67,13 @@ test('every named type of each golden module is found by its name and kind', () 
 });
 
 test('a search over vmlinux and modules, names shared by both sides: each hit with its origin', () => {
-  const union = new TypeUnion(base, [...modules]);
-  const hits = union.find('garp_port');
+  const set = new TypeSet(base, [...modules]);
+  const hits = set.find('garp_port');
   assert.deepEqual(hits.map((h) => [h.module, h.kind]), [['vmlinux', Kind.Fwd], ['8021q', Kind.Struct]]);
-  assert.deepEqual(union.find('garp_port', Kind.Struct).map((h) => h.module), ['8021q']);
+  assert.deepEqual(set.find('garp_port', Kind.Struct).map((h) => h.module), ['8021q']);
   assert.equal(hits[1]!.btf.name(hits[1]!.id), 'garp_port');
   // A name every side defines: the base's hit first, and no module repeats it.
-  const lh = union.find('list_head', Kind.Struct);
+  const lh = set.find('list_head', Kind.Struct);
   assert.deepEqual(lh.map((h) => h.module), ['vmlinux']);
 });
 

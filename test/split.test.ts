@@ -12,7 +12,8 @@ import { ByteSink } from '../src/dump/sink.js';
 import { dumpRaw } from '../src/dump/raw.js';
 import { checkSplit, formatCheck, selfContained } from '../src/split/check.js';
 import { makeStandalone, splitOnBase, toSplitAppearance, baseClosure } from '../src/split/forms.js';
-import { mergeModules, TypeUnion } from '../src/split/merge.js';
+import { mergeModules } from '../src/split/merge.js';
+import { TypeSet } from '../src/btf/typeset.js';
 import { loadModuleBtf, loadSplitChain } from '../src/split/load.js';
 import { matchDistilledBase } from '../src/split/relocate.js';
 import { KernelBtf } from '../src/node/sysfs.js';
@@ -275,17 +276,17 @@ test('merge: every module renumbered after the base, bpftool reads it, each modu
   assert.equal(merged.origin(5), undefined);
 });
 
-test('TypeUnion: one search over vmlinux and modules says where each hit comes from, loading lazily', () => {
+test('TypeSet: one search over vmlinux and modules says where each hit comes from, loading lazily', () => {
   let loads = 0;
-  const union = new TypeUnion(deb, MODULES.map((m) => [m, () => { loads++; return Btf.parse(bytesOf(m), { base: deb }); }]));
+  const set = new TypeSet(deb, MODULES.map((m) => [m, () => { loads++; return Btf.parse(bytesOf(m), { base: deb }); }]));
   assert.equal(loads, 0);
-  const hits = union.find('sadb_msg');
+  const hits = set.find('sadb_msg');
   assert.equal(loads, MODULES.length);
   assert.deepEqual(hits.map((h) => [h.module, h.kind]), [['af_key', Kind.Struct]]);
   assert.equal(hits[0]!.btf.name(hits[0]!.id), 'sadb_msg');
-  const lh = union.find('list_head', Kind.Struct);
+  const lh = set.find('list_head', Kind.Struct);
   assert.deepEqual(lh.map((h) => h.module), ['vmlinux']);
-  const xfsFuncs = union.find('xfs_iget', Kind.Func);
+  const xfsFuncs = set.find('xfs_iget', Kind.Func);
   assert.deepEqual(xfsFuncs.map((h) => h.module), ['xfs']);
   assert.ok(xfsFuncs[0]!.id >= deb.endId, 'the id is the module\'s own split id (for fentry/fexit attach)');
 });
@@ -387,7 +388,7 @@ test('KernelBtf: a sysfs-like directory, modules loaded only when asked for, vml
   assert.deepEqual(k.loadedModules(), ['af_key']);
   assert.equal(k.module('af_key'), af, 'parsed once');
   assert.throws(() => k.module('nope'), (e: unknown) => e instanceof BtfError);
-  assert.deepEqual(k.union().find('vlan_ioctl_args').map((h) => h.module), ['8021q']);
+  assert.deepEqual(k.typeSet().find('vlan_ioctl_args').map((h) => h.module), ['8021q']);
   // The real one, read-only.
   const real = new KernelBtf();
   try {

@@ -7,7 +7,8 @@ import { KernelBtf } from '../node/sysfs.js';
 import { checkSplit, selfContained } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
-import { mergeModules, TypeUnion } from '../split/merge.js';
+import { mergeModules } from '../split/merge.js';
+import { TypeSet } from '../btf/typeset.js';
 import { parse, UsageError } from './args.js';
 import { warnIfWrongBase } from './inputs.js';
 import { print, printError, printing, writeOutputFile } from './output.js';
@@ -97,11 +98,11 @@ export function find(args: string[]): number {
   if (kindText !== undefined && kind === undefined) {
     throw new UsageError(`unknown kind '${kindText}' (one of ${KIND_NAMES.slice(1).map((k) => k.toLowerCase()).join(', ')})`);
   }
-  let union: TypeUnion;
+  let set: TypeSet;
   let searched: string;
   if (files.length === 0 && values.base === undefined) {
-    union = new KernelBtf().union();
-    searched = `vmlinux or the ${union.moduleNames().length} modules under ${SYSFS_BTF_DIR}`;
+    set = new KernelBtf().typeSet();
+    searched = `vmlinux or the ${set.moduleNames().length} modules under ${SYSFS_BTF_DIR}`;
   } else {
     const basePath = (values.base as string | undefined) ?? SYSFS_VMLINUX;
     const base = loadBtfFile(basePath);
@@ -111,10 +112,10 @@ export function find(args: string[]): number {
       warnIfWrongBase(bytes, base, file, basePath);
       return loadModuleBtf(bytes, base, file);
     };
-    union = new TypeUnion(base, files.map((f) => [moduleNameOf(f), () => load(f)] as [string, () => Btf]));
+    set = new TypeSet(base, files.map((f) => [moduleNameOf(f), () => load(f)] as [string, () => Btf]));
     searched = files.length ? `${basePath} or ${files.length === 1 ? files[0] : `the ${files.length} modules given`}` : basePath;
   }
-  const hits = union.find(name, kind);
+  const hits = set.find(name, kind);
   if (hits.length === 0) printError(`btfkit: no ${kind === undefined ? 'type' : kindName(kind)} named '${name}' in ${searched}\n`);
   return printing(hits.length ? 0 : 1, () => {
     if (values.json) {

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { TypeUnion } from '../split/merge.js';
+import { TypeSet } from '../btf/typeset.js';
 import { SYSFS_BTF_DIR, readInput, type ReadOptions } from './files.js';
 
 /**
@@ -15,7 +15,7 @@ import { SYSFS_BTF_DIR, readInput, type ReadOptions } from './files.js';
  * const kernel = new KernelBtf();
  * kernel.moduleNames();                        // ['nf_tables', 'xfs', ...]
  * const xfs = kernel.module('xfs');            // split on kernel.vmlinux, loaded now
- * kernel.union().find('xfs_inode');            // [{module: 'xfs', id: ..., ...}]
+ * kernel.typeSet().find('xfs_inode');         // [{module: 'xfs', id: ..., ...}]
  * ```
  */
 export class KernelBtf {
@@ -77,7 +77,12 @@ export class KernelBtf {
   }
 
   /** vmlinux and every module, searchable as one; modules load as searches reach them. */
-  union(): TypeUnion {
-    return new TypeUnion(this.vmlinux, this.moduleNames().map((n) => [n, () => this.module(n)] as [string, () => Btf]));
+  typeSet(): TypeSet {
+    return new TypeSet(this.vmlinux, this.moduleNames().map((n) => [n, () => this.module(n)] as [string, () => Btf]));
+  }
+
+  /** @deprecated Renamed {@link typeSet}; this name goes in the next release. */
+  union(): TypeSet {
+    return this.typeSet();
   }
 }

@@ -2,8 +2,8 @@ import type { Btf } from '../btf/btf.js';
 import { BtfBuilder } from '../build/builder.js';
 import { BtfError } from '../errors.js';
 import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
-import { copyRemapped, endianOf, OffsetStrings } from './copy.js';
-import { mapOntoBase } from './equivalence.js';
+import { copyRemapped, endianOf, OffsetStrings } from '../build/copy.js';
+import { mapEquivalentTypes } from '../btf/equivalence.js';
 import { rewriteOwnRecords } from './relocate.js';
 import { visitRecord } from './refs.js';
 
@@ -98,7 +98,7 @@ export function makeStandalone(mod: Btf, opts: StandaloneOptions = {}): Uint8Arr
 /** What {@link splitOnBase} did, besides the bytes. */
 export interface SplitResult {
   bytes: Uint8Array;
-  /** Types of the input that became references to identical base types. */
+  /** Types of the input that became references to equivalent base types. */
   mappedToBase: number;
   /** Types kept as the split BTF's own. */
   kept: number;
@@ -106,14 +106,14 @@ export interface SplitResult {
 
 /**
  * Turns self-contained BTF (a {@link makeStandalone} blob, or any complete BTF) into split BTF
- * on `base`: every type identical to a base type (same kind, names, sizes, offsets, values,
- * and references to identical types) is dropped and references to it point at the base's
+ * on `base`: every type equivalent to a base type (same kind, names, sizes, offsets, values,
+ * and references to equivalent types: `mapEquivalentTypes`) is dropped and references to it point at the base's
  * type; the other types keep their order and are numbered after the base's last id. Names
  * the base already has refer to the base's strings, as pahole's output does.
  */
 export function splitOnBase(standalone: Btf, base: Btf, opts: StandaloneOptions = {}): SplitResult {
   if (standalone.base) throw new BtfError('bad-input', 'this BTF is already split; splitting needs self-contained BTF');
-  const map = mapOntoBase(standalone, base);
+  const map = mapEquivalentTypes(standalone, base);
   const newId = new Uint32Array(standalone.endId);
   const keep: number[] = [];
   // A base type is the image of one input type only: a later identical copy was the

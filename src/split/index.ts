@@ -3,6 +3,5 @@ export { checkSplit, formatCheck, formatEvidence, selfContained, type SplitCheck
 export { loadModuleBtf, loadSplitChain, moduleSections, type ModuleSections } from './load.js';
 export { matchDistilledBase, relocateOntoBase, type DistilledMatch } from './relocate.js';
 export { toSplitAppearance, makeStandalone, splitOnBase, baseClosure, type SplitResult, type StandaloneOptions } from './forms.js';
-export { mapOntoBase } from './equivalence.js';
-export { mergeModules, TypeUnion, type NamedBtf, type MergedRange, type MergeResult, type TypeHit, type ModuleSource } from './merge.js';
+export { mergeModules, type NamedBtf, type MergedRange, type MergeResult } from './merge.js';
 export { describeType, visitRecord, type RecordVisitor, type TypeUse, type NameUse } from './refs.js';

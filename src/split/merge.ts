@@ -1,8 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfBuilder } from '../build/builder.js';
 import { BtfError } from '../errors.js';
-import type { Kind } from '../format/kinds.js';
-import { copyRemapped, endianOf, nameBytes } from './copy.js';
+import { copyRemapped, endianOf, nameBytes } from '../build/copy.js';
 
 /** A module's split BTF and the name to report it under. */
 export interface NamedBtf {
@@ -72,70 +71,4 @@ export function mergeModules(base: Btf, modules: readonly NamedBtf[], opts: { en
       return undefined;
     },
   };
-}
-
-/** One search hit of a {@link TypeUnion}: where the type lives and its id there. */
-export interface TypeHit {
-  /** `vmlinux` (or whatever name the base was given) or the module's name. */
-  module: string;
-  /** The type's id in that module's BTF (split ids for modules), the id fentry/fexit attach needs. */
-  id: number;
-  /** The BTF that holds it (for modules: split on the base). */
-  btf: Btf;
-  kind: Kind;
-}
-
-/** A module for a {@link TypeUnion}: parsed already, or parsed on first use. */
-export type ModuleSource = Btf | (() => Btf);
-
-/**
- * The kernel's BTF and any number of modules, searchable as one: CO-RE needs the union of all
- * types, while attaching to a module function needs to know the module and the id there.
- * Modules given as functions are loaded only when a search first needs them.
- */
-export class TypeUnion {
-  private readonly sources = new Map<string, ModuleSource>();
-
-  constructor(readonly base: Btf, modules: Iterable<[string, ModuleSource]> = [], readonly baseName = 'vmlinux') {
-    for (const [name, src] of modules) this.add(name, src);
-  }
-
-  /** Adds (or replaces) a module. */
-  add(name: string, source: ModuleSource): void {
-    if (name === this.baseName) throw new BtfError('bad-input', `a module cannot be named '${this.baseName}', the base's name`);
-    this.sources.set(name, source);
-  }
-
-  /** Module names, in the order they were added. */
-  moduleNames(): string[] {
-    return [...this.sources.keys()];
-  }
-
-  /** A module's BTF, loading it if needed; undefined for unknown names. */
-  module(name: string): Btf | undefined {
-    if (name === this.baseName) return this.base;
-    const src = this.sources.get(name);
-    if (src === undefined) return undefined;
-    if (typeof src === 'function') {
-      const btf = src();
-      this.sources.set(name, btf);
-      return btf;
-    }
-    return src;
-  }
-
-  /**
-   * Every type named `name` (of `kind`, if given): the base's first, then each module's own
-   * types (a module's references to base types are not repeated as hits of that module).
-   */
-  find(name: string, kind?: Kind): TypeHit[] {
-    const hits: TypeHit[] = this.base.find(name, kind).map((id) => ({ module: this.baseName, id, btf: this.base, kind: this.base.kind(id) }));
-    for (const mod of this.sources.keys()) {
-      const btf = this.module(mod)!;
-      for (const id of btf.find(name, kind)) {
-        if (id >= btf.firstId) hits.push({ module: mod, id, btf, kind: btf.kind(id) });
-      }
-    }
-    return hits;
-  }
 }

@@ -1,15 +1,57 @@
-import type { Btf } from '../btf/btf.js';
+import type { Btf } from './btf.js';
 import { Kind } from '../format/kinds.js';
-import { recordEnd, sameCString, wordRole, WordRole } from './refs.js';
+import { recordEnd, sameCString, wordRole, WordRole } from '../split/refs.js';
 
 /**
- * Finding, for the types of one blob, the structurally identical types of a base: same kind,
- * names, sizes, offsets and values, and references to types that are identical in turn. This
- * is what turns a self-contained blob back into split BTF on a base, and it works the way BTF
- * deduplication does: candidates come from indexes of the base (by name for named types, by
- * referenced type for pointers and modifiers, by shape for anonymous structs), and a candidate
- * is confirmed by walking both type graphs side by side under the hypothesis that the pair is
- * equal, so reference cycles through pointers terminate.
+ * Three notions of "the same type", from strictest to loosest. btfkit names each by what it
+ * is, so code that compares types says which one it means.
+ *
+ * **Identity.** A type is its id in a blob chain: `(btf, id)`. Ids are global along the chain
+ * (in split BTF an id below `firstId` *is* that type of the base, not a copy of it), so
+ * `a.owner(i) === b.owner(j) && i === j` is identity. Types of two unrelated blobs are never
+ * identical, however equal their records: cilium/ebpf's `btf.Type` draws the same line
+ * (identity is the Go value, not its shape). A search over vmlinux plus modules
+ * ({@link TypeSet}) relies on it: a module's references to vmlinux types are those types, so
+ * they are not hits of the module.
+ *
+ * **Equivalence** (what this module computes). Two types, in the same blob or in two blobs,
+ * are equivalent when their records agree in kind, `info` word (kind flag, element count),
+ * every word that is not a reference (sizes, encodings, offsets, bitfield sizes, values,
+ * lengths, linkage) and every name (compared as bytes, wherever in its string chain each one
+ * lives), and the types they refer to are equivalent in turn. Reference cycles (a struct
+ * pointing to itself) are settled by hypothesis: a pair already under comparison is assumed
+ * equivalent, and the comparison fails only on a contradiction, so equivalence is the largest
+ * consistent matching of the two type graphs. Within one comparison the matching is a
+ * function from the first blob's types to the second's: a type of the first that would have to
+ * match two different (duplicate) types of the second makes the pair not equivalent, while two
+ * duplicates in the first may match one type of the second. Where the second blob holds
+ * duplicates the relation is therefore not symmetric; between blobs without duplicates it is.
+ * Kinds btfkit cannot read are never equivalent.
+ *
+ * This is the relation libbpf's BTF deduplication checks in `btf_dedup_is_equiv`, without its
+ * three relaxations, which dedup will need as options: a forward declaration equivalent to the
+ * struct or union of the same name its kind flag announces (FWD resolution); an enum forward
+ * declaration (`vlen` 0) equivalent to a full ENUM or ENUM64 of the same name
+ * (`btf_compat_enum`); and a type matching a second, structurally identical duplicate when
+ * the first match is already taken (`btf_dedup_identical_types`, for compiler-emitted copies).
+ *
+ * **Compatibility** (CO-RE; not implemented here). A local type of a BPF program relocates to a
+ * kernel type that is compatible, a much looser and purpose-dependent relation. Candidates are
+ * kernel types of a compatible kind (the same kind, or ENUM with ENUM64) whose *essential
+ * names* (the name before a `___flavor` suffix) are equal ({@link TypeSet.coreCandidates}).
+ * Then libbpf checks, after skipping modifiers and typedefs on both sides:
+ * - for type relocations (`bpf_core_types_are_compat`): structs, unions, enums and FWDs by kind
+ *   alone; any two integers unless bitfield-like (`offset` ≠ 0); pointers and arrays by their
+ *   targets and elements; function prototypes by parameter count and each parameter and the
+ *   return type in turn;
+ * - for field relocations (`bpf_core_fields_are_compat`): any struct with any union; FWDs and
+ *   enums when their essential names are equal or one is anonymous; integers whatever their
+ *   size and sign (not bitfield-like ones); pointers and floats always; arrays by element;
+ * - for `bpf_core_type_matches` (`bpf_core_types_match`): names equal modulo flavor at every
+ *   level, integers of the same size and sign, every local member and enumerator present in
+ *   the target by name, and members matched recursively (behind a pointer only by name and
+ *   kind). The local type may have fewer members than the target, so this one is not symmetric.
+ * None of them requires offsets, member order or enumerator values to agree, as equivalence does.
  */
 
 const UNKNOWN = -2;
@@ -76,33 +118,58 @@ function anonKey(btf: Btf, id: number): string {
 }
 
 /**
- * Maps the types of `src` to identical types of `base`. Returns, for each id of `src`, the
- * base id of an identical type, or -1 when the base has none (index 0, void, maps to 0).
- * Among several identical base types the one with the smallest id wins.
+ * For each type of `src`, an equivalent type of `base` (see the top of this module): this is
+ * what turns a self-contained blob back into split BTF on a base, and it works the way BTF
+ * deduplication does. Candidates come from indexes of `base` (by name for named types, by
+ * referenced type for pointers and modifiers, by shape for anonymous structs), and a
+ * candidate is confirmed by walking both type graphs side by side.
+ *
+ * Returns an array indexed by id of `src`: for each of its own types (`firstId` up) the id, in
+ * `base` or its bases, of an equivalent type, or -1 when there is none; index 0 (void) holds 0.
+ * Among several equivalent types of `base` the one with the smallest id wins.
  */
-export function mapOntoBase(src: Btf, base: Btf): Int32Array {
+export function mapEquivalentTypes(src: Btf, base: Btf): Int32Array {
   const matcher = new Matcher(src, base);
   for (let id = src.firstId; id < src.endId; id++) matcher.find(id);
   return matcher.final;
 }
 
+/** @deprecated Renamed {@link mapEquivalentTypes}; this name goes in the next release. */
+export const mapOntoBase = mapEquivalentTypes;
+
+/**
+ * True when type `aId` of `a` and type `bId` of `b` are equivalent (see the top of this
+ * module). `a` and `b` may be the same blob, or two blobs that share nothing.
+ */
+export function typesEquivalent(a: Btf, aId: number, b: Btf, bId: number): boolean {
+  if ((aId !== 0 && !a.has(aId)) || (bId !== 0 && !b.has(bId))) return false;
+  return new Matcher(a, b).equivalent(aId, bId);
+}
+
 class Matcher {
   readonly final: Int32Array;
   private readonly hyp = new Map<number, number>();
-  private readonly indexes: BaseIndexes;
+  private baseIndexes: BaseIndexes | undefined;
 
   constructor(private readonly src: Btf, private readonly base: Btf) {
     this.final = new Int32Array(src.endId).fill(UNKNOWN);
     this.final[0] = 0;
-    let idx = indexCache.get(base);
-    if (!idx) {
-      idx = buildIndexes(base);
-      indexCache.set(base, idx);
-    }
-    this.indexes = idx;
   }
 
-  /** The base id identical to `id`, or -1. */
+  /** Built when a search first needs candidates: comparing one given pair needs none. */
+  private get indexes(): BaseIndexes {
+    if (!this.baseIndexes) {
+      let idx = indexCache.get(this.base);
+      if (!idx) {
+        idx = buildIndexes(this.base);
+        indexCache.set(this.base, idx);
+      }
+      this.baseIndexes = idx;
+    }
+    return this.baseIndexes;
+  }
+
+  /** The base id equivalent to `id`, or -1. */
   find(id: number, depth = 0): number {
     const known = this.final[id]!;
     if (known !== UNKNOWN) return known;
@@ -117,6 +184,13 @@ class Matcher {
     }
     this.final[id] = NONE;
     return NONE;
+  }
+
+  /** True when `s` and `b` are equivalent, with nothing assumed beforehand. */
+  equivalent(s: number, b: number): boolean {
+    const result = this.equal(s, b);
+    this.hyp.clear();
+    return result;
   }
 
   private candidates(id: number, depth: number): number[] {
@@ -161,7 +235,7 @@ class Matcher {
   }
 
   /**
-   * True when `s` (of src) and `b` (of base) are identical, assuming so for pairs already under
+   * True when `s` (of src) and `b` (of base) are equivalent, assuming so for pairs already under
    * comparison. The walk uses an explicit queue, so deep type graphs cannot overflow the stack.
    */
   private equal(s0: number, b0: number): boolean {

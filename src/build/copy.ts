@@ -1,8 +1,14 @@
 import type { Btf } from '../btf/btf.js';
-import type { BtfBuilder } from '../build/builder.js';
+import type { BtfBuilder } from './builder.js';
 import { BtfError } from '../errors.js';
 import { describeKind } from '../format/kinds.js';
-import { recordEnd, wordRole, WordRole } from './refs.js';
+import { recordEnd, wordRole, WordRole } from '../split/refs.js';
+
+/*
+ * Types written by copying records of a parsed blob rather than field by field: each record as
+ * it is, its type ids and names passed through mappings. Renumbering between split and
+ * standalone forms and merging modules write their types this way, and deduplication will.
+ */
 
 /**
  * Copies type `id` of `src` into `builder` with every type id passed through `mapId` and every

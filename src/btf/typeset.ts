@@ -1,0 +1,226 @@
+import type { Btf } from './btf.js';
+import { BtfError } from '../errors.js';
+import { Kind } from '../format/kinds.js';
+
+const UNDERSCORE = 0x5f;
+const utf8Encoder = new TextEncoder();
+
+/**
+ * True when a flavor separator starts at `i`: `X___Y` where neither `X` nor `Y` is an
+ * underscore, libbpf's `bpf_core_is_flavor_sep`. `at(k)` is the code of the k-th character.
+ */
+function flavorSeparatorAt(at: (k: number) => number, i: number): boolean {
+  return at(i) !== UNDERSCORE && at(i + 1) === UNDERSCORE && at(i + 2) === UNDERSCORE &&
+    at(i + 3) === UNDERSCORE && at(i + 4) !== UNDERSCORE;
+}
+
+/**
+ * Length of the essential part of a name of `length` characters: up to and including the `X`
+ * of the *last* `X___Y` separator, or the whole name when it has none. Scanning from the end
+ * the way libbpf's `bpf_core_essential_name_len` does is what makes `a___b___c` essentially
+ * `a___b`, and `___d_drop` or `____fput` (no non-underscore before the three) their own names.
+ */
+function essentialLength(at: (k: number) => number, length: number): number {
+  for (let i = length - 5; i >= 0; i--) if (flavorSeparatorAt(at, i)) return i + 1;
+  return length;
+}
+
+/**
+ * The essential name CO-RE matches types by: `name` without its flavor suffix, the part a BPF
+ * program adds to keep two definitions of one kernel type apart (`task_struct___v2`,
+ * `task_struct___old` → `task_struct`). Only the last `X___Y` separator counts, `X` and `Y`
+ * not underscores, exactly as libbpf's `bpf_core_essential_name_len`.
+ */
+export function essentialName(name: string): string {
+  return name.slice(0, essentialLength((k) => name.charCodeAt(k), name.length));
+}
+
+/** A byte string as a JS string of one char per byte: map keys that compare as bytes, like libbpf's strncmp. */
+function byteKey(bytes: Uint8Array, start: number, end: number): string {
+  let key = '';
+  for (let i = start; i < end; i++) key += String.fromCharCode(bytes[i]!);
+  return key;
+}
+
+/**
+ * For one blob, its own types whose names carry a flavor, by essential name (as a byte key).
+ * Names without a flavor are their own essential names and are found by `Btf.find`, so only
+ * the few flavored names (26 in a 6.18 vmlinux) are kept; building it scans each name's bytes
+ * once and decodes none.
+ */
+const flavoredIndexes = new WeakMap<Btf, Map<string, number[]>>();
+
+function flavoredIndex(btf: Btf): Map<string, number[]> {
+  let index = flavoredIndexes.get(btf);
+  if (index) return index;
+  index = new Map();
+  for (let id = btf.firstId; id < btf.endId; id++) {
+    const off = btf.nameOffset(id);
+    if (off === 0) continue;
+    const at = btf.locateString(off);
+    if (!at) continue;
+    const bytes = at.btf.bytes;
+    const start = at.pos;
+    let end = bytes.indexOf(0, start);
+    if (end < 0) end = bytes.length;
+    const len = essentialLength((k) => bytes[start + k]!, end - start);
+    if (len === end - start) continue;
+    const key = byteKey(bytes, start, start + len);
+    const ids = index.get(key);
+    if (ids) ids.push(id);
+    else index.set(key, [id]);
+  }
+  flavoredIndexes.set(btf, index);
+  return index;
+}
+
+/**
+ * Every type of `btf` (its bases included, like `Btf.find`) whose essential name is `essential`,
+ * which must itself be an essential name, in id order.
+ */
+function findByEssentialName(btf: Btf, essential: string): number[] {
+  const key = utf8Encoder.encode(essential);
+  const keyString = byteKey(key, 0, key.length);
+  // A name that has a flavor itself is no type's essential name through an exact match.
+  const exact = essentialName(essential) === essential ? btf.find(essential) : [];
+  const flavored: number[] = [];
+  for (let b: Btf | undefined = btf; b; b = b.base) {
+    const ids = flavoredIndex(b).get(keyString);
+    if (ids) flavored.push(...ids);
+  }
+  if (flavored.length === 0) return exact;
+  return exact.concat(flavored).sort((x, y) => x - y);
+}
+
+/** ENUM and ENUM64 stand for one another in CO-RE (libbpf's `btf_kind_core_compat`); every other kind only for itself. */
+function coreKindsCompatible(a: Kind, b: Kind): boolean {
+  return a === b || ((a === Kind.Enum || a === Kind.Enum64) && (b === Kind.Enum || b === Kind.Enum64));
+}
+
+/** One search hit of a {@link TypeSet}: where the type lives and its id there. */
+export interface TypeHit {
+  /** `vmlinux` (or whatever name the base was given) or the module's name. */
+  module: string;
+  /** The type's id in that module's BTF (split ids for modules), the id fentry/fexit attach needs. */
+  id: number;
+  /** The BTF that holds it (for modules: split on the base). */
+  btf: Btf;
+  kind: Kind;
+  /** The type's own name: the one searched for, or for essential-name searches possibly a flavor of it. */
+  name: string;
+}
+
+/** A module for a {@link TypeSet}: parsed already, or parsed on first use. */
+export type ModuleSource = Btf | (() => Btf);
+
+/**
+ * The kernel's BTF and any number of modules split on it, searched as one: CO-RE looks for its
+ * candidates in vmlinux and then in every module, and attaching to a module function needs to
+ * know the module and the type's id there. Each hit says which blob it comes from and its id
+ * in that blob. A module's references to vmlinux types are those vmlinux types (see identity
+ * in `equivalence.ts`), so a module's hits are its own types only.
+ *
+ * Modules given as functions are loaded only when a search first needs them.
+ *
+ * @example
+ * ```ts
+ * const set = new TypeSet(vmlinux, [['8021q', () => loadModule('8021q')]]);
+ * set.find('garp_port');                        // vmlinux's FWD, then 8021q's STRUCT
+ * set.coreCandidates('task_struct___old', Kind.Struct); // vmlinux's task_struct
+ * ```
+ */
+export class TypeSet {
+  private readonly sources = new Map<string, ModuleSource>();
+
+  constructor(readonly base: Btf, modules: Iterable<[string, ModuleSource]> = [], readonly baseName = 'vmlinux') {
+    for (const [name, src] of modules) this.add(name, src);
+  }
+
+  /** Adds (or replaces) a module. */
+  add(name: string, source: ModuleSource): void {
+    if (name === this.baseName) throw new BtfError('bad-input', `a module cannot be named '${this.baseName}', the base's name`);
+    this.sources.set(name, source);
+  }
+
+  /** Module names, in the order they were added. */
+  moduleNames(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  /** A module's BTF, loading it if needed; undefined for unknown names. */
+  module(name: string): Btf | undefined {
+    if (name === this.baseName) return this.base;
+    const src = this.sources.get(name);
+    if (src === undefined) return undefined;
+    if (typeof src === 'function') {
+      const btf = src();
+      this.sources.set(name, btf);
+      return btf;
+    }
+    return src;
+  }
+
+  /**
+   * Every type named exactly `name` (of `kind`, if given): the base's first, then each module's
+   * own types, in the order the modules were added; in id order within each.
+   */
+  find(name: string, kind?: Kind): TypeHit[] {
+    return this.search((btf) => btf.find(name, kind), () => true);
+  }
+
+  /**
+   * Every type whose essential name (see {@link essentialName}) equals `name`'s (of `kind`, if
+   * given), in the order of {@link find}: `task_struct___old` finds `task_struct` and any other
+   * flavor of it, in vmlinux and in every module. Each hit's {@link TypeHit.name} says which.
+   */
+  findEssential(name: string, kind?: Kind): TypeHit[] {
+    if (name === '') return [];
+    const essential = essentialName(name);
+    return this.search((btf) => findByEssentialName(btf, essential), (k) => kind === undefined || k === kind);
+  }
+
+  /**
+   * The kernel types a CO-RE relocation against a local type named `name` of kind `kind` may
+   * resolve to, as libbpf's `bpf_core_find_cands` collects them: types of a compatible kind (the
+   * same, or ENUM and ENUM64 for each other) whose essential names are equal. vmlinux is
+   * searched first and, when it has any candidate, alone; only otherwise are modules searched
+   * (loaded now), each module's own types, in the order the modules were added (libbpf takes
+   * the kernel's order of BTF objects). An anonymous local type has no candidates.
+   */
+  coreCandidates(name: string, kind: Kind): TypeHit[] {
+    if (name === '') return [];
+    const essential = essentialName(name);
+    const compatible = (k: Kind) => coreKindsCompatible(k, kind);
+    const inBase = this.hits(this.baseName, this.base, findByEssentialName(this.base, essential), compatible, false);
+    if (inBase.length > 0) return inBase;
+    return this.searchModules((btf) => findByEssentialName(btf, essential), compatible);
+  }
+
+  private search(lookup: (btf: Btf) => number[], accept: (kind: Kind) => boolean): TypeHit[] {
+    return this.hits(this.baseName, this.base, lookup(this.base), accept, false).concat(this.searchModules(lookup, accept));
+  }
+
+  private searchModules(lookup: (btf: Btf) => number[], accept: (kind: Kind) => boolean): TypeHit[] {
+    const hits: TypeHit[] = [];
+    for (const mod of this.sources.keys()) {
+      const btf = this.module(mod)!;
+      hits.push(...this.hits(mod, btf, lookup(btf), accept, true));
+    }
+    return hits;
+  }
+
+  private hits(module: string, btf: Btf, ids: number[], accept: (kind: Kind) => boolean, ownOnly: boolean): TypeHit[] {
+    const hits: TypeHit[] = [];
+    for (const id of ids) {
+      if (ownOnly && id < btf.firstId) continue;
+      const kind = btf.kind(id);
+      if (accept(kind)) hits.push({ module, id, btf, kind, name: btf.name(id) });
+    }
+    return hits;
+  }
+}
+
+/** @deprecated Renamed {@link TypeSet}; this name goes in the next release. */
+export const TypeUnion = TypeSet;
+/** @deprecated Renamed {@link TypeSet}; this name goes in the next release. */
+export type TypeUnion = TypeSet;
