@@ -258,7 +258,10 @@ function main(): number {
       if (withC) {
         // Debian's bpftool 7.1 writes the header in BTF order (sorting came later), so the like-for-like
         // row is btfkit --unsorted; the sorted row shows what bpftool v7.8's default costs btfkit.
-        rows.push(benchPair(label, 'C dump (unsorted)', { argv: [node, CLI, 'dump', file, '--format', 'c', '--unsorted'] }, bt(['btf', 'dump', 'file', file, 'format', 'c']), runs, devNull));
+        // bpftool 7.1 writes BTF order with `format c` and knows no `unsorted`; v7.8 sorts by
+        // default and takes `format c unsorted` for BTF order: each row runs like for like.
+        const unsortedArgs = bpftool && bpftoolTakesUnsorted(bpftool, file, devNull) ? ['format', 'c', 'unsorted'] : ['format', 'c'];
+        rows.push(benchPair(label, 'C dump (unsorted)', { argv: [node, CLI, 'dump', file, '--format', 'c', '--unsorted'] }, bt(['btf', 'dump', 'file', file, ...unsortedArgs]), runs, devNull));
         rows.push(benchPair(label, 'C dump (sorted, v7.8 default)', { argv: [node, CLI, 'dump', file, '--format', 'c'] }, bt(['btf', 'dump', 'file', file, 'format', 'c']), runs, devNull));
       }
     }
@@ -334,6 +337,11 @@ function bpftoolLoadCommand(bpftool: string, file: string, devNull: number): { c
     command: { argv: ['sh', '-c', `${q(bpftool)} btf dump file ${q(file)} format raw | head -c 4096 > /dev/null`] },
     note: `this bpftool has no \`root_id\`: its load + check baseline is \`bpftool btf dump file FILE format raw | head -c 4096\` (loads and validates everything, then stops at the first output flush)`,
   };
+}
+
+/** True when this bpftool has `format c unsorted` (v7.6 and later), so its plain `format c` sorts. */
+function bpftoolTakesUnsorted(bpftool: string, file: string, devNull: number): boolean {
+  return !('error' in timeCommand({ argv: [bpftool, 'btf', 'dump', 'file', file, 'format', 'c', 'unsorted'] }, devNull));
 }
 
 /** The floor under every whole-process number: starting the runtime and doing nothing. */
