@@ -2,7 +2,7 @@
  * btfkit: the BPF Type Format toolkit. This entry point has no Node-only imports and runs in
  * browsers too; file and sysfs access live in `btfkit/node`.
  */
-export { BtfError, type BtfErrorCode, type BtfErrorLocation } from './errors.js';
+export { BtfError, isBtfError, type BtfErrorCode, type BtfErrorLocation } from './errors.js';
 export { Kind, KIND_NAMES, kindName, describeKind, kindFromName, KNOWN_LAYOUTS, IntEncoding, FuncLinkage, VarLinkage, type KindLayout } from './format/kinds.js';
 export { parseHeader, detectEndian, btfExtent, type BtfHeader, BTF_MAGIC, HEADER_LEN_V1, HEADER_LEN_LAYOUT } from './format/header.js';
 export { Btf, type ParseOptions, type TypesOptions, MAX_RESOLVE_DEPTH } from './btf/btf.js';
