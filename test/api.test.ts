@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as api from '../src/index.js';
+import * as cApi from '../src/entry/c.js';
+import * as elfApi from '../src/entry/elf.js';
+import * as modulesApi from '../src/entry/modules.js';
 import * as nodeApi from '../src/node/index.js';
 import { fixture } from './helpers/paths.js';
 
@@ -10,11 +13,15 @@ test('the package entry points export runtime values a JavaScript user can call'
   assert.equal(api.Kind.Enum64, 19);
   assert.equal(api.Kind.Void, 0);
   assert.equal(typeof api.describeKind, 'function');
-  for (const name of ['Btf', 'BtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'dumpC', 'cDeclaration', 'checkBtf', 'convertBtf', 'loadBtf', 'parseElf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']) {
-    assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
-  }
-  for (const name of ['loadBtfFile', 'readInput', 'KernelBtf']) {
-    assert.equal(typeof (nodeApi as Record<string, unknown>)[name], 'function', name);
+  const functions: [Record<string, unknown>, string[]][] = [
+    [api, ['Btf', 'BtfError', 'isBtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'checkBtf', 'convertBtf', 'loadBtf']],
+    [cApi, ['dumpC', 'cHeader', 'cDeclaration']],
+    [elfApi, ['parseElf']],
+    [modulesApi, ['loadModuleBtf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']],
+    [nodeApi, ['loadBtfFile', 'readInput', 'KernelBtf']],
+  ];
+  for (const [entry, names] of functions) {
+    for (const name of names) assert.equal(typeof entry[name], 'function', name);
   }
 });
 
@@ -55,7 +62,7 @@ test('the README library example, taken from README.md, compiles and runs as pri
   const m = /```ts\n([\s\S]*?)```/.exec(section);
   assert.ok(m, 'README has a ts block under ## Library');
   const js = ts.transpileModule(m[1]!, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-  // Inside the package, `btfkit` and `btfkit/node` resolve to the package itself (its exports).
+  // Inside the package, `btfkit` and `btfkit/...` resolve to the package itself (its exports).
   const script = resolve('dist/test/readme-example.mjs');
   writeFileSync(script, js);
   // The files the example names, in the directory it runs in.
@@ -69,6 +76,7 @@ test('the README library example, taken from README.md, compiles and runs as pri
     assert.equal(r.status, 0, `README example failed:\n${r.stderr}`);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^se \d+ 0$/m, 'it printed task_struct members');
+    assert.match(r.stdout, /^not-found$/m, 'it caught the BtfError of a missing type and printed its code');
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /**
- * The library core runs in a browser: esbuild bundles the package's main entry for the browser
- * (which fails outright if anything in it reaches a node:* module), headless Chromium runs it
+ * The library core runs in a browser: esbuild bundles the package's browser-safe entry points
+ * (`btfkit`, `btfkit/c`, `btfkit/modules`, `btfkit/elf`, by name, through the package's
+ * exports) for the browser (which fails outright if anything in them reaches a node:* module), headless Chromium runs it
  * on real inputs embedded in a page, and what it computes must equal what Node computes with
  * the same code, and the goldens: the 6.18 kernel's sorted vmlinux.h, a Debian 6.1 module
  * split on its base, a big-endian BPF object read from its ELF file, and a malformed blob
@@ -13,12 +14,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import * as btfkit from '../src/index.js';
+import * as core from '../src/index.js';
+import * as c from '../src/entry/c.js';
+import * as elf from '../src/entry/elf.js';
+import * as modules from '../src/entry/modules.js';
 import { fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
 const BROWSERS = ['chromium-headless-shell', 'chromium', 'chromium-browser', 'google-chrome'];
 const browser = BROWSERS.find((b) => spawnSync(b, ['--version'], { encoding: 'utf8' }).status === 0);
+
+/** What the page's bundle holds: every browser-safe entry point's names in one object. */
+const btfkit = { ...core, ...c, ...elf, ...modules };
+const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/elf', 'btfkit/modules'];
 
 /** FNV-1a over bytes: a digest both sides compute without any crypto API. */
 function fnv1a(bytes: Uint8Array): string {
@@ -33,7 +41,7 @@ function fnv1a(bytes: Uint8Array): string {
  */
 function workload(lib: typeof btfkit, inputs: Record<string, Uint8Array>, digest: (b: Uint8Array) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  const sinkOf = (f: (sink: btfkit.ByteSink) => void) => {
+  const sinkOf = (f: (sink: core.ByteSink) => void) => {
     const sink = new lib.ByteSink();
     f(sink);
     return digest(sink.toBytes());
@@ -54,7 +62,7 @@ function workload(lib: typeof btfkit, inputs: Record<string, Uint8Array>, digest
     lib.Btf.parse(inputs.vmlinux!.subarray(0, 4000));
     out.truncated = 'parsed';
   } catch (e) {
-    out.truncated = e instanceof lib.BtfError ? `BtfError ${e.code}` : `other ${String(e)}`;
+    out.truncated = lib.isBtfError(e) ? `BtfError ${e.code}` : `other ${String(e)}`;
   }
   return out;
 }
@@ -72,7 +80,7 @@ test('the core runs in headless Chromium and computes what Node computes', async
   if (!browser) return loudSkip(t, `no headless browser (${BROWSERS.join(', ')}); .ci/run installs chromium-headless-shell`);
   // Bundling for the browser fails if the entry reaches Node's built-in modules.
   const bundled = await build({
-    entryPoints: [join(process.cwd(), 'dist', 'src', 'index.js')],
+    stdin: { contents: BROWSER_ENTRIES.map((e) => `export * from '${e}';`).join('\n'), resolveDir: process.cwd() },
     bundle: true,
     platform: 'browser',
     format: 'iife',

@@ -43,7 +43,7 @@ function acceptedByKernel(t: TestContext, bytes: Uint8Array): void {
   assert.ok(verdict.ok, `kernel rejected the blob:\n${verdict.log}`);
 }
 
-const throwsInput = (fn: () => unknown, code = 'bad-input') =>
+const throwsInput = (fn: () => unknown, code = 'bad-argument') =>
   assert.throws(fn, (e: unknown) => e instanceof BtfError && e.code === code);
 
 /** One type of every kind, shaped so the kernel's verifier accepts it. */
@@ -237,8 +237,8 @@ test('a seeded string table is kept byte for byte and finds every string in it',
   assert.equal(table.length, seed.length);
   assert.equal(table.add('baz'), seed.length);
   assert.deepEqual(table.bytes().subarray(0, seed.length), seed);
-  throwsInput(() => new StringTable({ seed: new Uint8Array([0, 65]) }));
-  throwsInput(() => new StringTable({ seed: new Uint8Array([65, 0]) }));
+  throwsInput(() => new StringTable({ seed: new Uint8Array([0, 65]) }), 'bad-strings');
+  throwsInput(() => new StringTable({ seed: new Uint8Array([65, 0]) }), 'bad-strings');
   assert.throws(() => table.add('a\0b'), (e: unknown) => e instanceof BtfError && e.code === 'bad-name');
 });
 
@@ -320,7 +320,7 @@ test('addRecord writes known kinds exactly, including what the typed methods ref
   assert.equal(btf.sizeOrType(int), 4);
 });
 
-test('bad arguments throw BtfError bad-input', () => {
+test('bad arguments throw BtfError bad-argument', () => {
   const b = new BtfBuilder();
   const int = b.addInt('int', 4, 1);
   throwsInput(() => b.addInt('', 4, 0));

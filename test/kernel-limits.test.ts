@@ -162,10 +162,10 @@ describe('check --kernel: the limits every kernel up to 6.18 shares', () => {
     assert.deepEqual(shape(check(built.bytes, { kernelVersion: '6.18' })), shape(check(built.bytes, { kernel: true })));
   });
 
-  test('versions are checked: malformed or pre-BTF versions are a bad-input BtfError', () => {
+  test('versions are checked: malformed or pre-BTF versions are a bad-argument BtfError', () => {
     const bytes = wideEnum(2);
     for (const v of ['banana', '6', '4.17', '3.10', '']) {
-      assert.throws(() => check(bytes, { kernelVersion: v }), (e: unknown) => e instanceof BtfError && e.code === 'bad-input', v);
+      assert.throws(() => check(bytes, { kernelVersion: v }), (e: unknown) => e instanceof BtfError && e.code === 'bad-argument', v);
     }
     // What `uname -r` prints works too; the patch level and suffix are ignored.
     assert.deepEqual(shape(check(bytes, { kernelVersion: '6.1.0-56-cloud-amd64' })), []);
@@ -390,7 +390,7 @@ describe('encode({ forKernel }) refuses what the target cannot read', () => {
     const e = new BtfBuilder();
     const neg = e.addEnum('e', 4, [{ name: 'NEG', value: -1 }]);
     refuses(() => e.encode({ forKernel: '5.19' }), neg, /6\.0/);
-    assert.throws(() => e.encode({ forKernel: 'soon' }), (x: unknown) => x instanceof BtfError && x.code === 'bad-input');
+    assert.throws(() => e.encode({ forKernel: 'soon' }), (x: unknown) => x instanceof BtfError && x.code === 'bad-argument');
   });
 
   test('convertBtf: the Debian 6.1 vmlinux converts for 6.1 as it is, and is refused for 5.10', () => {

@@ -22,7 +22,7 @@ import { loudSkip } from './helpers/skip.js';
 const RUNNING = 'golden/running-6.18';
 const DEBIAN = 'golden/debian-6.1.0-50-cloud';
 
-const isBtfError = (code: string, message: RegExp, typeId?: number) => (e: unknown) => {
+const throwsBtfError = (code: string, message: RegExp, typeId?: number) => (e: unknown) => {
   assert.ok(e instanceof BtfError, `expected a BtfError, got ${String(e)}`);
   assert.equal(e.code, code, e.message);
   assert.match(e.message, message);
@@ -57,14 +57,14 @@ test('error messages name kinds as bpftool does, and keep the number only for vo
   assert.equal(describeKind(25), 'kind 25 (unknown)');
 
   const { btf, proto, func } = smallBtf();
-  assert.throws(() => btf.sizeof(func), isBtfError('bad-size', /^type \[3\]: FUNC has no size$/, func));
-  assert.throws(() => btf.alignof(proto), isBtfError('bad-size', /FUNC_PROTO has no alignment/, proto));
-  assert.throws(() => btf.sizeof(0), isBtfError('bad-size', /kind 0 \(void\) has no size/));
+  assert.throws(() => btf.sizeof(func), throwsBtfError('bad-size', /^type \[3\]: FUNC has no size$/, func));
+  assert.throws(() => btf.alignof(proto), throwsBtfError('bad-size', /FUNC_PROTO has no alignment/, proto));
+  assert.throws(() => btf.sizeof(0), throwsBtfError('bad-size', /kind 0 \(void\) has no size/));
 
   const { btf: odd, odd: oddId } = unknownKindBtf();
-  assert.throws(() => dumpC(odd, new ByteSink()), isBtfError('bad-kind', /kind 20 \(unknown\) has no C form/, oddId));
-  assert.throws(() => new BtfBuilder().addRecord(25, 0, 0, false, 0), isBtfError('bad-kind', /kind 25 \(unknown\)/));
-  assert.throws(() => new BtfBuilder().addRecord(Kind.Struct, 0, 1, false, 4, [0]), isBtfError('bad-input', /STRUCT with vlen 1 takes 12 bytes/));
+  assert.throws(() => dumpC(odd, new ByteSink()), throwsBtfError('bad-kind', /kind 20 \(unknown\) has no C form/, oddId));
+  assert.throws(() => new BtfBuilder().addRecord(25, 0, 0, false, 0), throwsBtfError('bad-kind', /kind 25 \(unknown\)/));
+  assert.throws(() => new BtfBuilder().addRecord(Kind.Struct, 0, 1, false, 4, [0]), throwsBtfError('bad-argument', /STRUCT with vlen 1 takes 12 bytes/));
 });
 
 // ---------------------------------------------------------------- void and unknown kinds
@@ -146,18 +146,18 @@ test('fieldOffset walks member paths, through anonymous members, subscripts and 
 
 test('fieldOffset names the type, the path so far and the member when the path goes wrong', () => {
   const { btf, union, arr, outer, self } = handBuilt();
-  assert.throws(() => btf.fieldOffset(outer, 'zz'), isBtfError('bad-input', /STRUCT 'outer' has no member 'zz'/, outer));
-  assert.throws(() => btf.fieldOffset(outer, 'arr[4]'), isBtfError('bad-input', /anonymous ARRAY \(the type of 'arr' in \[\d+\] STRUCT 'outer'\) has 4 elements, so \[4\] is out of range/, arr));
-  assert.throws(() => btf.fieldOffset(outer, 'a.x'), isBtfError('bad-input', /INT 'int' \(the type of 'a' in \[\d+\] STRUCT 'outer'\) is not a STRUCT or UNION, so it has no member 'x'/));
-  assert.throws(() => btf.fieldOffset(outer, 'a[1]'), isBtfError('bad-input', /is not an ARRAY/));
-  assert.throws(() => btf.fieldOffset(outer, 'd.x'), isBtfError('bad-input', /'d' in STRUCT 'outer' is a bitfield/, outer));
+  assert.throws(() => btf.fieldOffset(outer, 'zz'), throwsBtfError('not-found', /STRUCT 'outer' has no member 'zz'/, outer));
+  assert.throws(() => btf.fieldOffset(outer, 'arr[4]'), throwsBtfError('not-found', /anonymous ARRAY \(the type of 'arr' in \[\d+\] STRUCT 'outer'\) has 4 elements, so \[4\] is out of range/, arr));
+  assert.throws(() => btf.fieldOffset(outer, 'a.x'), throwsBtfError('not-found', /INT 'int' \(the type of 'a' in \[\d+\] STRUCT 'outer'\) is not a STRUCT or UNION, so it has no member 'x'/));
+  assert.throws(() => btf.fieldOffset(outer, 'a[1]'), throwsBtfError('not-found', /is not an ARRAY/));
+  assert.throws(() => btf.fieldOffset(outer, 'd.x'), throwsBtfError('not-found', /'d' in STRUCT 'outer' is a bitfield/, outer));
   // The anonymous union is searched once; a record that holds itself ends the search too.
-  assert.throws(() => btf.fieldOffset(outer, 's.zz'), isBtfError('bad-input', /STRUCT 'self' \(the type of 's' in \[\d+\] STRUCT 'outer'\) has no member 'zz'/, self));
-  assert.throws(() => btf.fieldOffset(union, 'zz'), isBtfError('bad-input', /anonymous UNION has no member 'zz'/, union));
+  assert.throws(() => btf.fieldOffset(outer, 's.zz'), throwsBtfError('not-found', /STRUCT 'self' \(the type of 's' in \[\d+\] STRUCT 'outer'\) has no member 'zz'/, self));
+  assert.throws(() => btf.fieldOffset(union, 'zz'), throwsBtfError('not-found', /anonymous UNION has no member 'zz'/, union));
   for (const bad of ['', '.a', 'a.', 'a..b', 'a[', 'a[x]', '[1', 'a b', 'a->b']) {
-    assert.throws(() => btf.fieldOffset(outer, bad), isBtfError('bad-input', /field path/), JSON.stringify(bad));
+    assert.throws(() => btf.fieldOffset(outer, bad), throwsBtfError('bad-argument', /field path/), JSON.stringify(bad));
   }
-  assert.throws(() => btf.fieldOffset(999, 'a'), isBtfError('bad-type-id', /999/));
+  assert.throws(() => btf.fieldOffset(999, 'a'), throwsBtfError('bad-type-id', /999/));
   // A flexible array takes any subscript, until the offset stops being exact.
   const flex = new BtfBuilder();
   const byte = flex.addInt('char', 1, 0);
@@ -165,7 +165,7 @@ test('fieldOffset names the type, the path so far and the member when the path g
   const tail = flex.addStruct('tail', 8, [{ name: 'n', type: byte, bitOffset: 0 }, { name: 'data', type: flex.addArray(long, byte, 0), bitOffset: 64 }]);
   const flexible = Btf.parse(flex.encode());
   assert.equal(flexible.fieldOffset(tail, 'data[1000]').bitOffset, 64 + 1000 * 64);
-  assert.throws(() => flexible.fieldOffset(tail, 'data[999999999999999]'), isBtfError('bad-input', /beyond any offset/));
+  assert.throws(() => flexible.fieldOffset(tail, 'data[999999999999999]'), throwsBtfError('bad-argument', /beyond any offset/));
 });
 
 /** Member paths of the 6.18 kernel's types; several cross anonymous unions and structs. */

@@ -211,17 +211,17 @@ test(`${'BTFKIT_MAX_INPUT_MIB'} sets the limit; a bad value is an error`, () => 
   assert.equal(btfkit(['dump', rawFile], { env: { [MAX_INPUT_ENV]: '4096' } }).code, 0);
 });
 
-test('the Node loaders take the limit as an option and name it when it is hit', () => {
+test('the Node loaders take the limit as an option and name it (code limit) when it is hit', () => {
   const gz = join(work, 'zeros.ko.gz');
   writeFileSync(gz, gzipSync(new Uint8Array(MiB)));
-  const limited = (e: unknown) => e instanceof BtfError && e.file === gz && /gzip output exceeds the 64 KiB input limit/.test(e.message);
+  const limited = (e: unknown) => e instanceof BtfError && e.code === 'limit' && e.file === gz && /gzip output exceeds the 64 KiB input limit/.test(e.message);
   assert.throws(() => readInput(gz, { maxInputSize: 64 * 1024 }), limited);
   assert.throws(() => loadBtfFile(gz, { maxInputSize: 64 * 1024 }), limited);
   assert.throws(() => readMaybeCompressed(gz, { maxInputSize: 64 * 1024 }), limited);
   assert.throws(() => decompressModule(gzipSync(new Uint8Array(MiB)), 'gzip', gz, 64 * 1024), limited);
   assert.equal(readInput(gz).length, MiB);
   assert.equal(DEFAULT_MAX_INPUT_SIZE, 128 * MiB);
-  assert.throws(() => loadBtfFile(rawFile, { maxInputSize: 100 }), (e: unknown) => e instanceof BtfError && /past the 100-byte input limit/.test(e.message));
+  assert.throws(() => loadBtfFile(rawFile, { maxInputSize: 100 }), (e: unknown) => e instanceof BtfError && e.code === 'limit' && /past the 100-byte input limit/.test(e.message));
   assert.ok(loadBtfFile(rawFile).ownTypeCount > 0);
 });
 

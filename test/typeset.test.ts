@@ -10,7 +10,7 @@ import { Btf } from '../src/btf/btf.js';
 import { Kind, kindFromName } from '../src/format/kinds.js';
 import { TypeSet, TypeUnion, essentialName, type TypeHit } from '../src/btf/typeset.js';
 import { KernelBtf } from '../src/node/sysfs.js';
-import * as api from '../src/index.js';
+import * as api from '../src/entry/modules.js';
 import { fixture, fixtureText } from './helpers/paths.js';
 
 const GOLDEN = 'golden/debian-6.1.0-50-cloud';
@@ -193,17 +193,6 @@ test('CO-RE candidates: ENUM and ENUM64 stand for each other, other kinds only f
   assert.deepEqual(set.coreCandidates('perf_callchain_context', Kind.Enum64).map((h) => h.id), [enum64]);
   assert.deepEqual(set.findEssential('perf_callchain_context', Kind.Enum), [], 'findEssential filters by the exact kind');
   assert.deepEqual(set.coreCandidates('perf_callchain_context', Kind.Struct), []);
-});
-
-test('essential-name queries reuse one index per blob', () => {
-  const set = new TypeSet(running);
-  set.findEssential('warm_up');
-  const names = runningTypes.slice(0, 4000).map((t) => `${t.name || 'x'}___q`);
-  const start = performance.now();
-  for (const n of names) set.findEssential(n);
-  const ms = performance.now() - start;
-  // Decoding or scanning the 126k names again per query would take minutes here.
-  assert.ok(ms < 4000, `${names.length} queries took ${ms.toFixed(0)} ms`);
 });
 
 test('TypeUnion and KernelBtf.union() remain, deprecated, as TypeSet', () => {

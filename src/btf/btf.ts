@@ -376,8 +376,9 @@ export class Btf {
   /** The one type named `name` (of `kind`, if given); throws when there is none or more than one. */
   findOne(name: string, kind?: Kind): number {
     const ids = this.find(name, kind);
-    if (ids.length !== 1) {
-      throw new BtfError('bad-input', ids.length === 0 ? `no type named '${name}'` : `${ids.length} types are named '${name}' (ids ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''})`);
+    if (ids.length === 0) throw new BtfError('not-found', `no type named '${name}'`);
+    if (ids.length > 1) {
+      throw new BtfError('ambiguous', `${ids.length} types are named '${name}' (ids ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''})`);
     }
     return ids[0]!;
   }

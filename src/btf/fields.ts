@@ -47,12 +47,12 @@ function parseFieldPath(path: string): Segment[] {
     const dotted = m !== null && m[1] !== undefined && path[at] === '.';
     // A name needs a dot before it except at the start; a subscript never takes one.
     if (!m || (m[1] !== undefined && dotted === (at === 0))) {
-      throw new BtfError('bad-input', `field path '${path}' cannot be read at character ${at + 1}: expected ${at === 0 ? 'a member name or [index]' : "'.member' or '[index]'"}`);
+      throw new BtfError('bad-argument', `field path '${path}' cannot be read at character ${at + 1}: expected ${at === 0 ? 'a member name or [index]' : "'.member' or '[index]'"}`);
     }
     segments.push(m[1] !== undefined ? { name: m[1] } : { index: Number(m[2]) });
     at = token.lastIndex;
   }
-  if (segments.length === 0) throw new BtfError('bad-input', 'field path is empty');
+  if (segments.length === 0) throw new BtfError('bad-argument', 'field path is empty');
   return segments;
 }
 
@@ -127,7 +127,7 @@ export function locateField(btf: Btf, id: number, path: string): FieldLocation {
   for (const seg of segments) {
     const next = seg.name !== undefined ? `member '${seg.name}'` : `[${seg.index}]`;
     if (bitfieldSize !== 0) {
-      throw new BtfError('bad-input', `'${walked}' in ${shortLabel(btf, id)} is a bitfield, so it has no ${next}`, { typeId: id });
+      throw new BtfError('not-found', `'${walked}' in ${shortLabel(btf, id)} is a bitfield, so it has no ${next}`, { typeId: id });
     }
     if (type !== 0 && !btf.has(type)) {
       throw new BtfError('bad-type-id', `'${walked}' in ${shortLabel(btf, id)} has type ${type}, which does not exist`, { typeId: id });
@@ -136,9 +136,9 @@ export function locateField(btf: Btf, id: number, path: string): FieldLocation {
     // Errors are located at the type the walk stands on; this says how the walk got there.
     const what = shortLabel(btf, at) + (walked ? ` (the type of '${walked}' in ${typeLabel(btf, id)})` : at !== id ? ` (what ${typeLabel(btf, id)} stands for)` : '');
     if (seg.name !== undefined) {
-      if (!isRecord(btf, at)) throw new BtfError('bad-input', `${what} is not a STRUCT or UNION, so it has no ${next}`, { typeId: at });
+      if (!isRecord(btf, at)) throw new BtfError('not-found', `${what} is not a STRUCT or UNION, so it has no ${next}`, { typeId: at });
       const hops = findMember(btf, at, seg.name, new Set(), 0);
-      if (!hops) throw new BtfError('bad-input', `${what} has no ${next}`, { typeId: at });
+      if (!hops) throw new BtfError('not-found', `${what} has no ${next}`, { typeId: at });
       for (const hop of hops) {
         steps.push({ parent: hop.parent, index: hop.index, name: hop.name });
         bitOffset += hop.bitOffset;
@@ -148,17 +148,17 @@ export function locateField(btf: Btf, id: number, path: string): FieldLocation {
       bitfieldSize = last.bitfieldSize;
       walked += walked ? `.${seg.name}` : seg.name;
     } else {
-      if (btf.kind(at) !== Kind.Array) throw new BtfError('bad-input', `${what} is not an ARRAY, so it cannot take ${next}`, { typeId: at });
+      if (btf.kind(at) !== Kind.Array) throw new BtfError('not-found', `${what} is not an ARRAY, so it cannot take ${next}`, { typeId: at });
       const o = btf.owner(at)!;
       const rec = o.recordOffset(at);
       const elem = o.u32(rec + 12);
       const length = o.u32(rec + 20);
       // A zero-length array is a flexible array member: any element may follow it.
       if (length !== 0 && seg.index >= length) {
-        throw new BtfError('bad-input', `${what} has ${length} elements, so ${next} is out of range`, { typeId: at });
+        throw new BtfError('not-found', `${what} has ${length} elements, so ${next} is out of range`, { typeId: at });
       }
       if (seg.index !== 0) bitOffset += seg.index * btf.sizeof(elem) * 8;
-      if (!Number.isSafeInteger(bitOffset)) throw new BtfError('bad-input', `${what}: [${seg.index}] lies beyond any offset a number can hold exactly`, { typeId: at });
+      if (!Number.isSafeInteger(bitOffset)) throw new BtfError('bad-argument', `${what}: [${seg.index}] lies beyond any offset a number can hold exactly`, { typeId: at });
       steps.push({ parent: at, index: seg.index });
       type = elem;
       walked += next;

@@ -138,7 +138,7 @@ export class TypeSet {
 
   /** Adds (or replaces) a module. */
   add(name: string, source: ModuleSource): void {
-    if (name === this.baseName) throw new BtfError('bad-input', `a module cannot be named '${this.baseName}', the base's name`);
+    if (name === this.baseName) throw new BtfError('bad-argument', `a module cannot be named '${this.baseName}', the base's name`);
     this.sources.set(name, source);
   }
 

@@ -107,8 +107,9 @@ function isU32(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= U32_MAX;
 }
 
+/** A builder argument that cannot be written as BTF. */
 function bad(detail: string, member?: number): BtfError {
-  return new BtfError('bad-input', detail, member === undefined ? {} : { member });
+  return new BtfError('bad-argument', detail, member === undefined ? {} : { member });
 }
 
 function checkU32(what: string, n: unknown, member?: number): number {
@@ -431,7 +432,7 @@ export class BtfBuilder {
    */
   copyType(btf: Btf, id: number, opts: CopyOptions = {}): number {
     const owner = btf.owner(id);
-    if (!owner) throw bad(`type ${id} does not exist in the source BTF (ids run from 1 to ${btf.endId - 1})`);
+    if (!owner) throw new BtfError('bad-type-id', `type ${id} does not exist in the source BTF (ids run from 1 to ${btf.endId - 1})`);
     if (!opts.remapStrings) this.checkVerbatimStrings(owner);
     this.adoptLayout(owner);
     const start = owner.recordOffset(id);
@@ -651,7 +652,7 @@ export class BtfBuilder {
   private reserve(words: number): void {
     const need = this.wordLen + words;
     if (need <= this.words.length) return;
-    if (need * 4 > U32_MAX) throw bad('type section would exceed 4 GiB');
+    if (need * 4 > U32_MAX) throw new BtfError('limit', 'type section would exceed 4 GiB');
     const grown = new Uint32Array(Math.max(need, this.words.length * 2));
     grown.set(this.words.subarray(0, this.wordLen));
     this.words = grown;

@@ -88,13 +88,13 @@ export class StringTable {
     const seed = opts.seed;
     if (seed && seed.length > 0) {
       if (seed[seed.length - 1] !== 0) {
-        throw new BtfError('bad-input', 'string section seed does not end with a NUL byte');
+        throw new BtfError('bad-strings', 'string section seed does not end with a NUL byte');
       }
       if (!opts.base && seed[0] !== 0) {
-        throw new BtfError('bad-input', 'string section seed of base BTF must start with the empty string (a NUL byte)');
+        throw new BtfError('bad-strings', 'string section seed of base BTF must start with the empty string (a NUL byte)');
       }
       if (this.firstOffset + seed.length - 1 > MAX_NAME_OFFSET) {
-        throw new BtfError('bad-input', `string section seed of ${seed.length} bytes ends past the largest name offset ${MAX_NAME_OFFSET}`);
+        throw new BtfError('bad-strings', `string section seed of ${seed.length} bytes ends past the largest name offset ${MAX_NAME_OFFSET}`);
       }
       this.buf = seed.slice();
       this.len = seed.length;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { BtfError } from '../errors.js';
+import { isBtfError } from '../errors.js';
 import { CommandError, UsageError } from './args.js';
 import { run } from './commands.js';
 import { printError, OutputClosed } from './output.js';
@@ -13,7 +13,7 @@ async function main(): Promise<number> {
       printError(`btfkit: ${e.message}\nTry 'btfkit ${e.command === undefined ? 'help' : `${e.command} --help`}'.\n`);
       return 2;
     }
-    if (e instanceof BtfError || e instanceof CommandError) {
+    if (isBtfError(e) || e instanceof CommandError) {
       printError(`btfkit: error: ${e.message}\n`);
       return 1;
     }

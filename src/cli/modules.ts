@@ -43,7 +43,7 @@ export function split(args: string[]): number {
   const file = positionals[0]!;
   const base = loadBtfFile(values.base as string);
   const own = selfContained(readInput(file));
-  if (!own) throw new BtfError('bad-input', 'input is split BTF already; split takes self-contained BTF (from btfkit standalone, or a standalone module)', { file });
+  if (!own) throw new BtfError('bad-argument', 'input is split BTF already; split takes self-contained BTF (from btfkit standalone, or a standalone module)', { file });
   if (values.renumber) {
     writeOutputFile(values.output as string, toSplitAppearance(own, base));
   } else {

@@ -112,11 +112,11 @@ function numberOf(version: string): number {
  */
 export function parseKernelVersion(text: string): { major: number; minor: number } {
   const m = /^(\d{1,3})\.(\d{1,3})(?:[.\-+~_].*)?$/.exec(String(text).trim());
-  if (!m) throw new BtfError('bad-input', `kernel version '${String(text)}' is not a release like 6.1 or 6.1.0-56-amd64`);
+  if (!m) throw new BtfError('bad-argument', `kernel version '${String(text)}' is not a release like 6.1 or 6.1.0-56-amd64`);
   const major = Number(m[1]);
   const minor = Number(m[2]);
   if (versionNumber(major, minor) < numberOf(FIRST_BTF_KERNEL)) {
-    throw new BtfError('bad-input', `kernel ${major}.${minor} predates BTF: BPF_BTF_LOAD arrived in ${FIRST_BTF_KERNEL}`);
+    throw new BtfError('bad-argument', `kernel ${major}.${minor} predates BTF: BPF_BTF_LOAD arrived in ${FIRST_BTF_KERNEL}`);
   }
   return { major, minor };
 }

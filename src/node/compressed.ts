@@ -32,8 +32,12 @@ export function decompressModule(bytes: Uint8Array, kind: Compression, file?: st
 /** {@link decompressModule} with a limit that knows how the user raises it. @internal */
 export function inflate(bytes: Uint8Array, kind: Compression, file: string | undefined, limit: InputLimit): Uint8Array {
   const where = file === undefined ? {} : { file };
-  const fail = (why: string): never => {
-    throw new BtfError('bad-input', `cannot decompress ${kind} data: ${why}`, where);
+  // The data is bad when the decompressor refuses it; the system is when the decompressor cannot run.
+  const corrupt = (why: string, cause?: unknown): never => {
+    throw new BtfError('bad-input', `cannot decompress ${kind} data: ${why}`, where, cause === undefined ? undefined : { cause });
+  };
+  const cannotRun = (why: string, cause: unknown): never => {
+    throw new BtfError('io', `cannot decompress ${kind} data: ${why}`, where, { cause });
   };
   const tooLarge = (): never => {
     throw limitError(file, limit, `${kind} output exceeds`, ' (a decompression bomb?)');
@@ -45,7 +49,7 @@ export function inflate(bytes: Uint8Array, kind: Compression, file: string | und
       return asBytes(run());
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') tooLarge();
-      return fail((e as Error).message);
+      return corrupt((e as Error).message, e);
     }
   };
   if (kind === 'gzip') return inflateInProcess(() => zlib.gunzipSync(bytes, { maxOutputLength: limit.bytes }));
@@ -58,11 +62,11 @@ export function inflate(bytes: Uint8Array, kind: Compression, file: string | und
   const run = childProcess().spawnSync(program, ['-d', '-c', '-q'], { input: bytes, maxBuffer: limit.bytes, stdio: ['pipe', 'pipe', 'pipe'] });
   if (run.error) {
     const code = (run.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') fail(`the '${program}' program is not installed`);
+    if (code === 'ENOENT') cannotRun(`the '${program}' program is not installed`, run.error);
     if (code === 'ENOBUFS') tooLarge();
-    fail(run.error.message);
+    cannotRun(run.error.message, run.error);
   }
-  if (run.status !== 0) fail(`${program} exited with status ${run.status}: ${run.stderr.toString().trim() || 'no message'}`);
+  if (run.status !== 0) corrupt(`${program} exited with status ${run.status}: ${run.stderr.toString().trim() || 'no message'}`);
   return asBytes(run.stdout);
 }
 

@@ -23,13 +23,13 @@ const MAX_ELF_FILE = 2 ** 32 - 1;
 export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLimit): Uint8Array {
   const size = input.size;
   if (size > MAX_ELF_FILE) {
-    throw new BtfError('too-large', `ELF file of ${size} bytes; btfkit reads ELF files up to 4 GiB`, { file: input.path });
+    throw new BtfError('limit', `ELF file of ${size} bytes; btfkit reads ELF files up to 4 GiB`, { file: input.path });
   }
   let image: Uint8Array;
   try {
     image = new Uint8Array(size);
-  } catch {
-    throw new BtfError('too-large', `cannot map an ELF file of ${size} bytes`, { file: input.path });
+  } catch (e) {
+    throw new BtfError('limit', `cannot map an ELF file of ${size} bytes`, { file: input.path }, { cause: e });
   }
   let budget = limit.bytes;
   const fill = (offset: number, length: number): void => {

@@ -40,13 +40,13 @@ export interface InputLimit {
 /** The input limit for these options: the option, else the environment, else the default. */
 export function inputLimit(opts: ReadOptions = {}): InputLimit {
   if (opts.maxInputSize !== undefined) {
-    if (!(opts.maxInputSize > 0)) throw new BtfError('bad-input', `maxInputSize must be a positive number of bytes, not ${opts.maxInputSize}`);
+    if (!(opts.maxInputSize > 0)) throw new BtfError('bad-argument', `maxInputSize must be a positive number of bytes, not ${opts.maxInputSize}`);
     return { bytes: opts.maxInputSize, hint: '' };
   }
   const hint = `; ${MAX_INPUT_ENV}=N raises it to N MiB`;
   const env = process.env[MAX_INPUT_ENV];
   if (env === undefined || env === '') return { bytes: DEFAULT_MAX_INPUT_SIZE, hint };
-  if (!/^[1-9][0-9]*$/.test(env.trim())) throw new BtfError('bad-input', `${MAX_INPUT_ENV} is '${env}'; it must be a whole number of MiB, such as 512`);
+  if (!/^[1-9][0-9]*$/.test(env.trim())) throw new BtfError('bad-argument', `${MAX_INPUT_ENV} is '${env}'; it must be a whole number of MiB, such as 512`);
   return { bytes: Number(env.trim()) * MiB, hint };
 }
 
@@ -59,7 +59,7 @@ export function describeLimit(limit: InputLimit): string {
 
 /** The error for an input that needs more than the limit: `what` the limit `after`, and the hint. */
 export function limitError(file: string | undefined, limit: InputLimit, what: string, after = ''): BtfError {
-  return new BtfError('too-large', `${what} ${describeLimit(limit)}${after}${limit.hint}`, file === undefined ? {} : { file });
+  return new BtfError('limit', `${what} ${describeLimit(limit)}${after}${limit.hint}`, file === undefined ? {} : { file });
 }
 
 /**
@@ -92,7 +92,7 @@ export class InputFile {
         : st.isCharacterDevice() ? 'is a character device; btfkit reads files and pipes'
           : st.isBlockDevice() ? 'is a block device; btfkit reads files and pipes'
             : undefined;
-      if (refuse) throw new BtfError('bad-input', `cannot read: ${refuse}`, { file: path });
+      if (refuse) throw new BtfError('io', `cannot read: ${refuse}`, { file: path });
       return new InputFile(path, fd, st.isFile(), st.isFile() ? st.size : 0);
     } catch (e) {
       closeSync(fd);
@@ -165,5 +165,5 @@ export class InputFile {
 function cannotRead(path: string, e: unknown): BtfError {
   const err = e as NodeJS.ErrnoException;
   const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-  return new BtfError('bad-input', `cannot read: ${why}`, { file: path });
+  return new BtfError('io', `cannot read: ${why}`, { file: path }, { cause: e });
 }

@@ -45,7 +45,7 @@ export class KernelBtf {
       try {
         entries = readdirSync(this.dir);
       } catch (e) {
-        throw new BtfError('bad-input', `cannot list ${this.dir}: ${(e as Error).message}`, { file: this.dir });
+        throw new BtfError('io', `cannot list ${this.dir}: ${(e as Error).message}`, { file: this.dir }, { cause: e });
       }
       this.names = entries.filter((n) => n !== 'vmlinux').sort();
     }
@@ -62,7 +62,7 @@ export class KernelBtf {
     let btf = this.modules.get(name);
     if (!btf) {
       if (name === 'vmlinux' || name.includes('/') || !this.hasModule(name)) {
-        throw new BtfError('bad-input', `the kernel has no BTF for a module named '${name}'`, { file: join(this.dir, name) });
+        throw new BtfError('not-found', `the kernel has no BTF for a module named '${name}'`, { file: join(this.dir, name) });
       }
       const file = join(this.dir, name);
       btf = Btf.parse(readInput(file, this.readOptions), { base: this.vmlinux, file });

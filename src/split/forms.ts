@@ -22,7 +22,7 @@ import { visitRecord } from './refs.js';
  * (that is what {@link splitOnBase} does).
  */
 export function toSplitAppearance(standalone: Btf, base: Btf): Uint8Array {
-  if (standalone.base) throw new BtfError('bad-input', 'this BTF is already split; renumbering needs self-contained BTF');
+  if (standalone.base) throw new BtfError('bad-argument', 'this BTF is already split; renumbering needs self-contained BTF');
   const idShift = base.endId - 1;
   const strShift = base.endStringOffset - 1;
   const typeLen = standalone.header.typeLen;
@@ -78,7 +78,7 @@ export interface StandaloneOptions {
  * @param mod the module's BTF, split on its base (any depth of base chain)
  */
 export function makeStandalone(mod: Btf, opts: StandaloneOptions = {}): Uint8Array {
-  if (!mod.base) throw new BtfError('bad-input', 'this BTF is not split: it is already self-contained');
+  if (!mod.base) throw new BtfError('bad-argument', 'this BTF is not split: it is already self-contained');
   const closure = baseClosure(mod);
   const newId = new Uint32Array(mod.endId);
   let next = 1;
@@ -112,7 +112,7 @@ export interface SplitResult {
  * the base already has refer to the base's strings, as pahole's output does.
  */
 export function splitOnBase(standalone: Btf, base: Btf, opts: StandaloneOptions = {}): SplitResult {
-  if (standalone.base) throw new BtfError('bad-input', 'this BTF is already split; splitting needs self-contained BTF');
+  if (standalone.base) throw new BtfError('bad-argument', 'this BTF is already split; splitting needs self-contained BTF');
   const map = mapEquivalentTypes(standalone, base);
   const newId = new Uint32Array(standalone.endId);
   const keep: number[] = [];

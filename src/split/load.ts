@@ -45,7 +45,7 @@ export function loadModuleBtf(bytes: Uint8Array, base: Btf, file?: string): Btf 
  * split BTF on split BTF. Returns the last one; its `base` links lead back to the first.
  */
 export function loadSplitChain(blobs: readonly Uint8Array[], files: readonly string[] = []): Btf {
-  if (blobs.length === 0) throw new BtfError('bad-input', 'a split chain needs at least one blob');
+  if (blobs.length === 0) throw new BtfError('bad-argument', 'a split chain needs at least one blob');
   let btf: Btf | undefined;
   blobs.forEach((bytes, i) => {
     const file = files[i];

@@ -72,7 +72,7 @@ export class CText {
   }
 
   private overBudget(): never {
-    throw new BtfError('bad-input', `the C header would exceed ${this.budget} bytes (anonymous types nested and repeated without end?)`);
+    throw new BtfError('limit', `the C header would exceed ${this.budget} bytes (anonymous types nested and repeated without end?)`);
   }
 }
 
@@ -142,7 +142,7 @@ export class CContext {
   /** Counts one step of walking the type graph; throws once the allowance is used up. */
   step(): void {
     if (--this.stepsLeft < 0) {
-      throw new BtfError('bad-input', 'the type graph revisits the same types without end (anonymous types or prototypes nested and repeated?)');
+      throw new BtfError('limit', 'the type graph revisits the same types without end (anonymous types or prototypes nested and repeated?)');
     }
   }
 

@@ -201,8 +201,8 @@ export function resolveRoot(btf: Btf, spec: string): number {
   const definitions = ids.filter((id) => btf.kind(id) !== Kind.Fwd);
   if (definitions.length) ids = definitions;
   if (ids.length === 1) return ids[0]!;
-  if (ids.length === 0) throw new BtfError('bad-input', `no type named '${text}'`);
-  throw new BtfError('bad-input', `'${text}' names ${ids.length} types (ids ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ''}); give an id or a C keyword`);
+  if (ids.length === 0) throw new BtfError('not-found', `no type named '${text}'`);
+  throw new BtfError('ambiguous', `'${text}' names ${ids.length} types (ids ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', ...' : ''}); give an id or a C keyword`);
 }
 
 /** The header as a string (UTF-8 decoded). */

@@ -1,0 +1,80 @@
+/**
+ * `btfkit/modules`: split BTF, the form kernel modules carry: reading a module on its base
+ * (relocating a distilled `.BTF.base` first), judging whether a base is the right one,
+ * converting between split and self-contained forms, merging modules and searching a kernel
+ * with its modules as one. Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
+ *
+ * Every name is listed: what this file does not name is not public (test/exports.test.ts).
+ */
+
+// src/split/load.ts
+export {
+  loadModuleBtf,
+  loadSplitChain,
+  moduleSections,
+  type ModuleSections,
+} from '../split/load.js';
+
+// src/split/check.ts
+export {
+  checkSplit,
+  formatCheck,
+  formatEvidence,
+  selfContained,
+  type SplitCheck,
+  type SplitVerdict,
+  type Evidence,
+  type EvidenceSignal,
+  type CheckStats,
+  type CheckOptions as SplitCheckOptions,
+} from '../split/check.js';
+
+// src/split/relocate.ts
+export {
+  matchDistilledBase,
+  relocateOntoBase,
+  type DistilledMatch,
+} from '../split/relocate.js';
+
+// src/split/forms.ts
+export {
+  toSplitAppearance,
+  makeStandalone,
+  splitOnBase,
+  baseClosure,
+  type SplitResult,
+  type StandaloneOptions,
+} from '../split/forms.js';
+
+// src/btf/equivalence.ts
+export {
+  mapEquivalentTypes,
+  mapOntoBase,
+  typesEquivalent,
+} from '../btf/equivalence.js';
+
+// src/split/merge.ts
+export {
+  mergeModules,
+  type NamedBtf,
+  type MergedRange,
+  type MergeResult,
+} from '../split/merge.js';
+
+// src/btf/typeset.ts
+export {
+  TypeSet,
+  TypeUnion,
+  essentialName,
+  type TypeHit,
+  type ModuleSource,
+} from '../btf/typeset.js';
+
+// src/split/refs.ts
+export {
+  describeType,
+  visitRecord,
+  type RecordVisitor,
+  type TypeUse,
+  type NameUse,
+} from '../split/refs.js';
