@@ -1,3 +1,4 @@
+import { parseKernelVersion } from '../format/kernels.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Wrong usage: exit code 2. */
@@ -44,4 +45,15 @@ export function countFlag(flag: string, value: string | undefined, fallback: num
     throw new UsageError(`--${flag} takes a whole number, not '${value}'`);
   }
   return Number(value);
+}
+
+/** A flag naming a kernel release (`6.1`, or what `uname -r` prints), checked now so a typo is a usage error. */
+export function kernelVersionFlag(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseKernelVersion(value);
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`);
+  }
+  return value;
 }

@@ -6,8 +6,7 @@ import { loadBtf } from '../btf/source.js';
 import { loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
 import { checkSplit, formatCheck, type SplitCheck, type SplitVerdict } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
-import { parseKernelVersion } from '../format/kernels.js';
-import { countFlag, parse, UsageError } from './args.js';
+import { countFlag, parse, UsageError, kernelVersionFlag } from './args.js';
 import { baseNeeded, looksSplit } from './inputs.js';
 import { print, printing } from './output.js';
 import { tuneForShortRun } from './tuning.js';
@@ -44,14 +43,7 @@ export function check(args: string[]): number {
   if (positionals.length === 0) throw new UsageError('check needs at least one FILE');
   const maxEvidence = countFlag('max-evidence', values['max-evidence'] as string | undefined, 5);
   if (positionals.length === 1) tuneForShortRun();
-  const kernelVersion = values['kernel-version'] as string | undefined;
-  if (kernelVersion !== undefined) {
-    try {
-      parseKernelVersion(kernelVersion);
-    } catch (e) {
-      throw new UsageError(`--kernel-version: ${(e as Error).message}`);
-    }
-  }
+  const kernelVersion = kernelVersionFlag('kernel-version', values['kernel-version'] as string | undefined);
   const checkOpts = { object: values.object as boolean, strict: values.strict as boolean, kernel: values.kernel as boolean, kernelVersion };
   // The base is read once for all files: a --base that cannot be read is one error, before any
   // file is checked. The running kernel's is read only if some file is split BTF.

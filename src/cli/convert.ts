@@ -1,8 +1,7 @@
 import { convertBtf } from '../build/convert.js';
 import { loadBtf } from '../btf/source.js';
 import { defaultBasePath, loadBtfFile, readInput } from '../node/files.js';
-import { parseKernelVersion } from '../format/kernels.js';
-import { parse, UsageError } from './args.js';
+import { parse, UsageError, kernelVersionFlag } from './args.js';
 import { baseNeeded, looksSplit } from './inputs.js';
 import { writeOutputFile } from './output.js';
 import { tuneForShortRun } from './tuning.js';
@@ -22,14 +21,7 @@ export function convert(args: string[]): number {
   const endian = values.endian as string | undefined;
   if (endian !== undefined && endian !== 'little' && endian !== 'big') throw new UsageError(`--endian takes little or big, not '${endian}'`);
   if (values.layout && values['no-layout']) throw new UsageError('--layout and --no-layout exclude each other');
-  const forKernel = values['for-kernel'] as string | undefined;
-  if (forKernel !== undefined) {
-    try {
-      parseKernelVersion(forKernel);
-    } catch (e) {
-      throw new UsageError(`--for-kernel: ${(e as Error).message}`);
-    }
-  }
+  const forKernel = kernelVersionFlag('for-kernel', values['for-kernel'] as string | undefined);
   const input = positionals[0]!;
   const bytes = readInput(input);
   const basePath = (values.base as string | undefined) ?? defaultBasePath(input);
