@@ -1,4 +1,5 @@
 import { Kind } from '../format/kinds.js';
+import { enum64NameOff, enumNameOff, infoKind, infoVlen, readInfo } from '../format/records.js';
 import type { Btf } from './btf.js';
 import type { EnumType, EnumValue } from './types.js';
 
@@ -22,14 +23,14 @@ export function findEnumerators(btf: Btf, name: string): EnumeratorMatch[] {
   for (const blob of chain) {
     for (let i = 0; i < blob.typeOffsets.length; i++) {
       const rec = blob.typeOffsets[i]!;
-      const info = blob.u32(rec + 4);
-      const kind = (info >>> 24) & 0x7f;
+      const info = readInfo(blob, rec);
+      const kind = infoKind(info);
       if (kind !== Kind.Enum && kind !== Kind.Enum64) continue;
-      const vlen = info & 0xffffff;
-      const elemSize = kind === Kind.Enum ? 8 : 12;
+      const vlen = infoVlen(info);
+      const nameOff = kind === Kind.Enum ? enumNameOff : enum64NameOff;
       // Names are compared as bytes where they lie, so scanning every enumerator of vmlinux decodes none.
       for (let j = 0; j < vlen; j++) {
-        const loc = blob.locateString(blob.u32(rec + 12 + j * elemSize));
+        const loc = blob.locateString(nameOff(blob, rec, j));
         if (!loc || !sameName(loc.btf.bytes, loc.pos, key)) continue;
         const id = blob.firstId + i;
         const value = (btf.type(id) as EnumType).values[j]!;

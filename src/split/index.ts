@@ -5,4 +5,5 @@ export { matchDistilledBase, relocateOntoBase, type DistilledMatch } from './rel
 export { toSplitAppearance, makeStandalone, splitOnBase, baseClosure, type SplitResult, type StandaloneOptions } from './forms.js';
 export { mapOntoBase } from './equivalence.js';
 export { mergeModules, TypeUnion, type NamedBtf, type MergedRange, type MergeResult, type TypeHit, type ModuleSource } from './merge.js';
-export { describeType, visitRecord, type RecordVisitor, type TypeUse, type NameUse } from './refs.js';
+export { describeType } from './refs.js';
+export { visitRecord, type RecordVisitor, type TypeUse, type NameUse } from '../btf/slots.js';
