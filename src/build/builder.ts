@@ -734,7 +734,7 @@ export class BtfBuilder {
         throw unsupported(`kind ${kind} is not a kind any kernel up to ${NEWEST_KNOWN_KERNEL} knows (the last is ${MAX_KNOWN_KIND}, ENUM64)`, id, hdrLen + p * 4 + 4);
       }
       const problem = recordProblem(target, kind, info, w[p + 2]!, kind === Kind.Int ? w[p + 3]! : 0, () => kindName(kind));
-      if (problem) throw unsupported(problem.detail, id, hdrLen + p * 4 + problem.word * 4);
+      if (problem) throw unsupported(problem.detail, id, hdrLen + p * 4 + problem.field);
       p += this.recordBytes(kind, vlen) / 4;
     }
   }
