@@ -2,7 +2,7 @@ import { BtfError } from '../errors.js';
 import { parseHeader, type BtfHeader } from '../format/header.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, describeKind, type KindLayout } from '../format/kinds.js';
 import { parseLayoutSection } from '../format/layout.js';
-import { INFO_OFF, NAME_OFF, SIZE_OR_TYPE_OFF, TYPE_HEADER_SIZE, infoKind, infoVlen } from '../format/records.js';
+import { INFO_OFF, NAME_OFF, SIZE_OR_TYPE_OFF, TYPE_HEADER_SIZE, infoKind, infoKindFlag, infoVlen } from '../format/records.js';
 import { alignOf, pointerSize, sizeOf, skipModsAndTypedefs } from './query.js';
 import { readType, type BtfType } from './types.js';
 import { locateField, type FieldLocation } from './fields.js';
@@ -272,7 +272,7 @@ export class Btf {
 
   /** The kind_flag bit of type `id`. */
   kindFlag(id: number): boolean {
-    return this.info(id) >>> 31 === 1;
+    return infoKindFlag(this.info(id));
   }
 
   /** The `name_off` of type `id`. */

@@ -26,6 +26,11 @@ export const INFO_OFF = 4;
 /** `size` (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT) or `type` (every other kind). */
 export const SIZE_OR_TYPE_OFF = 8;
 
+/** An `info` word: `kind` in bits 24-30, `vlen` in bits 0-23, kind_flag in bit 31. */
+export function encodeInfo(kind: number, vlen: number, kindFlag: boolean): number {
+  return ((kindFlag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
+}
+
 /** The kind in an `info` word (a wire number: kinds above 19 come out as they are). */
 export function infoKind(info: number): number {
   return (info >>> 24) & 0x7f;
@@ -45,6 +50,10 @@ export function infoKindFlag(info: number): boolean {
 
 /** INT: the encoding word (`BTF_INT_ENCODING`, `BTF_INT_OFFSET`, `BTF_INT_BITS`). */
 export const INT_DATA_OFF = TYPE_HEADER_SIZE;
+/** An INT encoding word from its three fields. */
+export function encodeIntData(encoding: number, bitOffset: number, bits: number): number {
+  return ((encoding << 24) | (bitOffset << 16) | bits) >>> 0;
+}
 /** INT's `BTF_INT_ENCODING`: the BTF_INT_SIGNED / CHAR / BOOL bits. */
 export function intEncoding(data: number): number {
   return (data >>> 24) & 0x0f;
@@ -117,6 +126,11 @@ export function paramAt(i: number): number {
 /** Where DATASEC entry `i` starts, from the record's first byte. */
 export function secinfoAt(i: number): number {
   return TYPE_HEADER_SIZE + i * SECINFO_SIZE;
+}
+
+/** A member's offset word: with kind_flag, the bitfield size in the top 8 bits; without, the bit offset alone. */
+export function encodeMemberOffset(bitOffset: number, bitfieldSize: number, kindFlag: boolean): number {
+  return kindFlag ? ((bitfieldSize << 24) | bitOffset) >>> 0 : bitOffset;
 }
 
 /** A member's bit offset, from its offset word and its record's kind_flag. */
