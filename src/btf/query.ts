@@ -252,16 +252,26 @@ function computeAlign(btf: Btf, id: number, depth: number, memo: Map<number, num
   }
 }
 
+const UNDERSCORE = 0x5f;
+
 /**
- * Length of the part of `name` that CO-RE matches on, as libbpf's
- * `bpf_core_essential_name_len`: everything before the last `___` that has something other
- * than `_` on both sides (`task_struct___v1` → 11); the whole name when there is none.
+ * Length of the part of a name that CO-RE matches on, as libbpf's
+ * `bpf_core_essential_name_len`: up to and including the `X` of the *last* `X___Y` flavor
+ * separator (neither `X` nor `Y` an underscore), the whole name when there is none. Scanning
+ * from the end is what makes `a___b___c` essentially `a___b`, and `___d_drop` its own name.
+ * `at(k)` is the code of the k-th character (or byte) of a name of `length`, so names can be
+ * measured where they lie in a string section as well as in JS strings.
  */
-export function essentialNameLength(name: string): number {
-  for (let i = name.length - 5; i >= 0; i--) {
-    if (name[i] !== '_' && name[i + 1] === '_' && name[i + 2] === '_' && name[i + 3] === '_' && name[i + 4] !== '_') return i + 1;
+export function essentialLength(at: (k: number) => number, length: number): number {
+  for (let i = length - 5; i >= 0; i--) {
+    if (at(i) !== UNDERSCORE && at(i + 1) === UNDERSCORE && at(i + 2) === UNDERSCORE && at(i + 3) === UNDERSCORE && at(i + 4) !== UNDERSCORE) return i + 1;
   }
-  return name.length;
+  return length;
+}
+
+/** {@link essentialLength} of a JS string: `task_struct___v1` → 11. */
+export function essentialNameLength(name: string): number {
+  return essentialLength((k) => name.charCodeAt(k), name.length);
 }
 
 /**
