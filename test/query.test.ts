@@ -174,6 +174,28 @@ test('Debian 6.1: sizeof and alignof equal libbpf\'s on every type of the base a
   }
 });
 
+test('alignof works out records nested deeper than any walk limit, as libbpf does, and refuses records that contain themselves', (t) => {
+  // int; then 2,000 structs, each holding the one before (struct s1 { int a; }, struct s2 { struct s1 a; }...).
+  const S = ['int', 'a'];
+  const words = [strOff(S, 0), info(K.INT), 4, int(32)];
+  const depth = 2000;
+  for (let k = 0; k < depth; k++) words.push(0, info(K.STRUCT, 1), 4, strOff(S, 1), k + 1, 0);
+  const bytes = assemble({ words, strings: S });
+  const btf = Btf.parse(bytes);
+  const outer = depth + 1;
+  assert.equal(btf.alignof(outer), 4);
+  assert.equal(btf.sizeof(outer), 4);
+  const oracle = oracleOr(t, bytes);
+  if (oracle) assertAgrees(btf, oracle, `${depth} nested structs`);
+
+  // struct s { struct s a; } and typedef t t: libbpf would recurse for ever.
+  const loops = Btf.parse(assemble({ words: [0, info(K.STRUCT, 1), 4, strOff(S, 1), 1, 0, strOff(S, 0), info(K.TYPEDEF), 2], strings: S }));
+  for (const id of [1, 2]) {
+    assert.throws(() => loops.alignof(id), (e: unknown) => e instanceof BtfError && e.code === 'type-loop', `[${id}]`);
+    assert.throws(() => loops.alignof(id), (e: unknown) => e instanceof BtfError && e.code === 'type-loop', `[${id}] asked again`);
+  }
+});
+
 test('essential names: the part before the last ___ between two non-underscores, as libbpf\'s bpf_core_essential_name_len', () => {
   const cases: [string, string][] = [
     ['task_struct___v1', 'task_struct'],

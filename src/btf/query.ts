@@ -198,57 +198,110 @@ export function sizeOf(btf: Btf, id: number): number {
  * Alignment in bytes of type `id`, as libbpf's `btf__align_of` works it out for a C compiler:
  * scalars by their size (at most the pointer size), records by their most aligned member,
  * except that a member off its natural alignment, or a size that is not a multiple of the
- * alignment, shows the record was packed (alignment 1). Throws `bad-size` for kinds without
- * alignment (void, FWD, FUNC, FUNC_PROTO, VAR, DATASEC, DECL_TAG), `type-loop` past
- * {@link MAX_RESOLVE_DEPTH} levels.
+ * alignment, shows the record was packed (alignment 1). Records may nest as deep as the BTF
+ * has them. Throws `bad-size` for kinds without alignment (void, FWD, FUNC, FUNC_PROTO, VAR,
+ * DATASEC, DECL_TAG), `type-loop` for a record that contains itself or a loop of typedefs,
+ * modifiers and arrays (on which libbpf would recurse forever).
  */
 export function alignOf(btf: Btf, id: number): number {
   let memo = alignments.get(btf);
   if (!memo) alignments.set(btf, (memo = new Map()));
-  return alignAt(btf, id, 0, memo);
-}
-
-function alignAt(btf: Btf, id: number, depth: number, memo: Map<number, number>): number {
-  if (depth > MAX_RESOLVE_DEPTH) throw new BtfError('type-loop', 'reference loop while computing alignment', { typeId: id });
-  // Memoized: records that embed the same type many times over would otherwise cost exponential time.
-  let align = memo.get(id);
-  if (align === undefined) {
-    align = computeAlign(btf, id, depth, memo);
-    memo.set(id, align);
+  const known = alignWithout(btf, id, memo);
+  if (known > 0) return known;
+  const stack: number[] = [];
+  try {
+    return recordAlign(btf, -known, memo, stack);
+  } catch (e) {
+    // Nothing half-done stays memoised: asked again, these records give the same error.
+    for (let k = 0; k < stack.length; k += 3) memo.delete(stack[k]!);
+    throw e;
   }
-  return align;
 }
 
-function computeAlign(btf: Btf, id: number, depth: number, memo: Map<number, number>): number {
-  if (id !== 0 && !btf.has(id)) throw new BtfError('bad-type-id', `type id ${id} does not exist (ids run from 1 to ${btf.endId - 1})`);
-  const kind = kindOf(btf, id);
-  switch (kind) {
-    case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
-      return Math.min(pointerSize(btf), btf.sizeOrType(id));
-    case Kind.Ptr:
-      return pointerSize(btf);
-    case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-      return alignAt(btf, btf.sizeOrType(id), depth + 1, memo);
-    case Kind.Array:
-      return alignAt(btf, word(btf, id, ARRAY_TYPE_OFF), depth + 1, memo);
-    case Kind.Struct: case Kind.Union: {
-      const o = btf.owner(id)!;
-      const rec = o.recordOffset(id);
-      const info = o.u32(rec + INFO_OFF);
-      const vlen = infoVlen(info);
-      const kflag = infoKindFlag(info);
-      let max = 1;
-      for (let i = 0, m = rec + TYPE_HEADER_SIZE; i < vlen; i++, m += MEMBER_SIZE) {
-        const align = alignAt(btf, o.u32(m + MEMBER_TYPE_OFF), depth + 1, memo);
-        const raw = o.u32(m + MEMBER_OFFSET_OFF);
-        // A member placed off its natural alignment means the record was packed.
-        if (memberBitfieldSizeOf(raw, kflag) === 0 && memberBitOffsetOf(raw, kflag) % (8 * align) !== 0) return 1;
-        if (align > max) max = align;
+/** In {@link alignments}: the record's alignment is being worked out (met again, it contains itself). */
+const IN_PROGRESS = 0;
+
+/**
+ * The alignment of `id` when it needs no record's that is not known yet; else minus the id of
+ * the record (`id` itself, or the one its typedefs, modifiers and arrays lead to) to work out.
+ */
+function alignWithout(btf: Btf, id: number, memo: Map<number, number>): number {
+  let cur = id;
+  // A chain longer than there are types goes round in a loop.
+  for (let hops = 0; hops < btf.endId; hops++) {
+    if (cur !== 0 && !btf.has(cur)) throw new BtfError('bad-type-id', `type id ${cur} does not exist (ids run from 1 to ${btf.endId - 1})`, { typeId: id });
+    const kind = kindOf(btf, cur);
+    switch (kind) {
+      case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
+        return Math.min(pointerSize(btf), btf.sizeOrType(cur));
+      case Kind.Ptr:
+        return pointerSize(btf);
+      case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+        cur = btf.sizeOrType(cur);
+        break;
+      case Kind.Array:
+        cur = word(btf, cur, ARRAY_TYPE_OFF);
+        break;
+      case Kind.Struct: case Kind.Union: {
+        const known = memo.get(cur);
+        if (known === IN_PROGRESS) throw new BtfError('type-loop', 'a record contains itself (not through a pointer), so it has no alignment', { typeId: cur });
+        return known ?? -cur;
       }
-      return btf.sizeOrType(id) % max !== 0 ? 1 : max;
+      default:
+        throw new BtfError('bad-size', `${describeKind(kind)} has no alignment`, { typeId: cur });
     }
-    default:
-      throw new BtfError('bad-size', `${describeKind(kind)} has no alignment`, { typeId: id });
+  }
+  throw new BtfError('type-loop', 'typedefs, modifiers and arrays go round in a loop, so there is no alignment', { typeId: id });
+}
+
+/**
+ * Works out (and memoises) the alignment of record `id`. A member's record not known yet is
+ * worked out first while its container waits on `stack`, so nesting depth costs no call
+ * stack. `stack` holds a frame per record being worked out, the current one on top: its id,
+ * the member to go on from and the greatest alignment so far.
+ */
+function recordAlign(btf: Btf, id: number, memo: Map<number, number>, stack: number[]): number {
+  stack.push(id, 0, 1);
+  memo.set(id, IN_PROGRESS);
+  for (;;) {
+    const top = stack.length - 3;
+    const rec = stack[top]!;
+    let i = stack[top + 1]!;
+    let max = stack[top + 2]!;
+    const o = btf.owner(rec)!;
+    const at = o.recordOffset(rec);
+    const info = o.u32(at + INFO_OFF);
+    const vlen = infoVlen(info);
+    const kflag = infoKindFlag(info);
+    let packed = false;
+    let nested = 0;
+    for (let m = at + TYPE_HEADER_SIZE + i * MEMBER_SIZE; i < vlen; i++, m += MEMBER_SIZE) {
+      const align = alignWithout(btf, o.u32(m + MEMBER_TYPE_OFF), memo);
+      if (align < 0) {
+        nested = -align;
+        break;
+      }
+      if (align > max) max = align;
+      const raw = o.u32(m + MEMBER_OFFSET_OFF);
+      // A member placed off its natural alignment means the record was packed.
+      if (memberBitfieldSizeOf(raw, kflag) === 0 && memberBitOffsetOf(raw, kflag) % (8 * align) !== 0) {
+        packed = true;
+        break;
+      }
+    }
+    if (nested !== 0) {
+      // This record waits at member i; the member's record goes on top.
+      stack[top + 1] = i;
+      stack[top + 2] = max;
+      stack.push(nested, 0, 1);
+      memo.set(nested, IN_PROGRESS);
+      continue;
+    }
+    const result = packed || btf.sizeOrType(rec) % max !== 0 ? 1 : max;
+    memo.set(rec, result);
+    stack.length = top;
+    // Back to the container, at the member that waited: its alignment is known now.
+    if (stack.length === 0) return result;
   }
 }
 
