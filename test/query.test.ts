@@ -12,8 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf } from '../src/btf/btf.js';
 import { BtfError } from '../src/errors.js';
-import { essentialName, essentialNameLength } from '../src/btf/query.js';
-import { cHeader } from '../src/dump/c/index.js';
+import { essentialName, essentialNameLength, sizeOfOrFailure } from '../src/btf/query.js';
+import { cHeader, TypeTable } from '../src/dump/c/index.js';
+import { CContext, CText } from '../src/dump/c/context.js';
+import { alignOf as columnAlignOf, resolvedSize as columnSizeOf } from '../src/dump/c/records.js';
+import { ByteSink } from '../src/dump/sink.js';
 import { assemble, info, strOff } from './helpers/assemble.js';
 import { K } from './helpers/craft.js';
 import { body71, bodyAs71, haveBpftool } from './helpers/cref.js';
@@ -193,6 +196,42 @@ test('alignof works out records nested deeper than any walk limit, as libbpf doe
   for (const id of [1, 2]) {
     assert.throws(() => loops.alignof(id), (e: unknown) => e instanceof BtfError && e.code === 'type-loop', `[${id}]`);
     assert.throws(() => loops.alignof(id), (e: unknown) => e instanceof BtfError && e.code === 'type-loop', `[${id}] asked again`);
+  }
+});
+
+/**
+ * The C dump sizes and aligns from its own typed-array columns (src/dump/c/records.ts), for
+ * speed; on every type they must give the query module's answers (which the tests above hold to
+ * libbpf's): no size or no alignment is 0 there.
+ */
+function assertColumnsAgree(btf: Btf, what: string): void {
+  const ctx = new CContext(new TypeTable(btf), new CText(new ByteSink(), 1 << 30));
+  assert.equal(ctx.ptrSize, btf.pointerSize, `${what}: pointer size`);
+  const bad: string[] = [];
+  for (let id = 1; id < btf.endId && bad.length < 10; id++) {
+    const size = Math.max(0, sizeOfOrFailure(btf, id));
+    let align: number;
+    try {
+      align = btf.alignof(id);
+    } catch (e) {
+      if (!(e instanceof BtfError)) throw e;
+      align = 0;
+    }
+    const [cSize, cAlign] = [columnSizeOf(ctx, id), columnAlignOf(ctx, id)];
+    if (cSize !== size || cAlign !== align) bad.push(`[${id}] size ${cSize} vs ${size}, align ${cAlign} vs ${align}`);
+  }
+  assert.deepEqual(bad, [], `${what}: the C dump's sizes and alignments that differ from the query module's`);
+}
+
+test('the C dump\'s column copies of sizeof and alignof agree with the query module on every type of 6.18 and Debian 6.1', () => {
+  assertColumnsAgree(Btf.parse(fixture('golden/running-6.18/vmlinux.btf.gz')), '6.18 vmlinux');
+  const base = Btf.parse(fixture('golden/debian-6.1.0-50-cloud/vmlinux.btf.gz'));
+  assertColumnsAgree(base, 'Debian 6.1 vmlinux');
+  for (const m of ['af_key', '8021q', 'nf_tables', 'xfs']) {
+    assertColumnsAgree(Btf.parse(fixture(`golden/debian-6.1.0-50-cloud/modules/${m}.btf.gz`), { base }), `Debian 6.1 ${m}`);
+  }
+  for (const longs of [[['long', 4], ['long int', 8]], [['int', 4]]] as [string, number][][]) {
+    assertColumnsAgree(Btf.parse(withLongs(longs).bytes), JSON.stringify(longs));
   }
 });
 
