@@ -199,6 +199,20 @@ test('alignof works out records nested deeper than any walk limit, as libbpf doe
   }
 });
 
+test('a zero-sized INT has alignment 0, libbpf\'s "none", and so has a record holding one', (t) => {
+  const S = ['z', 's', 'a'];
+  const words = [
+    strOff(S, 0), info(K.INT), 0, 0, // [1] a 0-byte INT
+    strOff(S, 1), info(K.STRUCT, 1), 4, strOff(S, 2), 1, 0, // [2] struct s { z a; }
+    0, info(K.ARRAY), 0, 2, 1, 3, // [3] struct s[3]
+  ];
+  const bytes = assemble({ words, strings: S });
+  const btf = Btf.parse(bytes);
+  assert.deepEqual([1, 2, 3].map((id) => btf.alignof(id)), [0, 0, 0]);
+  const oracle = oracleOr(t, bytes);
+  if (oracle) assertAgrees(btf, oracle, 'zero-sized INT');
+});
+
 /**
  * The C dump sizes and aligns from its own typed-array columns (src/dump/c/records.ts), for
  * speed; on every type they must give the query module's answers (which the tests above hold to

@@ -207,7 +207,7 @@ export function alignOf(btf: Btf, id: number): number {
   let memo = alignments.get(btf);
   if (!memo) alignments.set(btf, (memo = new Map()));
   const known = alignWithout(btf, id, memo);
-  if (known > 0) return known;
+  if (known >= 0) return known;
   const stack: number[] = [];
   try {
     return recordAlign(btf, -known, memo, stack);
@@ -219,11 +219,13 @@ export function alignOf(btf: Btf, id: number): number {
 }
 
 /** In {@link alignments}: the record's alignment is being worked out (met again, it contains itself). */
-const IN_PROGRESS = 0;
+const IN_PROGRESS = -1;
 
 /**
  * The alignment of `id` when it needs no record's that is not known yet; else minus the id of
  * the record (`id` itself, or the one its typedefs, modifiers and arrays lead to) to work out.
+ * 0 is libbpf's answer for a scalar of size 0 (`min(pointer size, 0)`), and for a record
+ * holding one: no alignment, but no error either.
  */
 function alignWithout(btf: Btf, id: number, memo: Map<number, number>): number {
   let cur = id;
@@ -274,11 +276,16 @@ function recordAlign(btf: Btf, id: number, memo: Map<number, number>, stack: num
     const vlen = infoVlen(info);
     const kflag = infoKindFlag(info);
     let packed = false;
+    let unaligned = false;
     let nested = 0;
     for (let m = at + TYPE_HEADER_SIZE + i * MEMBER_SIZE; i < vlen; i++, m += MEMBER_SIZE) {
       const align = alignWithout(btf, o.u32(m + MEMBER_TYPE_OFF), memo);
       if (align < 0) {
         nested = -align;
+        break;
+      }
+      if (align === 0) {
+        unaligned = true;
         break;
       }
       if (align > max) max = align;
@@ -297,7 +304,7 @@ function recordAlign(btf: Btf, id: number, memo: Map<number, number>, stack: num
       memo.set(nested, IN_PROGRESS);
       continue;
     }
-    const result = packed || btf.sizeOrType(rec) % max !== 0 ? 1 : max;
+    const result = unaligned ? 0 : packed || btf.sizeOrType(rec) % max !== 0 ? 1 : max;
     memo.set(rec, result);
     stack.length = top;
     // Back to the container, at the member that waited: its alignment is known now.
