@@ -2,7 +2,7 @@ import { BtfError } from '../errors.js';
 import { parseHeader, type BtfHeader } from '../format/header.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, describeKind, type KindLayout } from '../format/kinds.js';
 import { parseLayoutSection } from '../format/layout.js';
-import { INFO_OFF, NAME_OFF, SIZE_OR_TYPE_OFF, TYPE_HEADER_SIZE, infoKind, infoKindFlag, infoVlen } from '../format/records.js';
+import { Rec } from '../format/records.js';
 import { alignOf, pointerSize, sizeOf, skipModsAndTypedefs } from './query.js';
 import { readType, type BtfType } from './types.js';
 import { locateField, type FieldLocation } from './fields.js';
@@ -152,21 +152,22 @@ export class Btf {
     const start = this.typeStart;
     const end = start + typeLen;
     // Every record is at least 12 bytes, so this bounds the index by the input size.
-    const offsets = new Uint32Array(Math.floor(typeLen / TYPE_HEADER_SIZE));
+    const offsets = new Uint32Array(Math.floor(typeLen / Rec.TYPE_HEADER_SIZE));
     let n = 0;
     let p = start;
     while (p < end) {
       const id = this.firstId + n;
-      if (p + TYPE_HEADER_SIZE > end) {
-        throw new BtfError('truncated', `type record needs ${TYPE_HEADER_SIZE} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
+      if (p + Rec.TYPE_HEADER_SIZE > end) {
+        throw new BtfError('truncated', `type record needs ${Rec.TYPE_HEADER_SIZE} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
       }
-      const info = dv.getUint32(p + INFO_OFF, le);
-      const kind = infoKind(info);
-      const vlen = infoVlen(info);
+      // Decoded inline, as every accessor here: these run for every record (see records.ts).
+      const info = dv.getUint32(p + Rec.INFO_OFF, le);
+      const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+      const vlen = info & Rec.INFO_VLEN_MASK;
       let size: number;
       if (kind !== 0 && kind <= MAX_KNOWN_KIND) {
         const l = KNOWN_LAYOUTS[kind]!;
-        size = TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+        size = Rec.TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
       } else {
         size = this.unknownKindSize(kind, vlen, id, p);
       }
@@ -191,7 +192,7 @@ export class Btf {
     if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
       throw new BtfError('bad-layout', `the layout entry for ${describeKind(kind)} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
     }
-    return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+    return Rec.TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
 
   private baseLayout(): readonly KindLayout[] | undefined {
@@ -254,7 +255,7 @@ export class Btf {
   info(id: number): number {
     if (id === 0) return 0;
     const o = this.own(id);
-    return o.u32(o.recordOffset(id) + INFO_OFF);
+    return o.u32(o.recordOffset(id) + Rec.INFO_OFF);
   }
 
   /**
@@ -262,31 +263,31 @@ export class Btf {
    * number for kinds btfkit does not know (typed views report those as {@link Kind.Unknown}).
    */
   kind(id: number): Kind {
-    return infoKind(this.info(id)) as Kind;
+    return ((this.info(id) >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) as Kind;
   }
 
   /** Element count of type `id` (members, values, parameters, variables). */
   vlen(id: number): number {
-    return infoVlen(this.info(id));
+    return this.info(id) & Rec.INFO_VLEN_MASK;
   }
 
   /** The kind_flag bit of type `id`. */
   kindFlag(id: number): boolean {
-    return infoKindFlag(this.info(id));
+    return this.info(id) >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
   }
 
   /** The `name_off` of type `id`. */
   nameOffset(id: number): number {
     if (id === 0) return 0;
     const o = this.own(id);
-    return o.u32(o.recordOffset(id) + NAME_OFF);
+    return o.u32(o.recordOffset(id) + Rec.NAME_OFF);
   }
 
   /** The `size`/`type` word of type `id`. */
   sizeOrType(id: number): number {
     if (id === 0) return 0;
     const o = this.own(id);
-    return o.u32(o.recordOffset(id) + SIZE_OR_TYPE_OFF);
+    return o.u32(o.recordOffset(id) + Rec.SIZE_OR_TYPE_OFF);
   }
 
   /** Name of type `id`; empty for anonymous types and void. */
@@ -362,7 +363,7 @@ export class Btf {
     const own: number[] = [];
     for (let i = index.head[hashBytes(key, 0, key.length) & index.mask]!; i >= 0; i = index.next[i]!) {
       const id = this.firstId + i;
-      const at = this.locateString(this.u32(this.typeOffsets[i]! + NAME_OFF))!;
+      const at = this.locateString(this.u32(this.typeOffsets[i]! + Rec.NAME_OFF))!;
       if (at.btf.bytes[at.pos + key.length] === 0 && equalBytes(at.btf.bytes, at.pos, key)) {
         if (kind === undefined || this.kind(id) === kind) own.push(id);
       }
@@ -394,7 +395,7 @@ export class Btf {
     const next = new Int32Array(n).fill(-1);
     const mask = size - 1;
     for (let i = 0; i < n; i++) {
-      const off = this.u32(this.typeOffsets[i]! + NAME_OFF);
+      const off = this.u32(this.typeOffsets[i]! + Rec.NAME_OFF);
       if (off === 0) continue;
       const at = this.locateString(off);
       if (!at) continue;

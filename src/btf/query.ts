@@ -1,9 +1,6 @@
 import { BtfError } from '../errors.js';
 import { WireKind as Kind, describeKind } from '../format/kinds.js';
-import {
-  ARRAY_NELEMS_OFF, ARRAY_TYPE_OFF, INFO_OFF, MEMBER_OFFSET_OFF, MEMBER_TYPE_OFF, NAME_OFF, SIZE_OR_TYPE_OFF,
-  TYPE_HEADER_SIZE, MEMBER_SIZE, infoKind, infoKindFlag, infoVlen, memberBitOffsetOf, memberBitfieldSizeOf,
-} from '../format/records.js';
+import { Rec, infoKind, infoKindFlag, infoVlen, memberBitOffsetOf, memberBitfieldSizeOf } from '../format/records.js';
 import type { Btf } from './btf.js';
 
 /**
@@ -61,9 +58,9 @@ export function declaredPointerSize(btf: Btf): 4 | 8 | undefined {
     cached = 0;
     for (let id = btf.firstId; id < btf.endId && cached === 0; id++) {
       const rec = btf.recordOffset(id);
-      if (infoKind(btf.u32(rec + INFO_OFF)) !== Kind.Int) continue;
-      const size = btf.u32(rec + SIZE_OR_TYPE_OFF);
-      if ((size === 4 || size === 8) && isLongAlias(btf, btf.u32(rec + NAME_OFF))) cached = size;
+      if (infoKind(btf.u32(rec + Rec.INFO_OFF)) !== Kind.Int) continue;
+      const size = btf.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+      if ((size === 4 || size === 8) && isLongAlias(btf, btf.u32(rec + Rec.NAME_OFF))) cached = size;
     }
     pointerSizes.set(btf, cached);
   }
@@ -158,10 +155,10 @@ export function sizeOfOrFailure(btf: Btf, id: number, pointerBytes?: number): nu
         cur = btf.sizeOrType(cur);
         continue;
       case Kind.Array: {
-        const n = word(btf, cur, ARRAY_NELEMS_OFF);
+        const n = word(btf, cur, Rec.ARRAY_NELEMS_OFF);
         if (nelems && n > Math.floor(UINT32_MAX / nelems)) return SizeFailure.TooBig;
         nelems *= n;
-        cur = word(btf, cur, ARRAY_TYPE_OFF);
+        cur = word(btf, cur, Rec.ARRAY_TYPE_OFF);
         continue;
       }
       default:
@@ -242,7 +239,7 @@ function alignWithout(btf: Btf, id: number, memo: Map<number, number>): number {
         cur = btf.sizeOrType(cur);
         break;
       case Kind.Array:
-        cur = word(btf, cur, ARRAY_TYPE_OFF);
+        cur = word(btf, cur, Rec.ARRAY_TYPE_OFF);
         break;
       case Kind.Struct: case Kind.Union: {
         const known = memo.get(cur);
@@ -272,14 +269,14 @@ function recordAlign(btf: Btf, id: number, memo: Map<number, number>, stack: num
     let max = stack[top + 2]!;
     const o = btf.owner(rec)!;
     const at = o.recordOffset(rec);
-    const info = o.u32(at + INFO_OFF);
+    const info = o.u32(at + Rec.INFO_OFF);
     const vlen = infoVlen(info);
     const kflag = infoKindFlag(info);
     let packed = false;
     let unaligned = false;
     let nested = 0;
-    for (let m = at + TYPE_HEADER_SIZE + i * MEMBER_SIZE; i < vlen; i++, m += MEMBER_SIZE) {
-      const align = alignWithout(btf, o.u32(m + MEMBER_TYPE_OFF), memo);
+    for (let m = at + Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE; i < vlen; i++, m += Rec.MEMBER_SIZE) {
+      const align = alignWithout(btf, o.u32(m + Rec.MEMBER_TYPE_OFF), memo);
       if (align < 0) {
         nested = -align;
         break;
@@ -289,7 +286,7 @@ function recordAlign(btf: Btf, id: number, memo: Map<number, number>, stack: num
         break;
       }
       if (align > max) max = align;
-      const raw = o.u32(m + MEMBER_OFFSET_OFF);
+      const raw = o.u32(m + Rec.MEMBER_OFFSET_OFF);
       // A member placed off its natural alignment means the record was packed.
       if (memberBitfieldSizeOf(raw, kflag) === 0 && memberBitOffsetOf(raw, kflag) % (8 * align) !== 0) {
         packed = true;

@@ -1,7 +1,6 @@
 import { BtfError } from '../errors.js';
 import {
-  INFO_OFF, NAME_OFF, RECORD_SHAPES, TYPE_HEADER_SIZE, infoKind, infoVlen, recordShape,
-  type FieldSlot, type NameUse, type TypeUse,
+  Rec, RECORD_SHAPES, infoKind, infoVlen, recordShape, type FieldSlot, type NameUse, type TypeUse,
 } from '../format/records.js';
 import type { Btf } from './btf.js';
 
@@ -35,18 +34,18 @@ export function visitRecord(btf: Btf, id: number, v: RecordVisitor): void {
   const o = btf.owner(id);
   if (!o) throw new BtfError('bad-type-id', `type id ${id} does not exist`);
   const rec = o.recordOffset(id);
-  const info = o.u32(rec + INFO_OFF);
+  const info = o.u32(rec + Rec.INFO_OFF);
   const kind = infoKind(info);
   const shape = recordShape(kind);
   if (!shape) {
-    v.name?.(rec + NAME_OFF, o.u32(rec + NAME_OFF), 'type', -1);
+    v.name?.(rec + Rec.NAME_OFF, o.u32(rec + Rec.NAME_OFF), 'type', -1);
     v.unknownPayload?.(kind);
     return;
   }
   visitSlots(o, rec, shape.fixed, -1, v);
   if (shape.elemSize === 0) return;
   const vlen = infoVlen(info);
-  for (let i = 0, e = rec + TYPE_HEADER_SIZE + shape.infoSize; i < vlen; i++, e += shape.elemSize) visitSlots(o, e, shape.element, i, v);
+  for (let i = 0, e = rec + Rec.TYPE_HEADER_SIZE + shape.infoSize; i < vlen; i++, e += shape.elemSize) visitSlots(o, e, shape.element, i, v);
 }
 
 function visitSlots(o: Btf, base: number, slots: readonly FieldSlot[], index: number, v: RecordVisitor): void {
@@ -75,7 +74,7 @@ function rolesOf(slots: readonly FieldSlot[], bytes: number): Uint8Array {
 
 /** {@link RECORD_SHAPES} word by word, so that {@link wordRole} is two array reads. */
 const WORD_ROLES: readonly (WordRoles | undefined)[] = RECORD_SHAPES.map((s) =>
-  s && { fixed: rolesOf(s.fixed, TYPE_HEADER_SIZE + s.infoSize), element: rolesOf(s.element, s.elemSize) });
+  s && { fixed: rolesOf(s.fixed, Rec.TYPE_HEADER_SIZE + s.infoSize), element: rolesOf(s.element, s.elemSize) });
 
 /**
  * What word `w` (0 = `name_off`, 1 = `info`, 2 = `size`/`type`, 3... the payload) of a record

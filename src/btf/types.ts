@@ -1,9 +1,9 @@
 import { IntEncoding, Kind, kindName } from '../format/kinds.js';
 import {
-  TYPE_HEADER_SIZE, arrayElemType, arrayIndexType, arrayNelems, declTagComponentIdx, enum64NameOff, enum64Value,
-  enumNameOff, enumValue, infoKind, infoKindFlag, infoVlen, intBitOffset, intBits, intData, intEncoding,
-  memberBitOffsetOf, memberBitfieldSizeOf, memberNameOff, memberOffsetWord, memberType, paramNameOff, paramType,
-  readInfo, readNameOff, readSizeOrType, secinfoOffset, secinfoSize, secinfoType, varLinkage,
+  Rec, arrayElemType, arrayIndexType, arrayNelems, declTagComponentIdx, enum64NameOff, enum64Value, enumNameOff,
+  enumValue, infoKind, infoKindFlag, infoVlen, intBitOffset, intBits, intData, intEncoding, memberBitOffsetOf,
+  memberBitfieldSizeOf, memberNameOff, memberOffsetWord, memberType, paramNameOff, paramType, readInfo, readNameOff,
+  readSizeOrType, secinfoOffset, secinfoSize, secinfoType, varLinkage,
 } from '../format/records.js';
 import type { Btf } from './btf.js';
 import { recordEnd } from './slots.js';
@@ -173,6 +173,6 @@ export function readType(btf: Btf, id: number): BtfType {
     case Kind.DeclTag:
       return { ...common, kind, type: word, componentIndex: declTagComponentIdx(o, rec), attribute: kindFlag };
     default:
-      return { ...common, kind: Kind.Unknown, rawKind: kind, vlen, sizeOrType: word, extra: o.bytes.slice(rec + TYPE_HEADER_SIZE, recordEnd(o, id)) };
+      return { ...common, kind: Kind.Unknown, rawKind: kind, vlen, sizeOrType: word, extra: o.bytes.slice(rec + Rec.TYPE_HEADER_SIZE, recordEnd(o, id)) };
   }
 }

@@ -3,11 +3,8 @@ import { BtfError } from '../errors.js';
 import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, describeKind, kindName, type KindLayout } from '../format/kinds.js';
 import {
-  ARRAY_INDEX_TYPE_OFF, ARRAY_NELEMS_OFF, ARRAY_TYPE_OFF, DECL_TAG_COMPONENT_IDX_OFF, ENUM64_NAME_OFF, ENUM64_VAL_HI_OFF,
-  ENUM64_VAL_LO_OFF, ENUM_NAME_OFF, ENUM_VAL_OFF, INFO_OFF, INT_DATA_OFF, MEMBER_NAME_OFF, MEMBER_OFFSET_OFF,
-  MEMBER_TYPE_OFF, NAME_OFF, PARAM_NAME_OFF, PARAM_TYPE_OFF, RECORD_SHAPES, SECINFO_OFFSET_OFF,
-  SECINFO_SIZE_OFF, SECINFO_TYPE_OFF, SIZE_OR_TYPE_OFF, TYPE_HEADER_SIZE, VAR_LINKAGE_OFF, encodeInfo,
-  encodeIntData, encodeMemberOffset, enum64At, enumAt, infoKind, infoVlen, memberAt, paramAt, secinfoAt,
+  Rec, RECORD_SHAPES, encodeInfo, encodeIntData, encodeMemberOffset, enum64At, enumAt, infoKind, infoVlen, memberAt,
+  paramAt, secinfoAt,
 } from '../format/records.js';
 import { KERNEL_MAX_BTF_BYTES, NEWEST_KNOWN_KERNEL, kernelRules, recordProblem, unsupported, type KernelRules } from '../format/kernels.js';
 import { StringTable } from './strings.js';
@@ -98,7 +95,7 @@ export interface CopyOptions {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const U32_MAX = 0xffffffff;
-const HEADER_WORDS = TYPE_HEADER_SIZE / 4;
+const HEADER_WORDS = Rec.TYPE_HEADER_SIZE / 4;
 /** Word index, from a record's first word, of the field at byte `offset` of the record (src/format/records.ts). */
 const wordAt = (offset: number) => offset >>> 2;
 
@@ -233,7 +230,7 @@ export class BtfBuilder {
       throw bad(`INT bit offset ${String(bitOffset)} plus ${bits} bits is more than 128`);
     }
     const r = this.begin(Kind.Int, this.strings.add(name), 0, false, size);
-    this.words[r + wordAt(INT_DATA_OFF)] = encodeIntData(encoding, bitOffset, bits);
+    this.words[r + wordAt(Rec.INT_DATA_OFF)] = encodeIntData(encoding, bitOffset, bits);
     return this.commit();
   }
 
@@ -284,9 +281,9 @@ export class BtfBuilder {
     checkRef(indexType, 'ARRAY index type');
     checkU32('ARRAY length', length);
     const r = this.begin(Kind.Array, 0, 0, false, 0, Math.max(elemType, indexType));
-    this.words[r + wordAt(ARRAY_TYPE_OFF)] = elemType;
-    this.words[r + wordAt(ARRAY_INDEX_TYPE_OFF)] = indexType;
-    this.words[r + wordAt(ARRAY_NELEMS_OFF)] = length;
+    this.words[r + wordAt(Rec.ARRAY_TYPE_OFF)] = elemType;
+    this.words[r + wordAt(Rec.ARRAY_INDEX_TYPE_OFF)] = indexType;
+    this.words[r + wordAt(Rec.ARRAY_NELEMS_OFF)] = length;
     return this.commit();
   }
 
@@ -353,8 +350,8 @@ export class BtfBuilder {
     const names = params.map((prm) => this.strings.add(prm.name));
     const r = this.begin(Kind.FuncProto, 0, params.length, false, returnType, params.reduce((max, prm) => Math.max(max, prm.type), returnType));
     for (let i = 0; i < params.length; i++) {
-      this.words[r + wordAt(paramAt(i) + PARAM_NAME_OFF)] = names[i]!;
-      this.words[r + wordAt(paramAt(i) + PARAM_TYPE_OFF)] = params[i]!.type;
+      this.words[r + wordAt(paramAt(i) + Rec.PARAM_NAME_OFF)] = names[i]!;
+      this.words[r + wordAt(paramAt(i) + Rec.PARAM_TYPE_OFF)] = params[i]!.type;
     }
     return this.commit();
   }
@@ -367,7 +364,7 @@ export class BtfBuilder {
     }
     checkRef(type, 'VAR type');
     const r = this.begin(Kind.Var, this.strings.add(name), 0, false, type, type);
-    this.words[r + wordAt(VAR_LINKAGE_OFF)] = linkage;
+    this.words[r + wordAt(Rec.VAR_LINKAGE_OFF)] = linkage;
     return this.commit();
   }
 
@@ -384,9 +381,9 @@ export class BtfBuilder {
     const r = this.begin(Kind.Datasec, this.strings.add(name), vars.length, false, size, vars.reduce((max, v) => Math.max(max, v.type), 0));
     for (let i = 0; i < vars.length; i++) {
       const v = vars[i]!;
-      this.words[r + wordAt(secinfoAt(i) + SECINFO_TYPE_OFF)] = v.type;
-      this.words[r + wordAt(secinfoAt(i) + SECINFO_OFFSET_OFF)] = v.offset;
-      this.words[r + wordAt(secinfoAt(i) + SECINFO_SIZE_OFF)] = v.size;
+      this.words[r + wordAt(secinfoAt(i) + Rec.SECINFO_TYPE_OFF)] = v.type;
+      this.words[r + wordAt(secinfoAt(i) + Rec.SECINFO_OFFSET_OFF)] = v.offset;
+      this.words[r + wordAt(secinfoAt(i) + Rec.SECINFO_SIZE_OFF)] = v.size;
     }
     return this.commit();
   }
@@ -403,7 +400,7 @@ export class BtfBuilder {
     }
     checkRef(type, 'DECL_TAG target');
     const r = this.begin(Kind.DeclTag, this.strings.add(value), 0, opts.attribute === true, type, type);
-    this.words[r + wordAt(DECL_TAG_COMPONENT_IDX_OFF)] = componentIndex >>> 0;
+    this.words[r + wordAt(Rec.DECL_TAG_COMPONENT_IDX_OFF)] = componentIndex >>> 0;
     return this.commit();
   }
 
@@ -421,7 +418,7 @@ export class BtfBuilder {
     checkU32('name offset', nameOffset);
     if (!Number.isInteger(vlen) || vlen < 0 || vlen > MAX_VLEN) throw bad(`vlen must be 0..${MAX_VLEN}, got ${String(vlen)}`);
     checkU32('size/type', sizeOrType);
-    const expected = this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE;
+    const expected = this.recordBytes(kind, vlen) - Rec.TYPE_HEADER_SIZE;
     if (payload.length * 4 !== expected) {
       throw bad(`${describeKind(kind)} with vlen ${vlen} takes ${expected} bytes after the type header, got ${payload.length * 4}`);
     }
@@ -446,11 +443,11 @@ export class BtfBuilder {
     const start = owner.recordOffset(id);
     const index = id - owner.firstId;
     const end = index + 1 < owner.typeOffsets.length ? owner.typeOffsets[index + 1]! : owner.typeStart + owner.header.typeLen;
-    const info = owner.u32(start + INFO_OFF);
+    const info = owner.u32(start + Rec.INFO_OFF);
     const kind = infoKind(info);
-    const payloadBytes = end - start - TYPE_HEADER_SIZE;
+    const payloadBytes = end - start - Rec.TYPE_HEADER_SIZE;
     const vlen = infoVlen(info);
-    if (payloadBytes !== this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE) {
+    if (payloadBytes !== this.recordBytes(kind, vlen) - Rec.TYPE_HEADER_SIZE) {
       throw new BtfError('bad-layout', `${describeKind(kind)} records are sized differently in the source's layout and in this builder's`, { typeId: id });
     }
     const newId = this.nextId;
@@ -493,7 +490,7 @@ export class BtfBuilder {
     if (firstLayout(btf)) {
       const order: PayloadOrder = btf.littleEndian ? 'little' : 'big';
       for (let i = 0; i < btf.typeOffsets.length; i++) {
-        const kind = infoKind(btf.u32(btf.typeOffsets[i]! + INFO_OFF));
+        const kind = infoKind(btf.u32(btf.typeOffsets[i]! + Rec.INFO_OFF));
         if (kind === 0 || kind > MAX_KNOWN_KIND) this.noteUnknown(order, btf.firstId + i, kind);
       }
     }
@@ -578,9 +575,9 @@ export class BtfBuilder {
     const r = this.begin(kind, nameOff, members.length, kindFlag, size, members.reduce((max, m) => Math.max(max, m.type), 0));
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
-      this.words[r + wordAt(memberAt(i) + MEMBER_NAME_OFF)] = names[i]!;
-      this.words[r + wordAt(memberAt(i) + MEMBER_TYPE_OFF)] = m.type;
-      this.words[r + wordAt(memberAt(i) + MEMBER_OFFSET_OFF)] = encodeMemberOffset(m.bitOffset, m.bitfieldSize ?? 0, kindFlag);
+      this.words[r + wordAt(memberAt(i) + Rec.MEMBER_NAME_OFF)] = names[i]!;
+      this.words[r + wordAt(memberAt(i) + Rec.MEMBER_TYPE_OFF)] = m.type;
+      this.words[r + wordAt(memberAt(i) + Rec.MEMBER_OFFSET_OFF)] = encodeMemberOffset(m.bitOffset, m.bitfieldSize ?? 0, kindFlag);
     }
     return this.commit();
   }
@@ -610,12 +607,12 @@ export class BtfBuilder {
     for (let i = 0; i < values.length; i++) {
       const bits = BigInt.asUintN(64, big[i]!);
       if (kind === Kind.Enum) {
-        this.words[r + wordAt(enumAt(i) + ENUM_NAME_OFF)] = names[i]!;
-        this.words[r + wordAt(enumAt(i) + ENUM_VAL_OFF)] = Number(bits & 0xffffffffn);
+        this.words[r + wordAt(enumAt(i) + Rec.ENUM_NAME_OFF)] = names[i]!;
+        this.words[r + wordAt(enumAt(i) + Rec.ENUM_VAL_OFF)] = Number(bits & 0xffffffffn);
       } else {
-        this.words[r + wordAt(enum64At(i) + ENUM64_NAME_OFF)] = names[i]!;
-        this.words[r + wordAt(enum64At(i) + ENUM64_VAL_LO_OFF)] = Number(bits & 0xffffffffn);
-        this.words[r + wordAt(enum64At(i) + ENUM64_VAL_HI_OFF)] = Number(bits >> 32n);
+        this.words[r + wordAt(enum64At(i) + Rec.ENUM64_NAME_OFF)] = names[i]!;
+        this.words[r + wordAt(enum64At(i) + Rec.ENUM64_VAL_LO_OFF)] = Number(bits & 0xffffffffn);
+        this.words[r + wordAt(enum64At(i) + Rec.ENUM64_VAL_HI_OFF)] = Number(bits >> 32n);
       }
     }
     return this.commit();
@@ -642,7 +639,7 @@ export class BtfBuilder {
    * to) is only remembered for records that are really added.
    */
   private begin(kind: number, nameOff: number, vlen: number, kindFlag: boolean, sizeOrType: number, maxRef = 0): number {
-    const payloadWords = wordAt(this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE);
+    const payloadWords = wordAt(this.recordBytes(kind, vlen) - Rec.TYPE_HEADER_SIZE);
     if (maxRef > this.maxRef) {
       this.maxRef = maxRef;
       this.maxRefFrom = this.nextId;
@@ -650,9 +647,9 @@ export class BtfBuilder {
     this.reserve(HEADER_WORDS + payloadWords);
     const p = this.wordLen;
     const w = this.words;
-    w[p + wordAt(NAME_OFF)] = nameOff;
-    w[p + wordAt(INFO_OFF)] = encodeInfo(kind, vlen, kindFlag);
-    w[p + wordAt(SIZE_OR_TYPE_OFF)] = sizeOrType;
+    w[p + wordAt(Rec.NAME_OFF)] = nameOff;
+    w[p + wordAt(Rec.INFO_OFF)] = encodeInfo(kind, vlen, kindFlag);
+    w[p + wordAt(Rec.SIZE_OR_TYPE_OFF)] = sizeOrType;
     w.fill(0, p + HEADER_WORDS, p + HEADER_WORDS + payloadWords);
     this.wordLen = p + HEADER_WORDS + payloadWords;
     return p;
@@ -683,7 +680,7 @@ export class BtfBuilder {
     if (!l) {
       throw new BtfError('bad-kind', `the builder's layout describes only kinds 0..${this.layoutEntries.length - 1}, not ${describeKind(kind)}`);
     }
-    return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+    return Rec.TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
 
   private checkVerbatimStrings(btf: Btf): void {
@@ -720,13 +717,13 @@ export class BtfBuilder {
     const shape = RECORD_SHAPES[kind];
     const remap = (word: number) => { w[word] = this.remapString(src, w[word]!); };
     if (!shape) {
-      remap(r + wordAt(NAME_OFF));
+      remap(r + wordAt(Rec.NAME_OFF));
       return;
     }
     for (const f of shape.fixed) if (f.holds === 'name') remap(r + wordAt(f.at));
     const names = shape.element.filter((f) => f.holds === 'name');
     if (names.length === 0) return;
-    for (let i = 0, e = TYPE_HEADER_SIZE + shape.infoSize; i < vlen; i++, e += shape.elemSize) {
+    for (let i = 0, e = Rec.TYPE_HEADER_SIZE + shape.infoSize; i < vlen; i++, e += shape.elemSize) {
       for (const f of names) remap(r + wordAt(e + f.at));
     }
   }
@@ -746,13 +743,13 @@ export class BtfBuilder {
     }
     const w = this.words;
     for (let p = 0, id = this.firstId; p < this.wordLen; id++) {
-      const info = w[p + wordAt(INFO_OFF)]!;
+      const info = w[p + wordAt(Rec.INFO_OFF)]!;
       const kind = infoKind(info);
       const vlen = infoVlen(info);
       if (kind === 0 || kind > MAX_KNOWN_KIND) {
-        throw unsupported(`kind ${kind} is not a kind any kernel up to ${NEWEST_KNOWN_KERNEL} knows (the last is ${MAX_KNOWN_KIND}, ENUM64)`, id, hdrLen + p * 4 + INFO_OFF);
+        throw unsupported(`kind ${kind} is not a kind any kernel up to ${NEWEST_KNOWN_KERNEL} knows (the last is ${MAX_KNOWN_KIND}, ENUM64)`, id, hdrLen + p * 4 + Rec.INFO_OFF);
       }
-      const problem = recordProblem(target, kind, info, w[p + wordAt(SIZE_OR_TYPE_OFF)]!, kind === Kind.Int ? w[p + wordAt(INT_DATA_OFF)]! : 0, () => kindName(kind));
+      const problem = recordProblem(target, kind, info, w[p + wordAt(Rec.SIZE_OR_TYPE_OFF)]!, kind === Kind.Int ? w[p + wordAt(Rec.INT_DATA_OFF)]! : 0, () => kindName(kind));
       if (problem) throw unsupported(problem.detail, id, hdrLen + p * 4 + problem.field);
       p += this.recordBytes(kind, vlen) / 4;
     }

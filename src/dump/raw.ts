@@ -1,12 +1,6 @@
 import { Btf } from '../btf/btf.js';
 import { WireKind as Kind, kindName } from '../format/kinds.js';
-import {
-  ARRAY_INDEX_TYPE_OFF, ARRAY_NELEMS_OFF, ARRAY_TYPE_OFF, DECL_TAG_COMPONENT_IDX_OFF, ENUM64_NAME_OFF, ENUM64_SIZE,
-  ENUM64_VAL_HI_OFF, ENUM64_VAL_LO_OFF, ENUM_NAME_OFF, ENUM_SIZE, ENUM_VAL_OFF, INFO_OFF, INT_DATA_OFF, MEMBER_NAME_OFF,
-  MEMBER_OFFSET_OFF, MEMBER_SIZE, MEMBER_TYPE_OFF, NAME_OFF, PARAM_NAME_OFF, PARAM_SIZE, PARAM_TYPE_OFF, SECINFO_OFFSET_OFF,
-  SECINFO_SIZE, SECINFO_SIZE_OFF, SECINFO_TYPE_OFF, SIZE_OR_TYPE_OFF, TYPE_HEADER_SIZE, VAR_LINKAGE_OFF, infoKind,
-  infoKindFlag, infoVlen, intBitOffset, intBits, intEncoding, memberBitOffsetOf, memberBitfieldSizeOf,
-} from '../format/records.js';
+import { Rec } from '../format/records.js';
 import { ByteSink } from './sink.js';
 
 /** Options shared by the raw and JSON dumps. */
@@ -63,8 +57,8 @@ function write64(sink: ByteSink, hi: number, lo: number, signed: boolean): void 
 }
 
 // Both dumps read every field of every record: they walk elements with the vocabulary's
-// strides and field offsets (src/format/records.ts) inline rather than calling its readers,
-// which would recompute each element's position from its index and re-read the kind_flag.
+// strides, field offsets and bit fields (src/format/records.ts) inline rather than calling its
+// readers and decoders, a call per field, which the CLI (run without TurboFan inlining) pays.
 
 /**
  * The raw dump, byte for byte what `bpftool btf dump file FILE format raw` prints (with
@@ -75,56 +69,56 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
     const o = btf.owner(id);
     if (!o) continue;
     const rec = o.recordOffset(id);
-    const info = o.u32(rec + INFO_OFF);
-    const kind = infoKind(info);
-    const vlen = infoVlen(info);
-    const kflag = infoKindFlag(info);
-    const word = o.u32(rec + SIZE_OR_TYPE_OFF);
-    const p = rec + TYPE_HEADER_SIZE;
+    const info = o.u32(rec + Rec.INFO_OFF);
+    const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const vlen = info & Rec.INFO_VLEN_MASK;
+    const kflag = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
+    const word = o.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const p = rec + Rec.TYPE_HEADER_SIZE;
     sink.byte(91).uint(id).ascii('] ').ascii(kindName(kind)).ascii(" '");
-    writeName(sink, btf, o.u32(rec + NAME_OFF));
+    writeName(sink, btf, o.u32(rec + Rec.NAME_OFF));
     sink.byte(39);
     switch (kind) {
       case Kind.Int: {
-        const v = o.u32(rec + INT_DATA_OFF);
-        sink.ascii(' size=').uint(word).ascii(' bits_offset=').uint(intBitOffset(v))
-          .ascii(' nr_bits=').uint(intBits(v)).ascii(' encoding=').ascii(intEncodingName(intEncoding(v)));
+        const v = o.u32(rec + Rec.INT_DATA_OFF);
+        sink.ascii(' size=').uint(word).ascii(' bits_offset=').uint((v >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK)
+          .ascii(' nr_bits=').uint(v & Rec.INT_BITS_MASK).ascii(' encoding=').ascii(intEncodingName((v >>> Rec.INT_ENCODING_SHIFT) & Rec.INT_ENCODING_MASK));
         break;
       }
       case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.Typedef: case Kind.TypeTag:
         sink.ascii(' type_id=').uint(word);
         break;
       case Kind.Array:
-        sink.ascii(' type_id=').uint(o.u32(rec + ARRAY_TYPE_OFF)).ascii(' index_type_id=').uint(o.u32(rec + ARRAY_INDEX_TYPE_OFF)).ascii(' nr_elems=').uint(o.u32(rec + ARRAY_NELEMS_OFF));
+        sink.ascii(' type_id=').uint(o.u32(rec + Rec.ARRAY_TYPE_OFF)).ascii(' index_type_id=').uint(o.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF)).ascii(' nr_elems=').uint(o.u32(rec + Rec.ARRAY_NELEMS_OFF));
         break;
       case Kind.Struct: case Kind.Union:
         sink.ascii(' size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += MEMBER_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.MEMBER_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m + MEMBER_NAME_OFF));
-          const raw = o.u32(m + MEMBER_OFFSET_OFF);
-          sink.ascii("' type_id=").uint(o.u32(m + MEMBER_TYPE_OFF)).ascii(' bits_offset=').uint(memberBitOffsetOf(raw, kflag));
-          const bitfieldSize = memberBitfieldSizeOf(raw, kflag);
+          writeName(sink, btf, o.u32(m + Rec.MEMBER_NAME_OFF));
+          const raw = o.u32(m + Rec.MEMBER_OFFSET_OFF);
+          sink.ascii("' type_id=").uint(o.u32(m + Rec.MEMBER_TYPE_OFF)).ascii(' bits_offset=').uint(kflag ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw);
+          const bitfieldSize = kflag ? raw >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
           if (bitfieldSize) sink.ascii(' bitfield_size=').uint(bitfieldSize);
         }
         break;
       case Kind.Enum:
         sink.ascii(kflag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += ENUM_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m + ENUM_NAME_OFF));
+          writeName(sink, btf, o.u32(m + Rec.ENUM_NAME_OFF));
           sink.ascii("' val=");
-          if (kflag) sink.int(o.i32(m + ENUM_VAL_OFF));
-          else sink.uint(o.u32(m + ENUM_VAL_OFF));
+          if (kflag) sink.int(o.i32(m + Rec.ENUM_VAL_OFF));
+          else sink.uint(o.u32(m + Rec.ENUM_VAL_OFF));
         }
         break;
       case Kind.Enum64:
         sink.ascii(kflag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += ENUM64_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM64_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m + ENUM64_NAME_OFF));
+          writeName(sink, btf, o.u32(m + Rec.ENUM64_NAME_OFF));
           sink.ascii("' val=");
-          write64(sink, o.u32(m + ENUM64_VAL_HI_OFF), o.u32(m + ENUM64_VAL_LO_OFF), kflag);
+          write64(sink, o.u32(m + Rec.ENUM64_VAL_HI_OFF), o.u32(m + Rec.ENUM64_VAL_LO_OFF), kflag);
           sink.ascii(kflag ? 'LL' : 'ULL');
         }
         break;
@@ -136,20 +130,20 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
         break;
       case Kind.FuncProto:
         sink.ascii(' ret_type_id=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += PARAM_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.PARAM_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m + PARAM_NAME_OFF));
-          sink.ascii("' type_id=").uint(o.u32(m + PARAM_TYPE_OFF));
+          writeName(sink, btf, o.u32(m + Rec.PARAM_NAME_OFF));
+          sink.ascii("' type_id=").uint(o.u32(m + Rec.PARAM_TYPE_OFF));
         }
         break;
       case Kind.Var:
-        sink.ascii(' type_id=').uint(word).ascii(', linkage=').ascii(linkageName(o.u32(rec + VAR_LINKAGE_OFF)));
+        sink.ascii(' type_id=').uint(word).ascii(', linkage=').ascii(linkageName(o.u32(rec + Rec.VAR_LINKAGE_OFF)));
         break;
       case Kind.Datasec:
         sink.ascii(' size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += SECINFO_SIZE) {
-          const t = o.u32(m + SECINFO_TYPE_OFF);
-          sink.ascii('\n\ttype_id=').uint(t).ascii(' offset=').uint(o.u32(m + SECINFO_OFFSET_OFF)).ascii(' size=').uint(o.u32(m + SECINFO_SIZE_OFF));
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.SECINFO_SIZE) {
+          const t = o.u32(m + Rec.SECINFO_TYPE_OFF);
+          sink.ascii('\n\ttype_id=').uint(t).ascii(' offset=').uint(o.u32(m + Rec.SECINFO_OFFSET_OFF)).ascii(' size=').uint(o.u32(m + Rec.SECINFO_SIZE_OFF));
           if (t < btf.endId) {
             sink.ascii(' (').ascii(kindName(btf.kind(t))).ascii(" '");
             writeName(sink, btf, btf.nameOffset(t));
@@ -161,7 +155,7 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
         sink.ascii(' size=').uint(word);
         break;
       case Kind.DeclTag:
-        sink.ascii(' type_id=').uint(word).ascii(' component_idx=').int(o.i32(rec + DECL_TAG_COMPONENT_IDX_OFF));
+        sink.ascii(' type_id=').uint(word).ascii(' component_idx=').int(o.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF));
         break;
       default:
         break;
@@ -211,38 +205,38 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
     const o = btf.owner(id);
     if (!o) continue;
     const rec = o.recordOffset(id);
-    const info = o.u32(rec + INFO_OFF);
-    const kind = infoKind(info);
-    const vlen = infoVlen(info);
-    const kflag = infoKindFlag(info);
-    const word = o.u32(rec + SIZE_OR_TYPE_OFF);
-    const p = rec + TYPE_HEADER_SIZE;
+    const info = o.u32(rec + Rec.INFO_OFF);
+    const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const vlen = info & Rec.INFO_VLEN_MASK;
+    const kflag = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
+    const word = o.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const p = rec + Rec.TYPE_HEADER_SIZE;
     if (!first) sink.byte(44);
     first = false;
     sink.ascii('{"id":').uint(id).ascii(',"kind":"').ascii(kindName(kind)).ascii('","name":');
-    jsonName(sink, btf, o.u32(rec + NAME_OFF));
+    jsonName(sink, btf, o.u32(rec + Rec.NAME_OFF));
     switch (kind) {
       case Kind.Int: {
-        const v = o.u32(rec + INT_DATA_OFF);
-        sink.ascii(',"size":').uint(word).ascii(',"bits_offset":').uint(intBitOffset(v))
-          .ascii(',"nr_bits":').uint(intBits(v)).ascii(',"encoding":"').ascii(intEncodingName(intEncoding(v))).byte(34);
+        const v = o.u32(rec + Rec.INT_DATA_OFF);
+        sink.ascii(',"size":').uint(word).ascii(',"bits_offset":').uint((v >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK)
+          .ascii(',"nr_bits":').uint(v & Rec.INT_BITS_MASK).ascii(',"encoding":"').ascii(intEncodingName((v >>> Rec.INT_ENCODING_SHIFT) & Rec.INT_ENCODING_MASK)).byte(34);
         break;
       }
       case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.Typedef: case Kind.TypeTag:
         sink.ascii(',"type_id":').uint(word);
         break;
       case Kind.Array:
-        sink.ascii(',"type_id":').uint(o.u32(rec + ARRAY_TYPE_OFF)).ascii(',"index_type_id":').uint(o.u32(rec + ARRAY_INDEX_TYPE_OFF)).ascii(',"nr_elems":').uint(o.u32(rec + ARRAY_NELEMS_OFF));
+        sink.ascii(',"type_id":').uint(o.u32(rec + Rec.ARRAY_TYPE_OFF)).ascii(',"index_type_id":').uint(o.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF)).ascii(',"nr_elems":').uint(o.u32(rec + Rec.ARRAY_NELEMS_OFF));
         break;
       case Kind.Struct: case Kind.Union:
         sink.ascii(',"size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"members":[');
-        for (let i = 0, m = p; i < vlen; i++, m += MEMBER_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.MEMBER_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m + MEMBER_NAME_OFF));
-          const raw = o.u32(m + MEMBER_OFFSET_OFF);
-          sink.ascii(',"type_id":').uint(o.u32(m + MEMBER_TYPE_OFF)).ascii(',"bits_offset":').uint(memberBitOffsetOf(raw, kflag));
-          const bitfieldSize = memberBitfieldSizeOf(raw, kflag);
+          jsonName(sink, btf, o.u32(m + Rec.MEMBER_NAME_OFF));
+          const raw = o.u32(m + Rec.MEMBER_OFFSET_OFF);
+          sink.ascii(',"type_id":').uint(o.u32(m + Rec.MEMBER_TYPE_OFF)).ascii(',"bits_offset":').uint(kflag ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw);
+          const bitfieldSize = kflag ? raw >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
           if (bitfieldSize) sink.ascii(',"bitfield_size":').uint(bitfieldSize);
           sink.byte(125);
         }
@@ -250,12 +244,12 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         break;
       case Kind.Enum:
         sink.ascii(kflag ? ',"encoding":"SIGNED","size":' : ',"encoding":"UNSIGNED","size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"values":[');
-        for (let i = 0, m = p; i < vlen; i++, m += ENUM_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m + ENUM_NAME_OFF));
+          jsonName(sink, btf, o.u32(m + Rec.ENUM_NAME_OFF));
           sink.ascii(',"val":');
-          const v = o.i32(m + ENUM_VAL_OFF);
+          const v = o.i32(m + Rec.ENUM_VAL_OFF);
           if (kflag || v >= 0) sink.int(v);
           else write64(sink, 0xffffffff, v >>> 0, false);
           sink.byte(125);
@@ -264,12 +258,12 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         break;
       case Kind.Enum64:
         sink.ascii(kflag ? ',"encoding":"SIGNED","size":' : ',"encoding":"UNSIGNED","size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"values":[');
-        for (let i = 0, m = p; i < vlen; i++, m += ENUM64_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM64_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m + ENUM64_NAME_OFF));
+          jsonName(sink, btf, o.u32(m + Rec.ENUM64_NAME_OFF));
           sink.ascii(',"val":');
-          write64(sink, o.u32(m + ENUM64_VAL_HI_OFF), o.u32(m + ENUM64_VAL_LO_OFF), kflag);
+          write64(sink, o.u32(m + Rec.ENUM64_VAL_HI_OFF), o.u32(m + Rec.ENUM64_VAL_LO_OFF), kflag);
           sink.byte(125);
         }
         sink.byte(93);
@@ -282,22 +276,22 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         break;
       case Kind.FuncProto:
         sink.ascii(',"ret_type_id":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"params":[');
-        for (let i = 0, m = p; i < vlen; i++, m += PARAM_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.PARAM_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m + PARAM_NAME_OFF));
-          sink.ascii(',"type_id":').uint(o.u32(m + PARAM_TYPE_OFF)).byte(125);
+          jsonName(sink, btf, o.u32(m + Rec.PARAM_NAME_OFF));
+          sink.ascii(',"type_id":').uint(o.u32(m + Rec.PARAM_TYPE_OFF)).byte(125);
         }
         sink.byte(93);
         break;
       case Kind.Var:
-        sink.ascii(',"type_id":').uint(word).ascii(',"linkage":"').ascii(linkageName(o.u32(rec + VAR_LINKAGE_OFF))).byte(34);
+        sink.ascii(',"type_id":').uint(word).ascii(',"linkage":"').ascii(linkageName(o.u32(rec + Rec.VAR_LINKAGE_OFF))).byte(34);
         break;
       case Kind.Datasec:
         sink.ascii(',"size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"vars":[');
-        for (let i = 0, m = p; i < vlen; i++, m += SECINFO_SIZE) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.SECINFO_SIZE) {
           if (i) sink.byte(44);
-          sink.ascii('{"type_id":').uint(o.u32(m + SECINFO_TYPE_OFF)).ascii(',"offset":').uint(o.u32(m + SECINFO_OFFSET_OFF)).ascii(',"size":').uint(o.u32(m + SECINFO_SIZE_OFF)).byte(125);
+          sink.ascii('{"type_id":').uint(o.u32(m + Rec.SECINFO_TYPE_OFF)).ascii(',"offset":').uint(o.u32(m + Rec.SECINFO_OFFSET_OFF)).ascii(',"size":').uint(o.u32(m + Rec.SECINFO_SIZE_OFF)).byte(125);
         }
         sink.byte(93);
         break;
@@ -305,7 +299,7 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         sink.ascii(',"size":').uint(word);
         break;
       case Kind.DeclTag:
-        sink.ascii(',"type_id":').uint(word).ascii(',"component_idx":').int(o.i32(rec + DECL_TAG_COMPONENT_IDX_OFF));
+        sink.ascii(',"type_id":').uint(word).ascii(',"component_idx":').int(o.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF));
         break;
       default:
         break;

@@ -105,8 +105,8 @@ export function kindFromName(name: string): Kind | undefined {
   return KIND_BY_NAME.get(name.toUpperCase()) as Kind | undefined;
 }
 
-// The record layout lives in records.ts; these are here too because they describe kinds.
-export { TYPE_HEADER_SIZE, KNOWN_LAYOUTS, type KindLayout } from './records.js';
+// The record layout lives in records.ts; the per-kind sizes are here too because they describe kinds.
+export { KNOWN_LAYOUTS, type KindLayout } from './records.js';
 
 /** INT encoding bits (BTF_INT_SIGNED, BTF_INT_CHAR, BTF_INT_BOOL). */
 export const IntEncoding = { Signed: 1, Char: 2, Bool: 4 } as const;

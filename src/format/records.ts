@@ -4,143 +4,171 @@
  * and `btf_iter.c` in spirit). Everything else reads records through this module, so the wire
  * layout is written down once.
  *
- * A record is `struct btf_type` (name_off, info, size/type: {@link TYPE_HEADER_SIZE} bytes),
+ * A record is `struct btf_type` (name_off, info, size/type: `Rec.TYPE_HEADER_SIZE` bytes),
  * then `infoSize` bytes of one kind-specific struct (INT's encoding word, `btf_array`, VAR's
  * linkage, DECL_TAG's component index), then `vlen` elements of `elemSize` bytes (members,
- * enumerators, parameters, section variables). Offsets named `*_OFF` without an element in
- * their name are from the record's first byte; element field offsets (`MEMBER_TYPE_OFF`...)
- * are from the element's first byte, and `memberAt(i)` and its siblings give where element
- * `i` starts, from the record's first byte.
+ * enumerators, parameters, section variables). {@link Rec} holds the offsets, strides and bit
+ * fields; `memberAt(i)` and its siblings give where element `i` starts; the readers
+ * (`memberType`, `arrayNelems`, `enum64Value`...) read one field of a record.
  *
- * This module imports nothing: `kinds.ts` takes the layout table and the header size from it.
+ * The readers and decoders suit code that reads a few fields. Loops that read every field of a
+ * vmlinux (parsing, the raw and JSON dumps, `checkBtf`, the C dump's table) write the
+ * arithmetic out with {@link Rec}'s constants instead, and say so where they do: the CLI runs
+ * with TurboFan inlining off (src/cli/tuning.ts), and there a call per field costs about 8% of
+ * `checkBtf` (measured on the 6.18 vmlinux).
+ *
+ * This module imports nothing: `kinds.ts` takes the layout table from it.
  */
 
-// ------------------------------------------------------------------ struct btf_type
+/**
+ * The record layout as numbers: field offsets, element strides and bit fields. A const enum,
+ * which the compiler writes out as plain numbers (as `WireKind`): the loops that read every
+ * field of a vmlinux use these inline at no cost, where an imported `const` costs a load and
+ * a check at every use (about 9% of `checkBtf`, measured on the 6.18 vmlinux).
+ *
+ * Offsets named `*_OFF` without an element in their name are from the record's first byte;
+ * element field offsets (`MEMBER_TYPE_OFF`...) are from the element's first byte.
+ */
+export const enum Rec {
+  // ---- struct btf_type
+  /** Size of the fixed `struct btf_type` that starts every type record. */
+  TYPE_HEADER_SIZE = 12,
+  /** `name_off`: the type's name in the string section (0: anonymous). */
+  NAME_OFF = 0,
+  /** `info`: vlen in bits 0-23, kind in bits 24-30, kind_flag in bit 31. */
+  INFO_OFF = 4,
+  /** `size` (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT) or `type` (every other kind). */
+  SIZE_OR_TYPE_OFF = 8,
+  /** The bit fields of `info`. */
+  INFO_VLEN_MASK = 0xffffff,
+  INFO_KIND_SHIFT = 24,
+  INFO_KIND_MASK = 0x7f,
+  INFO_KIND_FLAG_SHIFT = 31,
 
-/** Size of the fixed `struct btf_type` that starts every type record. */
-export const TYPE_HEADER_SIZE = 12;
-/** `name_off`: the type's name in the string section (0: anonymous). */
-export const NAME_OFF = 0;
-/** `info`: vlen in bits 0-23, kind in bits 24-30, kind_flag in bit 31. */
-export const INFO_OFF = 4;
-/** `size` (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT) or `type` (every other kind). */
-export const SIZE_OR_TYPE_OFF = 8;
+  // ---- the one struct after the header
+  /** INT: the encoding word (`BTF_INT_ENCODING`, `BTF_INT_OFFSET`, `BTF_INT_BITS`). */
+  INT_DATA_OFF = TYPE_HEADER_SIZE,
+  /** Its bit fields: value width in bits 0-7, bit offset in bits 16-23, encoding in bits 24-27. */
+  INT_BITS_MASK = 0xff,
+  INT_OFFSET_SHIFT = 16,
+  INT_OFFSET_MASK = 0xff,
+  INT_ENCODING_SHIFT = 24,
+  INT_ENCODING_MASK = 0x0f,
+  /** ARRAY (`struct btf_array`): element type, index type, element count. */
+  ARRAY_TYPE_OFF = TYPE_HEADER_SIZE,
+  ARRAY_INDEX_TYPE_OFF = TYPE_HEADER_SIZE + 4,
+  ARRAY_NELEMS_OFF = TYPE_HEADER_SIZE + 8,
+  ARRAY_INFO_SIZE = 12,
+  /** VAR (`struct btf_var`): linkage. */
+  VAR_LINKAGE_OFF = TYPE_HEADER_SIZE,
+  /** DECL_TAG (`struct btf_decl_tag`): component_idx, an i32 (-1: the whole declaration). */
+  DECL_TAG_COMPONENT_IDX_OFF = TYPE_HEADER_SIZE,
 
-/** An `info` word: `kind` in bits 24-30, `vlen` in bits 0-23, kind_flag in bit 31. */
+  // ---- the vlen elements (every kind that has them has no struct between header and elements)
+  /** STRUCT/UNION member (`struct btf_member`): name, type, offset word. */
+  MEMBER_SIZE = 12,
+  MEMBER_NAME_OFF = 0,
+  MEMBER_TYPE_OFF = 4,
+  /** Bit offset; with kind_flag, bitfield size in the top 8 bits and bit offset in the low 24. */
+  MEMBER_OFFSET_OFF = 8,
+  MEMBER_BIT_OFFSET_MASK = 0xffffff,
+  MEMBER_BITFIELD_SIZE_SHIFT = 24,
+  /** ENUM value (`struct btf_enum`): name, 32-bit value (signed when kind_flag is set). */
+  ENUM_SIZE = 8,
+  ENUM_NAME_OFF = 0,
+  ENUM_VAL_OFF = 4,
+  /** ENUM64 value (`struct btf_enum64`): name, low and high halves of the value. */
+  ENUM64_SIZE = 12,
+  ENUM64_NAME_OFF = 0,
+  ENUM64_VAL_LO_OFF = 4,
+  ENUM64_VAL_HI_OFF = 8,
+  /** FUNC_PROTO parameter (`struct btf_param`): name, type. */
+  PARAM_SIZE = 8,
+  PARAM_NAME_OFF = 0,
+  PARAM_TYPE_OFF = 4,
+  /** DATASEC entry (`struct btf_var_secinfo`): VAR (or FUNC) type, offset and size in the section. */
+  SECINFO_SIZE = 12,
+  SECINFO_TYPE_OFF = 0,
+  SECINFO_OFFSET_OFF = 4,
+  SECINFO_SIZE_OFF = 8,
+}
+
+/** Size of the fixed `struct btf_type` that starts every type record, as a value for code outside the library's hot loops. */
+export const TYPE_HEADER_SIZE: number = Rec.TYPE_HEADER_SIZE;
+
+// ------------------------------------------------------------------ decoding and encoding
+
+/** An `info` word from its three fields. */
 export function encodeInfo(kind: number, vlen: number, kindFlag: boolean): number {
-  return ((kindFlag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
+  return ((kindFlag ? 1 << Rec.INFO_KIND_FLAG_SHIFT : 0) | (kind << Rec.INFO_KIND_SHIFT) | vlen) >>> 0;
 }
 
 /** The kind in an `info` word (a wire number: kinds above 19 come out as they are). */
 export function infoKind(info: number): number {
-  return (info >>> 24) & 0x7f;
+  return (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
 }
 
 /** The element count (vlen) in an `info` word; FUNC keeps its linkage here. */
 export function infoVlen(info: number): number {
-  return info & 0xffffff;
+  return info & Rec.INFO_VLEN_MASK;
 }
 
 /** The kind_flag bit of an `info` word. */
 export function infoKindFlag(info: number): boolean {
-  return info >>> 31 === 1;
+  return info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
 }
 
-// ------------------------------------------------------------------ what follows the header
-
-/** INT: the encoding word (`BTF_INT_ENCODING`, `BTF_INT_OFFSET`, `BTF_INT_BITS`). */
-export const INT_DATA_OFF = TYPE_HEADER_SIZE;
 /** An INT encoding word from its three fields. */
 export function encodeIntData(encoding: number, bitOffset: number, bits: number): number {
-  return ((encoding << 24) | (bitOffset << 16) | bits) >>> 0;
+  return ((encoding << Rec.INT_ENCODING_SHIFT) | (bitOffset << Rec.INT_OFFSET_SHIFT) | bits) >>> 0;
 }
 /** INT's `BTF_INT_ENCODING`: the BTF_INT_SIGNED / CHAR / BOOL bits. */
 export function intEncoding(data: number): number {
-  return (data >>> 24) & 0x0f;
+  return (data >>> Rec.INT_ENCODING_SHIFT) & Rec.INT_ENCODING_MASK;
 }
 /** INT's `BTF_INT_OFFSET`: bits to skip before the value. */
 export function intBitOffset(data: number): number {
-  return (data >>> 16) & 0xff;
+  return (data >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK;
 }
 /** INT's `BTF_INT_BITS`: width of the value in bits. */
 export function intBits(data: number): number {
-  return data & 0xff;
+  return data & Rec.INT_BITS_MASK;
 }
-
-/** ARRAY (`struct btf_array`): element type, index type, element count. */
-export const ARRAY_TYPE_OFF = TYPE_HEADER_SIZE;
-export const ARRAY_INDEX_TYPE_OFF = TYPE_HEADER_SIZE + 4;
-export const ARRAY_NELEMS_OFF = TYPE_HEADER_SIZE + 8;
-const ARRAY_INFO_SIZE = 12;
-
-/** VAR (`struct btf_var`): linkage. */
-export const VAR_LINKAGE_OFF = TYPE_HEADER_SIZE;
-/** DECL_TAG (`struct btf_decl_tag`): component_idx, an i32 (-1: the whole declaration). */
-export const DECL_TAG_COMPONENT_IDX_OFF = TYPE_HEADER_SIZE;
-
-/** STRUCT/UNION member (`struct btf_member`): name, type, offset word. */
-export const MEMBER_SIZE = 12;
-export const MEMBER_NAME_OFF = 0;
-export const MEMBER_TYPE_OFF = 4;
-/** Bit offset; with kind_flag, bitfield size in the top 8 bits and bit offset in the low 24. */
-export const MEMBER_OFFSET_OFF = 8;
-
-/** ENUM value (`struct btf_enum`): name, 32-bit value (signed when kind_flag is set). */
-export const ENUM_SIZE = 8;
-export const ENUM_NAME_OFF = 0;
-export const ENUM_VAL_OFF = 4;
-
-/** ENUM64 value (`struct btf_enum64`): name, low and high halves of the value. */
-export const ENUM64_SIZE = 12;
-export const ENUM64_NAME_OFF = 0;
-export const ENUM64_VAL_LO_OFF = 4;
-export const ENUM64_VAL_HI_OFF = 8;
-
-/** FUNC_PROTO parameter (`struct btf_param`): name, type. */
-export const PARAM_SIZE = 8;
-export const PARAM_NAME_OFF = 0;
-export const PARAM_TYPE_OFF = 4;
-
-/** DATASEC entry (`struct btf_var_secinfo`): VAR (or FUNC) type, offset and size in the section. */
-export const SECINFO_SIZE = 12;
-export const SECINFO_TYPE_OFF = 0;
-export const SECINFO_OFFSET_OFF = 4;
-export const SECINFO_SIZE_OFF = 8;
 
 /** Where member `i` starts, from the record's first byte. */
 export function memberAt(i: number): number {
-  return TYPE_HEADER_SIZE + i * MEMBER_SIZE;
+  return Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE;
 }
 /** Where ENUM value `i` starts, from the record's first byte. */
 export function enumAt(i: number): number {
-  return TYPE_HEADER_SIZE + i * ENUM_SIZE;
+  return Rec.TYPE_HEADER_SIZE + i * Rec.ENUM_SIZE;
 }
 /** Where ENUM64 value `i` starts, from the record's first byte. */
 export function enum64At(i: number): number {
-  return TYPE_HEADER_SIZE + i * ENUM64_SIZE;
+  return Rec.TYPE_HEADER_SIZE + i * Rec.ENUM64_SIZE;
 }
 /** Where parameter `i` starts, from the record's first byte. */
 export function paramAt(i: number): number {
-  return TYPE_HEADER_SIZE + i * PARAM_SIZE;
+  return Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE;
 }
 /** Where DATASEC entry `i` starts, from the record's first byte. */
 export function secinfoAt(i: number): number {
-  return TYPE_HEADER_SIZE + i * SECINFO_SIZE;
+  return Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE;
 }
 
 /** A member's offset word: with kind_flag, the bitfield size in the top 8 bits; without, the bit offset alone. */
 export function encodeMemberOffset(bitOffset: number, bitfieldSize: number, kindFlag: boolean): number {
-  return kindFlag ? ((bitfieldSize << 24) | bitOffset) >>> 0 : bitOffset;
+  return kindFlag ? ((bitfieldSize << Rec.MEMBER_BITFIELD_SIZE_SHIFT) | bitOffset) >>> 0 : bitOffset;
 }
 
 /** A member's bit offset, from its offset word and its record's kind_flag. */
 export function memberBitOffsetOf(offsetWord: number, kindFlag: boolean): number {
-  return kindFlag ? offsetWord & 0xffffff : offsetWord;
+  return kindFlag ? offsetWord & Rec.MEMBER_BIT_OFFSET_MASK : offsetWord;
 }
 
 /** A member's bitfield size (0: not a bitfield, or one described through its INT), from its offset word and its record's kind_flag. */
 export function memberBitfieldSizeOf(offsetWord: number, kindFlag: boolean): number {
-  return kindFlag ? offsetWord >>> 24 : 0;
+  return kindFlag ? offsetWord >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
 }
 
 // ------------------------------------------------------------------ the per-kind descriptor table
@@ -175,7 +203,7 @@ export interface RecordShape {
 
 const typeSlot = (at: number, use: TypeUse): FieldSlot => ({ at, holds: 'type', use });
 const nameSlot = (at: number, use: NameUse): FieldSlot => ({ at, holds: 'name', use });
-const ownName = nameSlot(NAME_OFF, 'type');
+const ownName = nameSlot(Rec.NAME_OFF, 'type');
 
 function shape(infoSize: number, elemSize: number, fixed: FieldSlot[], element: FieldSlot[] = []): RecordShape {
   return { infoSize, elemSize, fixed: [ownName, ...fixed], element };
@@ -189,24 +217,24 @@ function shape(infoSize: number, elemSize: number, fixed: FieldSlot[], element: 
 export const RECORD_SHAPES: readonly (RecordShape | undefined)[] = [
   /* UNKNOWN    */ undefined,
   /* INT        */ shape(4, 0, []),
-  /* PTR        */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'pointee')]),
-  /* ARRAY      */ shape(ARRAY_INFO_SIZE, 0, [typeSlot(ARRAY_TYPE_OFF, 'array-element'), typeSlot(ARRAY_INDEX_TYPE_OFF, 'array-index')]),
-  /* STRUCT     */ shape(0, MEMBER_SIZE, [], [nameSlot(MEMBER_NAME_OFF, 'member'), typeSlot(MEMBER_TYPE_OFF, 'member')]),
-  /* UNION      */ shape(0, MEMBER_SIZE, [], [nameSlot(MEMBER_NAME_OFF, 'member'), typeSlot(MEMBER_TYPE_OFF, 'member')]),
-  /* ENUM       */ shape(0, ENUM_SIZE, [], [nameSlot(ENUM_NAME_OFF, 'enumerator')]),
+  /* PTR        */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'pointee')]),
+  /* ARRAY      */ shape(Rec.ARRAY_INFO_SIZE, 0, [typeSlot(Rec.ARRAY_TYPE_OFF, 'array-element'), typeSlot(Rec.ARRAY_INDEX_TYPE_OFF, 'array-index')]),
+  /* STRUCT     */ shape(0, Rec.MEMBER_SIZE, [], [nameSlot(Rec.MEMBER_NAME_OFF, 'member'), typeSlot(Rec.MEMBER_TYPE_OFF, 'member')]),
+  /* UNION      */ shape(0, Rec.MEMBER_SIZE, [], [nameSlot(Rec.MEMBER_NAME_OFF, 'member'), typeSlot(Rec.MEMBER_TYPE_OFF, 'member')]),
+  /* ENUM       */ shape(0, Rec.ENUM_SIZE, [], [nameSlot(Rec.ENUM_NAME_OFF, 'enumerator')]),
   /* FWD        */ shape(0, 0, []),
-  /* TYPEDEF    */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'typedef')]),
-  /* VOLATILE   */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'modifier')]),
-  /* CONST      */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'modifier')]),
-  /* RESTRICT   */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'modifier')]),
-  /* FUNC       */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'func-proto')]),
-  /* FUNC_PROTO */ shape(0, PARAM_SIZE, [typeSlot(SIZE_OR_TYPE_OFF, 'return')], [nameSlot(PARAM_NAME_OFF, 'param'), typeSlot(PARAM_TYPE_OFF, 'param')]),
-  /* VAR        */ shape(4, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'var')]),
-  /* DATASEC    */ shape(0, SECINFO_SIZE, [], [typeSlot(SECINFO_TYPE_OFF, 'datasec-entry')]),
+  /* TYPEDEF    */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'typedef')]),
+  /* VOLATILE   */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'modifier')]),
+  /* CONST      */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'modifier')]),
+  /* RESTRICT   */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'modifier')]),
+  /* FUNC       */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'func-proto')]),
+  /* FUNC_PROTO */ shape(0, Rec.PARAM_SIZE, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'return')], [nameSlot(Rec.PARAM_NAME_OFF, 'param'), typeSlot(Rec.PARAM_TYPE_OFF, 'param')]),
+  /* VAR        */ shape(4, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'var')]),
+  /* DATASEC    */ shape(0, Rec.SECINFO_SIZE, [], [typeSlot(Rec.SECINFO_TYPE_OFF, 'datasec-entry')]),
   /* FLOAT      */ shape(0, 0, []),
-  /* DECL_TAG   */ shape(4, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'decl-tag')]),
-  /* TYPE_TAG   */ shape(0, 0, [typeSlot(SIZE_OR_TYPE_OFF, 'type-tag')]),
-  /* ENUM64     */ shape(0, ENUM64_SIZE, [], [nameSlot(ENUM64_NAME_OFF, 'enumerator')]),
+  /* DECL_TAG   */ shape(4, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'decl-tag')]),
+  /* TYPE_TAG   */ shape(0, 0, [typeSlot(Rec.SIZE_OR_TYPE_OFF, 'type-tag')]),
+  /* ENUM64     */ shape(0, Rec.ENUM64_SIZE, [], [nameSlot(Rec.ENUM64_NAME_OFF, 'enumerator')]),
 ];
 
 /** The shape of a kind's record; undefined for kind 0 and kinds above 19, whose payload btfkit cannot interpret. */
@@ -240,50 +268,50 @@ export interface WordReader {
 }
 
 /** The readers below take the reader and `rec`, the record's absolute offset in the reader's bytes. */
-export const readNameOff = (r: WordReader, rec: number): number => r.u32(rec + NAME_OFF);
-export const readInfo = (r: WordReader, rec: number): number => r.u32(rec + INFO_OFF);
-export const readSizeOrType = (r: WordReader, rec: number): number => r.u32(rec + SIZE_OR_TYPE_OFF);
-export const readKind = (r: WordReader, rec: number): number => infoKind(r.u32(rec + INFO_OFF));
-export const readVlen = (r: WordReader, rec: number): number => infoVlen(r.u32(rec + INFO_OFF));
-export const readKindFlag = (r: WordReader, rec: number): boolean => infoKindFlag(r.u32(rec + INFO_OFF));
+export const readNameOff = (r: WordReader, rec: number): number => r.u32(rec + Rec.NAME_OFF);
+export const readInfo = (r: WordReader, rec: number): number => r.u32(rec + Rec.INFO_OFF);
+export const readSizeOrType = (r: WordReader, rec: number): number => r.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+export const readKind = (r: WordReader, rec: number): number => infoKind(r.u32(rec + Rec.INFO_OFF));
+export const readVlen = (r: WordReader, rec: number): number => infoVlen(r.u32(rec + Rec.INFO_OFF));
+export const readKindFlag = (r: WordReader, rec: number): boolean => infoKindFlag(r.u32(rec + Rec.INFO_OFF));
 
-export const intData = (r: WordReader, rec: number): number => r.u32(rec + INT_DATA_OFF);
+export const intData = (r: WordReader, rec: number): number => r.u32(rec + Rec.INT_DATA_OFF);
 
-export const arrayElemType = (r: WordReader, rec: number): number => r.u32(rec + ARRAY_TYPE_OFF);
-export const arrayIndexType = (r: WordReader, rec: number): number => r.u32(rec + ARRAY_INDEX_TYPE_OFF);
-export const arrayNelems = (r: WordReader, rec: number): number => r.u32(rec + ARRAY_NELEMS_OFF);
+export const arrayElemType = (r: WordReader, rec: number): number => r.u32(rec + Rec.ARRAY_TYPE_OFF);
+export const arrayIndexType = (r: WordReader, rec: number): number => r.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF);
+export const arrayNelems = (r: WordReader, rec: number): number => r.u32(rec + Rec.ARRAY_NELEMS_OFF);
 
-export const varLinkage = (r: WordReader, rec: number): number => r.u32(rec + VAR_LINKAGE_OFF);
-export const declTagComponentIdx = (r: WordReader, rec: number): number => r.i32(rec + DECL_TAG_COMPONENT_IDX_OFF);
+export const varLinkage = (r: WordReader, rec: number): number => r.u32(rec + Rec.VAR_LINKAGE_OFF);
+export const declTagComponentIdx = (r: WordReader, rec: number): number => r.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF);
 
-export const memberNameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + memberAt(i) + MEMBER_NAME_OFF);
-export const memberType = (r: WordReader, rec: number, i: number): number => r.u32(rec + memberAt(i) + MEMBER_TYPE_OFF);
+export const memberNameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + memberAt(i) + Rec.MEMBER_NAME_OFF);
+export const memberType = (r: WordReader, rec: number, i: number): number => r.u32(rec + memberAt(i) + Rec.MEMBER_TYPE_OFF);
 /** Member `i`'s raw offset word; decode it with {@link memberBitOffsetOf} and {@link memberBitfieldSizeOf}. */
-export const memberOffsetWord = (r: WordReader, rec: number, i: number): number => r.u32(rec + memberAt(i) + MEMBER_OFFSET_OFF);
+export const memberOffsetWord = (r: WordReader, rec: number, i: number): number => r.u32(rec + memberAt(i) + Rec.MEMBER_OFFSET_OFF);
 /** Member `i`'s bit offset, decoded by its record's kind_flag. */
 export const memberBitOffset = (r: WordReader, rec: number, i: number): number => memberBitOffsetOf(memberOffsetWord(r, rec, i), readKindFlag(r, rec));
 /** Member `i`'s bitfield size (0 when it is not a kind_flag bitfield), decoded by its record's kind_flag. */
 export const memberBitfieldSize = (r: WordReader, rec: number, i: number): number => memberBitfieldSizeOf(memberOffsetWord(r, rec, i), readKindFlag(r, rec));
 
-export const enumNameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + enumAt(i) + ENUM_NAME_OFF);
+export const enumNameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + enumAt(i) + Rec.ENUM_NAME_OFF);
 /** ENUM value `i`: signed when the record's kind_flag is set, else unsigned. */
 export const enumValue = (r: WordReader, rec: number, i: number): number =>
-  readKindFlag(r, rec) ? r.i32(rec + enumAt(i) + ENUM_VAL_OFF) : r.u32(rec + enumAt(i) + ENUM_VAL_OFF);
-export const enum64NameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + enum64At(i) + ENUM64_NAME_OFF);
-export const enum64ValueLo = (r: WordReader, rec: number, i: number): number => r.u32(rec + enum64At(i) + ENUM64_VAL_LO_OFF);
-export const enum64ValueHi = (r: WordReader, rec: number, i: number): number => r.u32(rec + enum64At(i) + ENUM64_VAL_HI_OFF);
+  readKindFlag(r, rec) ? r.i32(rec + enumAt(i) + Rec.ENUM_VAL_OFF) : r.u32(rec + enumAt(i) + Rec.ENUM_VAL_OFF);
+export const enum64NameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + enum64At(i) + Rec.ENUM64_NAME_OFF);
+export const enum64ValueLo = (r: WordReader, rec: number, i: number): number => r.u32(rec + enum64At(i) + Rec.ENUM64_VAL_LO_OFF);
+export const enum64ValueHi = (r: WordReader, rec: number, i: number): number => r.u32(rec + enum64At(i) + Rec.ENUM64_VAL_HI_OFF);
 /** ENUM64 value `i`, exact: signed when the record's kind_flag is set, else unsigned. */
 export function enum64Value(r: WordReader, rec: number, i: number): bigint {
   const u = (BigInt(enum64ValueHi(r, rec, i)) << 32n) | BigInt(enum64ValueLo(r, rec, i));
   return readKindFlag(r, rec) ? BigInt.asIntN(64, u) : u;
 }
 
-export const paramNameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + paramAt(i) + PARAM_NAME_OFF);
-export const paramType = (r: WordReader, rec: number, i: number): number => r.u32(rec + paramAt(i) + PARAM_TYPE_OFF);
+export const paramNameOff = (r: WordReader, rec: number, i: number): number => r.u32(rec + paramAt(i) + Rec.PARAM_NAME_OFF);
+export const paramType = (r: WordReader, rec: number, i: number): number => r.u32(rec + paramAt(i) + Rec.PARAM_TYPE_OFF);
 
-export const secinfoType = (r: WordReader, rec: number, i: number): number => r.u32(rec + secinfoAt(i) + SECINFO_TYPE_OFF);
-export const secinfoOffset = (r: WordReader, rec: number, i: number): number => r.u32(rec + secinfoAt(i) + SECINFO_OFFSET_OFF);
-export const secinfoSize = (r: WordReader, rec: number, i: number): number => r.u32(rec + secinfoAt(i) + SECINFO_SIZE_OFF);
+export const secinfoType = (r: WordReader, rec: number, i: number): number => r.u32(rec + secinfoAt(i) + Rec.SECINFO_TYPE_OFF);
+export const secinfoOffset = (r: WordReader, rec: number, i: number): number => r.u32(rec + secinfoAt(i) + Rec.SECINFO_OFFSET_OFF);
+export const secinfoSize = (r: WordReader, rec: number, i: number): number => r.u32(rec + secinfoAt(i) + Rec.SECINFO_SIZE_OFF);
 
 /**
  * The name offset of element `i` of any kind whose elements are named (members, enumerators,
@@ -293,5 +321,5 @@ export function elementNameOff(r: WordReader, rec: number, i: number): number | 
   const s = RECORD_SHAPES[readKind(r, rec)];
   const slot = s?.element.find((f) => f.holds === 'name');
   if (!s || !slot) return undefined;
-  return r.u32(rec + TYPE_HEADER_SIZE + s.infoSize + i * s.elemSize + slot.at);
+  return r.u32(rec + Rec.TYPE_HEADER_SIZE + s.infoSize + i * s.elemSize + slot.at);
 }
