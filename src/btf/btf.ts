@@ -1,8 +1,9 @@
 import { BtfError } from '../errors.js';
 import { parseHeader, type BtfHeader } from '../format/header.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, TYPE_HEADER_SIZE, describeKind, type KindLayout } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, describeKind, type KindLayout } from '../format/kinds.js';
 import { parseLayoutSection } from '../format/layout.js';
-import { MAX_NAME_OFFSET } from '../format/kinds.js';
+import { Rec } from '../format/records.js';
+import { alignOf, pointerSize, sizeOf, skipModsAndTypedefs } from './query.js';
 import { readType, type BtfType } from './types.js';
 import { locateField, type FieldLocation } from './fields.js';
 import { findEnumerators, type EnumeratorMatch } from './enumerators.js';
@@ -48,8 +49,7 @@ function equalBytes(b: Uint8Array, pos: number, key: Uint8Array): boolean {
   return true;
 }
 
-/** Deepest chain of typedefs and modifiers followed before a loop is declared (as libbpf's MAX_RESOLVE_DEPTH). */
-export const MAX_RESOLVE_DEPTH = 32;
+export { MAX_RESOLVE_DEPTH } from './query.js';
 
 /**
  * A parsed BTF blob. The raw bytes stay as they are; an index of type offsets (a `Uint32Array`)
@@ -91,8 +91,6 @@ export class Btf {
 
   private nameIndex: NameIndex | undefined;
   private stringCache = new Map<number, string>();
-  private pointerSizeCache = 0;
-  private readonly alignCache = new Map<number, number>();
 
   private constructor(bytes: Uint8Array, opts: ParseOptions) {
     try {
@@ -154,21 +152,22 @@ export class Btf {
     const start = this.typeStart;
     const end = start + typeLen;
     // Every record is at least 12 bytes, so this bounds the index by the input size.
-    const offsets = new Uint32Array(Math.floor(typeLen / TYPE_HEADER_SIZE));
+    const offsets = new Uint32Array(Math.floor(typeLen / Rec.TYPE_HEADER_SIZE));
     let n = 0;
     let p = start;
     while (p < end) {
       const id = this.firstId + n;
-      if (p + TYPE_HEADER_SIZE > end) {
-        throw new BtfError('truncated', `type record needs ${TYPE_HEADER_SIZE} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
+      if (p + Rec.TYPE_HEADER_SIZE > end) {
+        throw new BtfError('truncated', `type record needs ${Rec.TYPE_HEADER_SIZE} bytes but the type section has ${end - p} left`, { typeId: id, offset: p });
       }
-      const info = dv.getUint32(p + 4, le);
-      const kind = (info >>> 24) & 0x7f;
-      const vlen = info & 0xffffff;
+      // Decoded inline, as every accessor here: these run for every record (see records.ts).
+      const info = dv.getUint32(p + Rec.INFO_OFF, le);
+      const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+      const vlen = info & Rec.INFO_VLEN_MASK;
       let size: number;
       if (kind !== 0 && kind <= MAX_KNOWN_KIND) {
         const l = KNOWN_LAYOUTS[kind]!;
-        size = TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+        size = Rec.TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
       } else {
         size = this.unknownKindSize(kind, vlen, id, p);
       }
@@ -193,7 +192,7 @@ export class Btf {
     if (l.infoSize % 4 !== 0 || l.elemSize % 4 !== 0) {
       throw new BtfError('bad-layout', `the layout entry for ${describeKind(kind)} has info_sz ${l.infoSize} / elem_sz ${l.elemSize}, which must be multiples of 4`, { typeId: id, offset: at });
     }
-    return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+    return Rec.TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
 
   private baseLayout(): readonly KindLayout[] | undefined {
@@ -256,7 +255,7 @@ export class Btf {
   info(id: number): number {
     if (id === 0) return 0;
     const o = this.own(id);
-    return o.u32(o.recordOffset(id) + 4);
+    return o.u32(o.recordOffset(id) + Rec.INFO_OFF);
   }
 
   /**
@@ -264,31 +263,31 @@ export class Btf {
    * number for kinds btfkit does not know (typed views report those as {@link Kind.Unknown}).
    */
   kind(id: number): Kind {
-    return ((this.info(id) >>> 24) & 0x7f) as Kind;
+    return ((this.info(id) >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) as Kind;
   }
 
   /** Element count of type `id` (members, values, parameters, variables). */
   vlen(id: number): number {
-    return this.info(id) & 0xffffff;
+    return this.info(id) & Rec.INFO_VLEN_MASK;
   }
 
   /** The kind_flag bit of type `id`. */
   kindFlag(id: number): boolean {
-    return this.info(id) >>> 31 === 1;
+    return this.info(id) >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
   }
 
   /** The `name_off` of type `id`. */
   nameOffset(id: number): number {
     if (id === 0) return 0;
     const o = this.own(id);
-    return o.u32(o.recordOffset(id));
+    return o.u32(o.recordOffset(id) + Rec.NAME_OFF);
   }
 
   /** The `size`/`type` word of type `id`. */
   sizeOrType(id: number): number {
     if (id === 0) return 0;
     const o = this.own(id);
-    return o.u32(o.recordOffset(id) + 8);
+    return o.u32(o.recordOffset(id) + Rec.SIZE_OR_TYPE_OFF);
   }
 
   /** Name of type `id`; empty for anonymous types and void. */
@@ -364,7 +363,7 @@ export class Btf {
     const own: number[] = [];
     for (let i = index.head[hashBytes(key, 0, key.length) & index.mask]!; i >= 0; i = index.next[i]!) {
       const id = this.firstId + i;
-      const at = this.locateString(this.u32(this.typeOffsets[i]!))!;
+      const at = this.locateString(this.u32(this.typeOffsets[i]! + Rec.NAME_OFF))!;
       if (at.btf.bytes[at.pos + key.length] === 0 && equalBytes(at.btf.bytes, at.pos, key)) {
         if (kind === undefined || this.kind(id) === kind) own.push(id);
       }
@@ -397,7 +396,7 @@ export class Btf {
     const next = new Int32Array(n).fill(-1);
     const mask = size - 1;
     for (let i = 0; i < n; i++) {
-      const off = this.u32(this.typeOffsets[i]!);
+      const off = this.u32(this.typeOffsets[i]! + Rec.NAME_OFF);
       if (off === 0) continue;
       const at = this.locateString(off);
       if (!at) continue;
@@ -411,119 +410,36 @@ export class Btf {
     return { head, next, mask };
   }
 
-  /** Follows typedefs, modifiers (const, volatile, restrict) and type tags to the underlying type id. */
+  /**
+   * Follows typedefs, qualifiers (const, volatile, restrict) and type tags to the type under
+   * them (libbpf's `skip_mods_and_typedefs`); `type-loop` after {@link MAX_RESOLVE_DEPTH} steps.
+   */
   resolve(id: number): number {
-    let cur = id;
-    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
-      switch (this.kind(cur)) {
-        case Kind.Typedef: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.TypeTag:
-          cur = this.sizeOrType(cur);
-          if (!this.has(cur) && cur !== 0) throw new BtfError('bad-type-id', `refers to missing type ${cur}`, { typeId: id });
-          break;
-        default:
-          return cur;
-      }
-    }
-    throw new BtfError('type-loop', `more than ${MAX_RESOLVE_DEPTH} typedefs and modifiers in a row (a reference loop?)`, { typeId: id });
+    return skipModsAndTypedefs(this, id);
   }
 
-  /** Pointer size in bytes, guessed like libbpf from the size of `long`; 8 when there is no `long`. */
+  /**
+   * Pointer size in bytes, as libbpf's `determine_ptr_size` finds it: the size of the first INT,
+   * in id order (the base's first), of 4 or 8 bytes spelled as a `long` (`long`, `long int`,
+   * `unsigned long`, `long unsigned int`...); 8 when there is none, as libbpf sizes pointers then.
+   */
   get pointerSize(): number {
-    if (this.pointerSizeCache) return this.pointerSizeCache;
-    let size = 8;
-    for (const name of ['long int', 'long unsigned int', 'long', 'unsigned long']) {
-      const ids = this.find(name, Kind.Int);
-      if (ids.length) {
-        const s = this.sizeOrType(ids[0]!);
-        if (s === 4 || s === 8) size = s;
-        break;
-      }
-    }
-    return (this.pointerSizeCache = size);
+    return pointerSize(this);
   }
 
-  /** Size in bytes of type `id`, following typedefs, modifiers, VARs and arrays. */
+  /**
+   * Size in bytes of type `id` as libbpf's `btf__resolve_size`: following typedefs, modifiers,
+   * VARs and DECL_TAGs, multiplying out arrays, pointers of {@link pointerSize}. Throws
+   * `bad-size` for kinds without a size and sizes of 4 GiB or more, `type-loop` after
+   * {@link MAX_RESOLVE_DEPTH} steps.
+   */
   sizeof(id: number): number {
-    let cur = id;
-    let mult = 1;
-    for (let depth = 0; depth <= MAX_RESOLVE_DEPTH; depth++) {
-      const kind = this.kind(cur);
-      switch (kind) {
-        case Kind.Int: case Kind.Struct: case Kind.Union: case Kind.Enum: case Kind.Enum64:
-        case Kind.Datasec: case Kind.Float:
-          return mult * this.sizeOrType(cur);
-        case Kind.Ptr:
-          return mult * this.pointerSize;
-        case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
-        case Kind.Var: case Kind.DeclTag: case Kind.TypeTag:
-          cur = this.sizeOrType(cur);
-          break;
-        case Kind.Array: {
-          const o = this.own(cur);
-          const rec = o.recordOffset(cur);
-          mult *= o.u32(rec + 20);
-          cur = o.u32(rec + 12);
-          break;
-        }
-        default:
-          throw new BtfError('bad-size', `${describeKind(kind)} has no size`, { typeId: id });
-      }
-      if (cur !== 0 && !this.has(cur)) throw new BtfError('bad-type-id', `refers to missing type ${cur}`, { typeId: id });
-    }
-    throw new BtfError('type-loop', `more than ${MAX_RESOLVE_DEPTH} levels of references while sizing (a reference loop?)`, { typeId: id });
+    return sizeOf(this, id);
   }
 
   /** Alignment in bytes of type `id`, as the C compiler would choose it (libbpf's `btf__align_of`). */
   alignof(id: number): number {
-    return this.alignOf(id, 0);
-  }
-
-  private alignOf(id: number, depth: number): number {
-    if (depth > MAX_RESOLVE_DEPTH) throw new BtfError('type-loop', 'reference loop while computing alignment', { typeId: id });
-    // Memoized: structs that embed the same type many times over would otherwise cost exponential time.
-    const cached = this.alignCache.get(id);
-    if (cached !== undefined) return cached;
-    const align = this.computeAlign(id, depth);
-    this.alignCache.set(id, align);
-    return align;
-  }
-
-  private computeAlign(id: number, depth: number): number {
-    const kind = this.kind(id);
-    switch (kind) {
-      case Kind.Int: case Kind.Enum: case Kind.Enum64: case Kind.Float:
-        return Math.min(this.pointerSize, this.sizeOrType(id));
-      case Kind.Ptr:
-        return this.pointerSize;
-      case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-        return this.alignOf(this.sizeOrType(id), depth + 1);
-      case Kind.Array: {
-        const o = this.own(id);
-        return this.alignOf(o.u32(o.recordOffset(id) + 12), depth + 1);
-      }
-      case Kind.Struct: case Kind.Union: {
-        const o = this.own(id);
-        const rec = o.recordOffset(id);
-        const vlen = this.vlen(id);
-        const kflag = this.kindFlag(id);
-        let max = 1;
-        for (let i = 0; i < vlen; i++) {
-          const m = rec + 12 + i * 12;
-          const align = this.alignOf(o.u32(m + 4), depth + 1);
-          const raw = o.u32(m + 8);
-          const bitOff = kflag ? raw & 0xffffff : raw;
-          const bitSize = kflag ? raw >>> 24 : 0;
-          // A member placed off its natural alignment means the struct was packed.
-          if (bitSize === 0 && bitOff % (8 * align) !== 0) return 1;
-          if (align > max) max = align;
-        }
-        const size = this.sizeOrType(id);
-        if (size % max !== 0) return 1;
-        return max;
-      }
-      default:
-        throw new BtfError('bad-size', `${describeKind(kind)} has no alignment`, { typeId: id });
-    }
+    return alignOf(this, id);
   }
 
   /**

@@ -2,6 +2,8 @@ import type { Btf } from './btf.js';
 import { BtfError, type BtfErrorCode } from '../errors.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, MAX_TYPE_ID, describeKind, kindName } from '../format/kinds.js';
 import { KERNEL_MAX_BTF_BYTES, KERNEL_MAX_VLEN, kernelRules, nameProblem, recordProblem, type KernelRules, type NameRule } from '../format/kernels.js';
+import { Rec } from '../format/records.js';
+import { pointerSize } from './query.js';
 
 /** Options for {@link checkBtf}. */
 export interface CheckOptions {
@@ -152,6 +154,13 @@ const NAME_SECTION_OK = 8;
 /** The target kernel's older identifier rules (see kernelName) accept the name. */
 const NAME_KERNEL_IDENT_OK = 16;
 
+/**
+ * Record fields are read with the vocabulary's offsets, strides and bit fields (`Rec` in
+ * src/format/records.ts, compiled to plain numbers) written out inline,
+ * `rec + Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE + Rec.MEMBER_TYPE_OFF`, rather than
+ * through its readers: the check reads every word of a vmlinux, and the CLI runs without
+ * TurboFan inlining, where a call per field costs about 8% of the check.
+ */
 class Checker {
   readonly errors: BtfError[] = [];
   private readonly btf: Btf;
@@ -173,7 +182,8 @@ class Checker {
   private resolvedSizes: Float64Array;
   private readonly kinds: Uint8Array;
   private nameCache: Uint8Array | undefined;
-  private pointerSizeGuess = 0;
+  /** {@link kernelPointerSize}, once asked. */
+  private pointerBytes = 0;
   /** Set by report() for problems that make a type unusable by others. */
   private broken = false;
 
@@ -187,7 +197,7 @@ class Checker {
   private strBytes: Uint8Array = new Uint8Array(0);
   private strPos = 0;
 
-  // Out-values of sizeOf().
+  // Out-values of kernelSizeOf().
   private sizedId = 0;
   private sizedBytes = 0;
 
@@ -242,7 +252,7 @@ class Checker {
     if (id === 0) return 'void';
     const kind = this.kind(id);
     const label = describeKind(kind);
-    const name = this.nameText(this.word(id, 0));
+    const name = this.nameText(this.field(id, Rec.NAME_OFF));
     return name ? `${label} '${name}'` : `anonymous ${label}`;
   }
 
@@ -281,11 +291,11 @@ class Checker {
     return b.typeOffsets[id - b.firstId]!;
   }
 
-  /** Word `index` (u32) of `id`'s record. */
-  private word(id: number, index: number): number {
-    if (id >= this.firstId) return this.btf.u32(this.offsets[id - this.firstId]! + 4 * index);
+  /** The u32 at byte `offset` of `id`'s record (an offset from src/format/records.ts). */
+  private field(id: number, offset: number): number {
+    if (id >= this.firstId) return this.btf.u32(this.offsets[id - this.firstId]! + offset);
     const b = this.holder(id);
-    return b.u32(b.typeOffsets[id - b.firstId]! + 4 * index);
+    return b.u32(b.typeOffsets[id - b.firstId]! + offset);
   }
 
   private kind(id: number): number {
@@ -297,13 +307,13 @@ class Checker {
     const kinds = new Uint8Array(this.endId);
     for (let b: Btf | undefined = this.btf; b; b = b.base) {
       const offsets = b.typeOffsets;
-      for (let i = 0; i < offsets.length; i++) kinds[b.firstId + i] = (b.u32(offsets[i]! + 4) >>> 24) & 0x7f;
+      for (let i = 0; i < offsets.length; i++) kinds[b.firstId + i] = (b.u32(offsets[i]! + Rec.INFO_OFF) >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
     }
     return kinds;
   }
 
   private vlen(id: number): number {
-    return id === 0 ? 0 : this.word(id, 1) & 0xffffff;
+    return id === 0 ? 0 : this.field(id, Rec.INFO_OFF) & Rec.INFO_VLEN_MASK;
   }
 
   private exists(id: number): boolean {
@@ -385,28 +395,15 @@ class Checker {
     return !this.seek(off) || this.strBytes[this.strPos] === 0;
   }
 
-  /** Pointer size of the target, from the size of `long` as libbpf guesses it; 8 without one. */
-  private pointerSize(): number {
-    if (this.pointerSizeGuess) return this.pointerSizeGuess;
-    const names = ['long int', 'long unsigned int', 'long', 'unsigned long'].map((n) => Array.from(n, (ch) => ch.charCodeAt(0)));
-    let best = -1;
-    let size = 8;
-    for (let id = 1; id < this.endId && best !== 0; id++) {
-      if (this.kind(id) !== Kind.Int) continue;
-      const at = this.locate(this.word(id, 0));
-      if (!at) continue;
-      for (let n = 0; n < names.length && (best < 0 || n < best); n++) {
-        const want = names[n]!;
-        let same = at.bytes[at.pos + want.length] === 0;
-        for (let i = 0; same && i < want.length; i++) same = at.bytes[at.pos + i] === want[i];
-        if (same) {
-          best = n;
-          const s = this.word(id, 2);
-          size = s === 4 || s === 8 ? s : 8;
-        }
-      }
-    }
-    return (this.pointerSizeGuess = size);
+  /**
+   * Pointer size as the kernel sizes pointers: `sizeof(void *)` of the kernel that loads the
+   * BTF, which btfkit cannot know. The BTF's own `long` is the best witness of that kernel's
+   * word size, so this takes libbpf's reading of it (src/btf/query.ts: the first 4- or 8-byte
+   * INT spelled as a long, in id order; 8 without one).
+   */
+  private kernelPointerSize(): number {
+    // Asked for every pointer member: kept here rather than looked up each time.
+    return (this.pointerBytes ||= pointerSize(this.btf));
   }
 
   // ---------------------------------------------------------------- header and sections
@@ -492,20 +489,20 @@ class Checker {
   private checkRecord(id: number): void {
     const rec = this.offsets[id - this.firstId]!;
     const btf = this.btf;
-    const nameOff = btf.u32(rec);
-    const info = btf.u32(rec + 4);
-    const sizeOrType = btf.u32(rec + 8);
-    const kind = (info >>> 24) & 0x7f;
-    const vlen = info & 0xffffff;
-    const kflag = info >>> 31;
+    const nameOff = btf.u32(rec + Rec.NAME_OFF);
+    const info = btf.u32(rec + Rec.INFO_OFF);
+    const sizeOrType = btf.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const vlen = info & Rec.INFO_VLEN_MASK;
+    const kflag = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
 
     if (kind === Kind.Void) {
-      this.report('bad-kind', 'kind 0 (UNKNOWN) is reserved for void and cannot be a type record', id, rec + 4);
+      this.report('bad-kind', 'kind 0 (UNKNOWN) is reserved for void and cannot be a type record', id, rec + Rec.INFO_OFF);
       return;
     }
     if (kind > MAX_KNOWN_KIND) {
       if (!this.allowUnknownKinds) {
-        this.report('bad-kind', `kind ${kind} is not a kind btfkit or the kernel knows (the last is ${MAX_KNOWN_KIND}, ENUM64); the layout section sizes it for readers, but the kernel rejects BTF with unknown kinds`, id, rec + 4);
+        this.report('bad-kind', `kind ${kind} is not a kind btfkit or the kernel knows (the last is ${MAX_KNOWN_KIND}, ENUM64); the layout section sizes it for readers, but the kernel rejects BTF with unknown kinds`, id, rec + Rec.INFO_OFF);
       }
       if (!this.stringInRange(nameOff)) this.badNameOffset(id, rec, nameOff);
       // Nothing can be known of what it refers to, so anything that uses it is skipped.
@@ -514,11 +511,11 @@ class Checker {
     }
     // The newest rules differ from the format's only in vlen; older ones in much of the record.
     if (this.target && (!this.target.newest || vlen > KERNEL_MAX_VLEN)) {
-      const problem = recordProblem(this.target, kind, info, sizeOrType, kind === Kind.Int ? btf.u32(rec + 12) : 0, () => this.what(id));
+      const problem = recordProblem(this.target, kind, info, sizeOrType, kind === Kind.Int ? btf.u32(rec + Rec.INT_DATA_OFF) : 0, () => this.what(id));
       if (problem) {
         // A kind the kernel does not know ends its reading there; anything else only this record.
-        const unknownKind = problem.word === 1 && !this.target.knowsKind(kind);
-        this.report('unsupported', problem.detail, id, rec + 4 * problem.word, undefined, unknownKind);
+        const unknownKind = problem.field === Rec.INFO_OFF && !this.target.knowsKind(kind);
+        this.report('unsupported', problem.detail, id, rec + problem.field, undefined, unknownKind);
         if (unknownKind) return;
       }
     }
@@ -526,37 +523,37 @@ class Checker {
     const nameOk = this.stringInRange(nameOff);
     if (!nameOk) this.badNameOffset(id, rec, nameOff);
     if (kflag && !KIND_FLAG_OK[kind]) {
-      this.report('bad-kind', `${what} has kind_flag set; only STRUCT, UNION, ENUM, ENUM64, FWD, DECL_TAG and TYPE_TAG use it`, id, rec + 4);
+      this.report('bad-kind', `${what} has kind_flag set; only STRUCT, UNION, ENUM, ENUM64, FWD, DECL_TAG and TYPE_TAG use it`, id, rec + Rec.INFO_OFF);
     }
 
     switch (kind) {
       case Kind.Int: {
         this.noVlen(id, rec, kind, vlen);
         if (nameOk && this.strict && nameOff === 0) this.report('bad-name', 'INT is anonymous; compilers always name base types', id, rec);
-        const data = btf.u32(rec + 12);
-        const bits = data & 0xff;
-        const bitOffset = (data >>> 16) & 0xff;
-        const encoding = (data >>> 24) & 0x0f;
+        const data = btf.u32(rec + Rec.INT_DATA_OFF);
+        const bits = data & Rec.INT_BITS_MASK;
+        const bitOffset = (data >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK;
+        const encoding = (data >>> Rec.INT_ENCODING_SHIFT) & Rec.INT_ENCODING_MASK;
         if (data >>> 28) {
-          this.report('bad-size', `INT data word 0x${data.toString(16)} sets bits 28-31, which are not defined`, id, rec + 12);
+          this.report('bad-size', `INT data word 0x${data.toString(16)} sets bits 28-31, which are not defined`, id, rec + Rec.INT_DATA_OFF);
         }
         if (bits + bitOffset > 128) {
-          this.report('bad-size', `INT has ${bits} bits at bit offset ${bitOffset}, ${bits + bitOffset} in all; integers are at most 128 bits`, id, rec + 12);
+          this.report('bad-size', `INT has ${bits} bits at bit offset ${bitOffset}, ${bits + bitOffset} in all; integers are at most 128 bits`, id, rec + Rec.INT_DATA_OFF);
         } else if (Math.ceil((bits + bitOffset) / 8) > sizeOrType) {
-          this.report('bad-size', `INT has ${bits} bits at bit offset ${bitOffset}, which do not fit in its ${sizeOrType} bytes`, id, rec + 8);
+          this.report('bad-size', `INT has ${bits} bits at bit offset ${bitOffset}, which do not fit in its ${sizeOrType} bytes`, id, rec + Rec.SIZE_OR_TYPE_OFF);
         }
         if (encoding !== 0 && encoding !== 1 && encoding !== 2 && encoding !== 4) {
-          this.report('bad-kind', `INT encoding ${encoding} combines flags; only one of SIGNED (1), CHAR (2) and BOOL (4) is allowed`, id, rec + 12);
+          this.report('bad-kind', `INT encoding ${encoding} combines flags; only one of SIGNED (1), CHAR (2) and BOOL (4) is allowed`, id, rec + Rec.INT_DATA_OFF);
         }
         if (this.strict && sizeOrType !== 1 && sizeOrType !== 2 && sizeOrType !== 4 && sizeOrType !== 8 && sizeOrType !== 16) {
-          this.report('bad-size', `INT is ${sizeOrType} bytes; integer types are 1, 2, 4, 8 or 16 bytes`, id, rec + 8);
+          this.report('bad-size', `INT is ${sizeOrType} bytes; integer types are 1, 2, 4, 8 or 16 bytes`, id, rec + Rec.SIZE_OR_TYPE_OFF);
         }
         return;
       }
       case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
       case Kind.Typedef: case Kind.TypeTag: {
         this.noVlen(id, rec, kind, vlen);
-        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + 8, `${what} refers to`);
+        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + Rec.SIZE_OR_TYPE_OFF, `${what} refers to`);
         if (kind === Kind.Typedef) {
           if (nameOk) this.needIdentifier(id, nameOff, rec, 'TYPEDEF');
         } else if (kind === Kind.TypeTag) {
@@ -568,33 +565,34 @@ class Checker {
       }
       case Kind.Fwd:
         this.noVlen(id, rec, kind, vlen);
-        if (sizeOrType !== 0) this.report('bad-size', `FWD has ${sizeOrType} in its size/type word, which must be 0`, id, rec + 8);
+        if (sizeOrType !== 0) this.report('bad-size', `FWD has ${sizeOrType} in its size/type word, which must be 0`, id, rec + Rec.SIZE_OR_TYPE_OFF);
         if (nameOk) this.needIdentifier(id, nameOff, rec, 'FWD');
         return;
       case Kind.Array: {
         if (nameOff !== 0) this.report('bad-name', `ARRAY is named '${this.nameText(nameOff)}'; arrays must be anonymous`, id, rec);
         this.noVlen(id, rec, kind, vlen);
-        if (sizeOrType !== 0) this.report('bad-size', `ARRAY has ${sizeOrType} in its size word, which must be 0 (the size follows from the element type and count)`, id, rec + 8);
-        const elem = btf.u32(rec + 12);
-        const index = btf.u32(rec + 16);
-        if (elem === 0) this.report('bad-array', 'ARRAY has element type void; arrays need a sized element type', id, rec + 12);
-        else if (!this.exists(elem)) this.missing(id, elem, rec + 12, 'ARRAY element type is');
-        if (index === 0) this.report('bad-array', 'ARRAY has index type void; the index type must be an integer', id, rec + 16);
-        else if (!this.exists(index)) this.missing(id, index, rec + 16, 'ARRAY index type is');
+        if (sizeOrType !== 0) this.report('bad-size', `ARRAY has ${sizeOrType} in its size word, which must be 0 (the size follows from the element type and count)`, id, rec + Rec.SIZE_OR_TYPE_OFF);
+        const elem = btf.u32(rec + Rec.ARRAY_TYPE_OFF);
+        const index = btf.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF);
+        if (elem === 0) this.report('bad-array', 'ARRAY has element type void; arrays need a sized element type', id, rec + Rec.ARRAY_TYPE_OFF);
+        else if (!this.exists(elem)) this.missing(id, elem, rec + Rec.ARRAY_TYPE_OFF, 'ARRAY element type is');
+        if (index === 0) this.report('bad-array', 'ARRAY has index type void; the index type must be an integer', id, rec + Rec.ARRAY_INDEX_TYPE_OFF);
+        else if (!this.exists(index)) this.missing(id, index, rec + Rec.ARRAY_INDEX_TYPE_OFF, 'ARRAY index type is');
         return;
       }
       case Kind.Struct: case Kind.Union:
         if (nameOk && nameOff !== 0) this.needIdentifier(id, nameOff, rec, what);
-        this.checkMembers(id, rec, kind === Kind.Union, kflag !== 0, sizeOrType, vlen);
+        this.checkMembers(id, rec, kind === Kind.Union, kflag, sizeOrType, vlen);
         return;
       case Kind.Enum: case Kind.Enum64: {
         if (sizeOrType > 8 || sizeOrType === 0 || (sizeOrType & (sizeOrType - 1)) !== 0) {
-          this.report('bad-size', `${what} is ${sizeOrType} bytes; enums are 1, 2, 4 or 8 bytes`, id, rec + 8);
+          this.report('bad-size', `${what} is ${sizeOrType} bytes; enums are 1, 2, 4 or 8 bytes`, id, rec + Rec.SIZE_OR_TYPE_OFF);
         }
         if (nameOk && nameOff !== 0) this.needIdentifier(id, nameOff, rec, what);
-        const step = kind === Kind.Enum ? 8 : 12;
+        const step = kind === Kind.Enum ? Rec.ENUM_SIZE : Rec.ENUM64_SIZE;
         for (let i = 0; i < vlen; i++) {
-          const at = rec + 12 + i * step;
+          // ENUM_NAME_OFF and ENUM64_NAME_OFF are both 0: the name starts the element.
+          const at = rec + Rec.TYPE_HEADER_SIZE + i * step;
           const off = btf.u32(at);
           if (!this.stringInRange(off)) {
             this.report('bad-string-offset', `${what} value ${i} has name offset ${off}, outside the string section${this.btf.isSplit ? 's' : ''} (which end at ${this.btf.endStringOffset})`, id, at, i);
@@ -610,21 +608,21 @@ class Checker {
       }
       case Kind.FuncProto: {
         if (nameOff !== 0) this.report('bad-name', `FUNC_PROTO is named '${this.nameText(nameOff)}'; function prototypes must be anonymous (the FUNC carries the name)`, id, rec);
-        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + 8, 'FUNC_PROTO return type is');
+        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + Rec.SIZE_OR_TYPE_OFF, 'FUNC_PROTO return type is');
         for (let i = 0; i < vlen; i++) {
-          const at = rec + 12 + i * 8;
-          const off = btf.u32(at);
-          const type = btf.u32(at + 4);
+          const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE;
+          const off = btf.u32(at + Rec.PARAM_NAME_OFF);
+          const type = btf.u32(at + Rec.PARAM_TYPE_OFF);
           if (!this.stringInRange(off)) {
-            this.report('bad-string-offset', `parameter ${i} has name offset ${off}, outside the string section${this.btf.isSplit ? 's' : ''} (which end at ${this.btf.endStringOffset})`, id, at, i);
+            this.report('bad-string-offset', `parameter ${i} has name offset ${off}, outside the string section${this.btf.isSplit ? 's' : ''} (which end at ${this.btf.endStringOffset})`, id, at + Rec.PARAM_NAME_OFF, i);
           } else if (type === 0 && i === vlen - 1) {
-            if (off !== 0) this.report('bad-func', `the last parameter is void, which marks varargs ('...'), but it is named '${this.nameText(off)}'; the varargs marker must be anonymous`, id, at, i);
+            if (off !== 0) this.report('bad-func', `the last parameter is void, which marks varargs ('...'), but it is named '${this.nameText(off)}'; the varargs marker must be anonymous`, id, at + Rec.PARAM_NAME_OFF, i);
           } else if (off !== 0 && !this.isIdentifier(off)) {
-            this.report('bad-name', `parameter ${i} is named '${this.nameText(off)}', which is not a C identifier`, id, at, i);
+            this.report('bad-name', `parameter ${i} is named '${this.nameText(off)}', which is not a C identifier`, id, at + Rec.PARAM_NAME_OFF, i);
           } else if (off !== 0 && this.oldNameRules) {
-            this.kernelName(id, off, at, 'identifier', `parameter ${i}`, i);
+            this.kernelName(id, off, at + Rec.PARAM_NAME_OFF, 'identifier', `parameter ${i}`, i);
           }
-          if (!this.exists(type)) this.missing(id, type, at + 4, `parameter ${i} type is`, i);
+          if (!this.exists(type)) this.missing(id, type, at + Rec.PARAM_TYPE_OFF, `parameter ${i} type is`, i);
         }
         return;
       }
@@ -632,20 +630,20 @@ class Checker {
         if (nameOk) this.needIdentifier(id, nameOff, rec, 'FUNC');
         const maxLinkage = this.object ? 2 : 1;
         if (vlen > maxLinkage) {
-          this.report('bad-func', `FUNC linkage is ${vlen}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with --object, or checkBtf(btf, { object: true }))'}`, id, rec + 4);
+          this.report('bad-func', `FUNC linkage is ${vlen}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with --object, or checkBtf(btf, { object: true }))'}`, id, rec + Rec.INFO_OFF);
         }
-        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + 8, 'FUNC prototype is');
+        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + Rec.SIZE_OR_TYPE_OFF, 'FUNC prototype is');
         return;
       }
       case Kind.Var: {
         this.noVlen(id, rec, kind, vlen);
         if (nameOk) this.needIdentifier(id, nameOff, rec, 'VAR');
-        if (sizeOrType === 0) this.report('bad-var', 'VAR has type void; variables need a sized type', id, rec + 8);
-        else if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + 8, 'VAR type is');
-        const linkage = btf.u32(rec + 12);
+        if (sizeOrType === 0) this.report('bad-var', 'VAR has type void; variables need a sized type', id, rec + Rec.SIZE_OR_TYPE_OFF);
+        else if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + Rec.SIZE_OR_TYPE_OFF, 'VAR type is');
+        const linkage = btf.u32(rec + Rec.VAR_LINKAGE_OFF);
         const maxLinkage = this.object ? 2 : 1;
         if (linkage > maxLinkage) {
-          this.report('bad-var', `VAR linkage is ${linkage}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global allocated (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with --object, or checkBtf(btf, { object: true }))'}`, id, rec + 12);
+          this.report('bad-var', `VAR linkage is ${linkage}; ${this.object ? 'linkage is static (0), global (1) or extern (2)' : 'the kernel accepts static (0) and global allocated (1); extern (2) is for BPF object files, which libbpf fixes up before loading (check with --object, or checkBtf(btf, { object: true }))'}`, id, rec + Rec.VAR_LINKAGE_OFF);
         }
         return;
       }
@@ -656,16 +654,16 @@ class Checker {
         this.noVlen(id, rec, kind, vlen);
         if (nameOk && this.strict && nameOff === 0) this.report('bad-name', 'FLOAT is anonymous; compilers always name base types', id, rec);
         if (sizeOrType !== 2 && sizeOrType !== 4 && sizeOrType !== 8 && sizeOrType !== 12 && sizeOrType !== 16) {
-          this.report('bad-size', `FLOAT is ${sizeOrType} bytes; floating-point types are 2, 4, 8, 12 or 16 bytes`, id, rec + 8);
+          this.report('bad-size', `FLOAT is ${sizeOrType} bytes; floating-point types are 2, 4, 8, 12 or 16 bytes`, id, rec + Rec.SIZE_OR_TYPE_OFF);
         }
         return;
       case Kind.DeclTag: {
         if (nameOk && this.isEmptyString(nameOff)) this.report('bad-name', 'DECL_TAG has an empty value; a declaration tag needs its text', id, rec);
         this.noVlen(id, rec, kind, vlen);
-        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + 8, 'DECL_TAG target is');
-        const component = btf.i32(rec + 12);
+        if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + Rec.SIZE_OR_TYPE_OFF, 'DECL_TAG target is');
+        const component = btf.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF);
         if (component < -1) {
-          this.report('bad-tag', `DECL_TAG component_idx is ${component}; it is -1 (the whole declaration) or the index of a member or parameter`, id, rec + 12);
+          this.report('bad-tag', `DECL_TAG component_idx is ${component}; it is -1 (the whole declaration) or the index of a member or parameter`, id, rec + Rec.DECL_TAG_COMPONENT_IDX_OFF);
         }
         return;
       }
@@ -673,7 +671,7 @@ class Checker {
   }
 
   private noVlen(id: number, rec: number, kind: number, vlen: number): void {
-    if (vlen !== 0) this.report('bad-vlen', `${kindName(kind)} has vlen ${vlen}; ${kindName(kind)} records have no trailing elements, so vlen must be 0`, id, rec + 4);
+    if (vlen !== 0) this.report('bad-vlen', `${kindName(kind)} has vlen ${vlen}; ${kindName(kind)} records have no trailing elements, so vlen must be 0`, id, rec + Rec.INFO_OFF);
   }
 
   private badNameOffset(id: number, rec: number, off: number): void {
@@ -711,29 +709,29 @@ class Checker {
     const what = isUnion ? 'UNION' : 'STRUCT';
     let last = 0;
     for (let i = 0; i < vlen; i++) {
-      const at = rec + 12 + i * 12;
-      const nameOff = btf.u32(at);
-      const type = btf.u32(at + 4);
-      const raw = btf.u32(at + 8);
+      const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE;
+      const nameOff = btf.u32(at + Rec.MEMBER_NAME_OFF);
+      const type = btf.u32(at + Rec.MEMBER_TYPE_OFF);
+      const raw = btf.u32(at + Rec.MEMBER_OFFSET_OFF);
       if (!this.stringInRange(nameOff)) {
-        this.report('bad-string-offset', `member ${i} has name offset ${nameOff}, outside the string section${btf.isSplit ? 's' : ''} (which end at ${btf.endStringOffset})`, id, at, i);
+        this.report('bad-string-offset', `member ${i} has name offset ${nameOff}, outside the string section${btf.isSplit ? 's' : ''} (which end at ${btf.endStringOffset})`, id, at + Rec.MEMBER_NAME_OFF, i);
       } else if (nameOff !== 0 && !this.isIdentifier(nameOff)) {
-        this.report('bad-name', `member ${i} is named '${this.nameText(nameOff)}', which is not a C identifier`, id, at, i);
+        this.report('bad-name', `member ${i} is named '${this.nameText(nameOff)}', which is not a C identifier`, id, at + Rec.MEMBER_NAME_OFF, i);
       } else if (nameOff !== 0 && this.oldNameRules) {
-        this.kernelName(id, nameOff, at, 'identifier', `member ${i}`, i);
+        this.kernelName(id, nameOff, at + Rec.MEMBER_NAME_OFF, 'identifier', `member ${i}`, i);
       }
       if (type === 0) {
-        this.report('bad-member', `member ${i}${this.memberName(nameOff)} has type void; members need a sized type`, id, at + 4, i);
+        this.report('bad-member', `member ${i}${this.memberName(nameOff)} has type void; members need a sized type`, id, at + Rec.MEMBER_TYPE_OFF, i);
       } else {
-        if (!this.exists(type)) this.missing(id, type, at + 4, `member ${i}${this.memberName(nameOff)} has`, i);
+        if (!this.exists(type)) this.missing(id, type, at + Rec.MEMBER_TYPE_OFF, `member ${i}${this.memberName(nameOff)} has`, i);
       }
-      const bitOffset = kflag ? raw & 0xffffff : raw;
+      const bitOffset = kflag ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw;
       if (isUnion && bitOffset !== 0) {
-        this.report('bad-member', `member ${i}${this.memberName(nameOff)} of a UNION is at bit ${bitOffset}; union members all start at bit 0`, id, at + 8, i);
+        this.report('bad-member', `member ${i}${this.memberName(nameOff)} of a UNION is at bit ${bitOffset}; union members all start at bit 0`, id, at + Rec.MEMBER_OFFSET_OFF, i);
       } else if (bitOffset < last) {
-        this.report('bad-member', `member ${i}${this.memberName(nameOff)} is at bit ${bitOffset}, before member ${i - 1} at bit ${last}; members must be in offset order`, id, at + 8, i);
+        this.report('bad-member', `member ${i}${this.memberName(nameOff)} is at bit ${bitOffset}, before member ${i - 1} at bit ${last}; members must be in offset order`, id, at + Rec.MEMBER_OFFSET_OFF, i);
       } else if (Math.ceil(bitOffset / 8) > size) {
-        this.report('bad-member', `member ${i}${this.memberName(nameOff)} starts at bit ${bitOffset}, past the end of the ${what.toLowerCase()}'s ${size} bytes`, id, at + 8, i);
+        this.report('bad-member', `member ${i}${this.memberName(nameOff)} starts at bit ${bitOffset}, past the end of the ${what.toLowerCase()}'s ${size} bytes`, id, at + Rec.MEMBER_OFFSET_OFF, i);
       }
       last = bitOffset;
     }
@@ -754,27 +752,27 @@ class Checker {
     // Compilers leave section sizes and variable offsets to libbpf, which fills them in from the ELF file.
     const unplaced = this.object && size === 0;
     if (size === 0 && !unplaced) {
-      this.report('bad-datasec', 'DATASEC has size 0 (libbpf sets section sizes when it loads an object; check compiler output with --object, or checkBtf(btf, { object: true }))', id, rec + 8);
+      this.report('bad-datasec', 'DATASEC has size 0 (libbpf sets section sizes when it loads an object; check compiler output with --object, or checkBtf(btf, { object: true }))', id, rec + Rec.SIZE_OR_TYPE_OFF);
     }
     // Sorted, disjoint entries inside the section cannot add up to more than it (the kernel's
     // separate sum check never fires on its own), so no sum is kept.
     let end = 0;
     for (let i = 0; i < vlen; i++) {
-      const at = rec + 12 + i * 12;
-      const type = btf.u32(at);
-      const offset = btf.u32(at + 4);
-      const varSize = btf.u32(at + 8);
-      if (type === 0) this.report('bad-datasec', `entry ${i} has type void; entries are VARs`, id, at, i);
-      else if (!this.exists(type)) this.missing(id, type, at, `entry ${i} refers to`, i);
+      const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE;
+      const type = btf.u32(at + Rec.SECINFO_TYPE_OFF);
+      const offset = btf.u32(at + Rec.SECINFO_OFFSET_OFF);
+      const varSize = btf.u32(at + Rec.SECINFO_SIZE_OFF);
+      if (type === 0) this.report('bad-datasec', `entry ${i} has type void; entries are VARs`, id, at + Rec.SECINFO_TYPE_OFF, i);
+      else if (!this.exists(type)) this.missing(id, type, at + Rec.SECINFO_TYPE_OFF, `entry ${i} refers to`, i);
       if (unplaced) continue;
       if (offset < end || offset >= size) {
         const why = offset < end ? `overlaps the previous entry, which ends at ${end}` : `is past the section's ${size} bytes`;
-        this.report('bad-datasec', `entry ${i} is at offset ${offset}, which ${why}; entries must be sorted, disjoint and inside the section`, id, at + 4, i);
+        this.report('bad-datasec', `entry ${i} is at offset ${offset}, which ${why}; entries must be sorted, disjoint and inside the section`, id, at + Rec.SECINFO_OFFSET_OFF, i);
       }
       if (varSize === 0 && !(this.object && this.exists(type) && this.kind(type) === Kind.Func)) {
-        this.report('bad-datasec', `entry ${i} has size 0`, id, at + 8, i);
+        this.report('bad-datasec', `entry ${i} has size 0`, id, at + Rec.SECINFO_SIZE_OFF, i);
       } else if (varSize > size || offset + varSize > size) {
-        this.report('bad-datasec', `entry ${i} at offset ${offset} with size ${varSize} ends past the section's ${size} bytes`, id, at + 8, i);
+        this.report('bad-datasec', `entry ${i} at offset ${offset} with size ${varSize} ends past the section's ${size} bytes`, id, at + Rec.SECINFO_SIZE_OFF, i);
       }
       end = offset + varSize;
     }
@@ -882,22 +880,23 @@ class Checker {
     let cur = id;
     switch (this.kind(cur)) {
       case Kind.Ptr: case Kind.Var: case Kind.Func: case Kind.DeclTag:
-        cur = this.word(cur, 2);
+        cur = this.field(cur, Rec.SIZE_OR_TYPE_OFF);
         break;
       case Kind.Array:
-        cur = this.word(cur, 3);
+        cur = this.field(cur, Rec.ARRAY_TYPE_OFF);
         break;
       default:
         if (!KIND_IS_MODIFIER[this.kind(cur)]) return 0;
-        cur = this.word(cur, 2);
+        cur = this.field(cur, Rec.SIZE_OR_TYPE_OFF);
     }
     for (let hops = 0; hops < RESOLVE_DEPTH && cur !== 0 && this.exists(cur) && KIND_IS_MODIFIER[this.kind(cur)]; hops++) {
-      cur = this.word(cur, 2);
+      cur = this.field(cur, Rec.SIZE_OR_TYPE_OFF);
     }
     return this.exists(cur) && !KIND_IS_MODIFIER[this.kind(cur)] ? cur : 0;
   }
 
-  private arraySize(id: number): number {
+  /** Size of an ARRAY as the kernel sized it when it resolved it (btf_type_id_size). */
+  private kernelArraySize(id: number): number {
     if (id >= this.firstId) return this.resolvedSizes[id]!;
     // A base array: multiply out the element counts.
     let cur = id;
@@ -905,14 +904,14 @@ class Checker {
     for (let hops = 0; hops < RESOLVE_DEPTH && this.exists(cur); hops++) {
       const k = this.kind(cur);
       if (k === Kind.Array) {
-        count *= this.word(cur, 5);
-        cur = this.word(cur, 3);
+        count *= this.field(cur, Rec.ARRAY_NELEMS_OFF);
+        cur = this.field(cur, Rec.ARRAY_TYPE_OFF);
       } else if (KIND_IS_MODIFIER[k]) {
-        cur = this.word(cur, 2);
+        cur = this.field(cur, Rec.SIZE_OR_TYPE_OFF);
       } else if (KIND_HAS_SIZE[k]) {
-        return count * this.word(cur, 2);
+        return count * this.field(cur, Rec.SIZE_OR_TYPE_OFF);
       } else if (k === Kind.Ptr) {
-        return count * this.pointerSize();
+        return count * this.kernelPointerSize();
       } else {
         return 0;
       }
@@ -921,10 +920,12 @@ class Checker {
   }
 
   /**
-   * Sizes `id` as the kernel's btf_type_id_size does: sized kinds, arrays and pointers directly,
-   * modifiers and VARs through what they resolved to. Sets sizedId/sizedBytes on SIZE_OK.
+   * Sizes `id` as the kernel's btf_type_id_size does, not as libbpf (src/btf/query.ts): sized
+   * kinds, arrays and pointers directly, modifiers and VARs through the id they resolved to
+   * in pass 2 (so a type behind a broken one is skipped, not sized), and DECL_TAG and DATASEC
+   * not at all. Sets sizedId/sizedBytes on SIZE_OK.
    */
-  private sizeOf(id: number): number {
+  private kernelSizeOf(id: number): number {
     if (this.isBroken(id)) return SIZE_SKIP;
     let cur = id;
     let k = this.kind(cur);
@@ -934,9 +935,9 @@ class Checker {
       k = this.kind(cur);
     }
     if (cur === 0 || KIND_NO_SIZE[k]) return SIZE_NONE;
-    if (KIND_HAS_SIZE[k]) this.sizedBytes = this.word(cur, 2);
-    else if (k === Kind.Array) this.sizedBytes = this.arraySize(cur);
-    else if (k === Kind.Ptr) this.sizedBytes = this.pointerSize();
+    if (KIND_HAS_SIZE[k]) this.sizedBytes = this.field(cur, Rec.SIZE_OR_TYPE_OFF);
+    else if (k === Kind.Array) this.sizedBytes = this.kernelArraySize(cur);
+    else if (k === Kind.Ptr) this.sizedBytes = this.kernelPointerSize();
     else return SIZE_NONE;
     this.sizedId = cur;
     return SIZE_OK;
@@ -967,11 +968,11 @@ class Checker {
 
   private stepReference(id: number, kind: number): boolean {
     const rec = this.rec(id);
-    const next = this.word(id, 2);
+    const next = this.field(id, Rec.SIZE_OR_TYPE_OFF);
     if (this.isBroken(next)) return false;
     const nextKind = this.kind(next);
     if (KIND_SOURCE_ONLY[nextKind]) {
-      this.report(kind === Kind.Var ? 'bad-var' : 'bad-type-id', `${this.what(id)} refers to ${this.ref(next)}; only types can be referred to, not ${kindName(nextKind)}s`, id, rec + 8);
+      this.report(kind === Kind.Var ? 'bad-var' : 'bad-type-id', `${this.what(id)} refers to ${this.ref(next)}; only types can be referred to, not ${kindName(nextKind)}s`, id, rec + Rec.SIZE_OR_TYPE_OFF);
       return false;
     }
     if (!this.isSink(next) && !this.isResolved(next)) return this.push(next);
@@ -983,11 +984,11 @@ class Checker {
         if (r !== 0 && this.kind(r) === Kind.Ptr && !this.isSink(r) && !this.isResolved(r)) return this.push(r);
       }
     }
-    const sized = this.sizeOf(next);
+    const sized = this.kernelSizeOf(next);
     if (sized === SIZE_SKIP) return false;
     if (sized === SIZE_OK) return this.pop(this.sizedId, 0);
     if (kind === Kind.Var) {
-      this.report('bad-var', `VAR type ${this.ref(next)} has no size; variables need a complete type`, id, rec + 8);
+      this.report('bad-var', `VAR type ${this.ref(next)} has no size; variables need a complete type`, id, rec + Rec.SIZE_OR_TYPE_OFF);
       return false;
     }
     // void, FWD and FUNC_PROTO may be pointed to and qualified; so may a FUNC the kernel has
@@ -997,49 +998,49 @@ class Checker {
     if (this.isResolved(next) && next !== 0) target = this.resolvedId(next);
     const tk = this.kind(target);
     if (target === 0 || tk === Kind.Fwd || tk === Kind.FuncProto) return this.pop(target, 0);
-    this.report('bad-type-id', `${this.what(id)} refers to ${this.ref(next)}, which has no size and is not void, a FWD or a FUNC_PROTO`, id, rec + 8);
+    this.report('bad-type-id', `${this.what(id)} refers to ${this.ref(next)}, which has no size and is not void, a FWD or a FUNC_PROTO`, id, rec + Rec.SIZE_OR_TYPE_OFF);
     return false;
   }
 
   private stepArray(id: number): boolean {
     const rec = this.rec(id);
-    const elem = this.word(id, 3);
-    const index = this.word(id, 4);
-    const count = this.word(id, 5);
+    const elem = this.field(id, Rec.ARRAY_TYPE_OFF);
+    const index = this.field(id, Rec.ARRAY_INDEX_TYPE_OFF);
+    const count = this.field(id, Rec.ARRAY_NELEMS_OFF);
     if (this.isBroken(index)) return false;
     const indexKind = this.kind(index);
     if (KIND_NO_SIZE[indexKind] || KIND_SOURCE_ONLY[indexKind]) {
-      this.report('bad-array', `ARRAY index type ${this.ref(index)} is not an integer`, id, rec + 16);
+      this.report('bad-array', `ARRAY index type ${this.ref(index)} is not an integer`, id, rec + Rec.ARRAY_INDEX_TYPE_OFF);
       return false;
     }
     if (!this.isSink(index) && !this.isResolved(index)) return this.push(index);
-    const indexSized = this.sizeOf(index);
+    const indexSized = this.kernelSizeOf(index);
     if (indexSized === SIZE_SKIP) return false;
     if (indexSized === SIZE_NONE || this.kind(this.sizedId) !== Kind.Int || !this.isRegularInt(this.sizedId)) {
-      this.report('bad-array', `ARRAY index type ${this.ref(index)} is not a whole integer (an INT of 1, 2, 4, 8 or 16 bytes, no bit offset)`, id, rec + 16);
+      this.report('bad-array', `ARRAY index type ${this.ref(index)} is not a whole integer (an INT of 1, 2, 4, 8 or 16 bytes, no bit offset)`, id, rec + Rec.ARRAY_INDEX_TYPE_OFF);
       return false;
     }
     if (this.isBroken(elem)) return false;
     const elemKind = this.kind(elem);
     if (KIND_NO_SIZE[elemKind] || KIND_SOURCE_ONLY[elemKind]) {
-      this.report('bad-array', `ARRAY element type ${this.ref(elem)} has no size`, id, rec + 12);
+      this.report('bad-array', `ARRAY element type ${this.ref(elem)} has no size`, id, rec + Rec.ARRAY_TYPE_OFF);
       return false;
     }
     if (!this.isSink(elem) && !this.isResolved(elem)) return this.push(elem);
-    const elemSized = this.sizeOf(elem);
+    const elemSized = this.kernelSizeOf(elem);
     if (elemSized === SIZE_SKIP) return false;
     if (elemSized === SIZE_NONE) {
-      this.report('bad-array', `ARRAY element type ${this.ref(elem)} has no size`, id, rec + 12);
+      this.report('bad-array', `ARRAY element type ${this.ref(elem)} has no size`, id, rec + Rec.ARRAY_TYPE_OFF);
       return false;
     }
     const elemId = this.sizedId;
     const elemSize = this.sizedBytes;
     if (this.kind(elemId) === Kind.Int && !this.isRegularInt(elemId)) {
-      this.report('bad-array', `ARRAY element type ${this.ref(elem)} is a bitfield-like INT; array elements must be whole integers`, id, rec + 12);
+      this.report('bad-array', `ARRAY element type ${this.ref(elem)} is a bitfield-like INT; array elements must be whole integers`, id, rec + Rec.ARRAY_TYPE_OFF);
       return false;
     }
     if (count !== 0 && elemSize > Math.floor(U32_MAX / count)) {
-      this.report('bad-array', `ARRAY of ${count} elements of ${elemSize} bytes is over 4 GiB`, id, rec + 20);
+      this.report('bad-array', `ARRAY of ${count} elements of ${elemSize} bytes is over 4 GiB`, id, rec + Rec.ARRAY_NELEMS_OFF);
       return false;
     }
     return this.pop(elemId, elemSize * count);
@@ -1047,10 +1048,10 @@ class Checker {
 
   /** An INT with a whole number of bytes (1, 2, 4, 8 or 16) and no bit offset. */
   private isRegularInt(id: number): boolean {
-    const data = this.word(id, 3);
-    const bits = data & 0xff;
+    const data = this.field(id, Rec.INT_DATA_OFF);
+    const bits = data & Rec.INT_BITS_MASK;
     const bytes = bits >>> 3;
-    return (bits & 7) === 0 && ((data >>> 16) & 0xff) === 0 && bytes > 0 && bytes <= 16 && (bytes & (bytes - 1)) === 0;
+    return (bits & 7) === 0 && ((data >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK) === 0 && bytes > 0 && bytes <= 16 && (bytes & (bytes - 1)) === 0;
   }
 
   private stepMembers(id: number): boolean {
@@ -1060,13 +1061,13 @@ class Checker {
     const rec = this.rec(id);
     if (from > 0) this.checkMemberFit(id, rec, from - 1);
     for (let i = from; i < vlen; i++) {
-      const at = rec + 12 + i * 12;
-      const type = this.word(id, 4 + i * 3);
+      const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE;
+      const type = this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE + Rec.MEMBER_TYPE_OFF);
       if (this.isBroken(type)) continue;
       const k = this.kind(type);
       if (KIND_NO_SIZE[k] || KIND_SOURCE_ONLY[k]) {
         const why = k === Kind.Fwd ? ' (an incomplete type: only pointers to it are allowed)' : '';
-        this.report('bad-member', `member ${i}${this.memberName(this.word(id, 3 + i * 3))} has type ${this.ref(type)}, which has no size${why}`, id, at + 4, i);
+        this.report('bad-member', `member ${i}${this.memberName(this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE + Rec.MEMBER_NAME_OFF))} has type ${this.ref(type)}, which has no size${why}`, id, at + Rec.MEMBER_TYPE_OFF, i);
         continue;
       }
       if (!this.isSink(type) && !this.isResolved(type)) {
@@ -1080,25 +1081,25 @@ class Checker {
 
   /** "member 3 'flags'", built only when a message needs it. */
   private memberLabel(id: number, i: number): string {
-    return `member ${i}${this.memberName(this.word(id, 3 + i * 3))}`;
+    return `member ${i}${this.memberName(this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE + Rec.MEMBER_NAME_OFF))}`;
   }
 
   /** Member `i` must fit in the struct, be aligned as its kind needs, and be a valid bitfield if it is one. */
   private checkMemberFit(id: number, rec: number, i: number): void {
     const btf = this.btf;
-    const at = rec + 12 + i * 12;
-    let type = btf.u32(at + 4);
-    const raw = btf.u32(at + 8);
-    const structSize = btf.u32(rec + 8);
-    const kflag = btf.u32(rec + 4) >>> 31 === 1;
-    const bitOffset = kflag ? raw & 0xffffff : raw;
-    const bitSize = kflag ? raw >>> 24 : 0;
+    const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.MEMBER_SIZE;
+    let type = btf.u32(at + Rec.MEMBER_TYPE_OFF);
+    const raw = btf.u32(at + Rec.MEMBER_OFFSET_OFF);
+    const structSize = btf.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const kflag = btf.u32(rec + Rec.INFO_OFF) >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
+    const bitOffset = kflag ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw;
+    const bitSize = kflag ? raw >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
     let k = this.kind(type);
     if (KIND_IS_MODIFIER[k]) {
-      const sized = this.sizeOf(type);
+      const sized = this.kernelSizeOf(type);
       if (sized === SIZE_SKIP) return;
       if (sized === SIZE_NONE) {
-        this.report('bad-member', `${this.memberLabel(id, i)} has type ${this.ref(type)}, which resolves to nothing with a size`, id, at + 4, i);
+        this.report('bad-member', `${this.memberLabel(id, i)} has type ${this.ref(type)}, which resolves to nothing with a size`, id, at + Rec.MEMBER_TYPE_OFF, i);
         return;
       }
       type = this.sizedId;
@@ -1106,34 +1107,34 @@ class Checker {
     }
     switch (k) {
       case Kind.Int: {
-        const data = this.word(type, 3);
-        const intBits = data & 0xff;
-        const intOffset = (data >>> 16) & 0xff;
+        const data = this.field(type, Rec.INT_DATA_OFF);
+        const typeBits = data & Rec.INT_BITS_MASK;
+        const intOffset = (data >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK;
         if (!kflag) {
           const start = bitOffset + intOffset;
           if (start > U32_MAX) {
-            this.report('bad-member', `${this.memberLabel(id, i)} at bit ${bitOffset} plus the bit offset ${intOffset} of ${this.ref(type)} is past 2^32 bits`, id, at + 8, i);
-          } else if (intBits + (start % 8) > 128) {
-            this.report('bad-member', `${this.memberLabel(id, i)} needs ${intBits + (start % 8)} bits from byte ${Math.floor(start / 8)}, over 128`, id, at + 8, i);
+            this.report('bad-member', `${this.memberLabel(id, i)} at bit ${bitOffset} plus the bit offset ${intOffset} of ${this.ref(type)} is past 2^32 bits`, id, at + Rec.MEMBER_OFFSET_OFF, i);
+          } else if (typeBits + (start % 8) > 128) {
+            this.report('bad-member', `${this.memberLabel(id, i)} needs ${typeBits + (start % 8)} bits from byte ${Math.floor(start / 8)}, over 128`, id, at + Rec.MEMBER_OFFSET_OFF, i);
           } else {
-            this.checkFits(id, i, at, bitOffset, bitSize, start, intBits, structSize);
+            this.checkFits(id, i, at, bitOffset, bitSize, start, typeBits, structSize);
           }
           return;
         }
         if (!this.isRegularInt(type)) {
-          this.report('bad-member', `${this.memberLabel(id, i)} is in a kind_flag ${this.aggregateWord(rec)}, whose integer members must be whole integers, but ${this.ref(type)} has ${intBits} bits at bit offset ${intOffset}`, id, at + 4, i);
+          this.report('bad-member', `${this.memberLabel(id, i)} is in a kind_flag ${this.aggregateWord(rec)}, whose integer members must be whole integers, but ${this.ref(type)} has ${typeBits} bits at bit offset ${intOffset}`, id, at + Rec.MEMBER_TYPE_OFF, i);
           return;
         }
         let bits = bitSize;
         if (bits === 0) {
           if (!this.byteAligned(id, i, at, bitOffset, type)) return;
-          bits = intBits;
-        } else if (bits > intBits) {
-          this.report('bad-member', `${this.memberLabel(id, i)} is a ${bits}-bit bitfield of the ${intBits}-bit ${this.ref(type)}`, id, at + 8, i);
+          bits = typeBits;
+        } else if (bits > typeBits) {
+          this.report('bad-member', `${this.memberLabel(id, i)} is a ${bits}-bit bitfield of the ${typeBits}-bit ${this.ref(type)}`, id, at + Rec.MEMBER_OFFSET_OFF, i);
           return;
         }
         if (bits + (bitOffset % 8) > 128) {
-          this.report('bad-member', `${this.memberLabel(id, i)} needs ${bits + (bitOffset % 8)} bits from byte ${Math.floor(bitOffset / 8)}, over 128`, id, at + 8, i);
+          this.report('bad-member', `${this.memberLabel(id, i)} needs ${bits + (bitOffset % 8)} bits from byte ${Math.floor(bitOffset / 8)}, over 128`, id, at + Rec.MEMBER_OFFSET_OFF, i);
           return;
         }
         this.checkFits(id, i, at, bitOffset, bitSize, bitOffset, bits, structSize);
@@ -1141,7 +1142,7 @@ class Checker {
       }
       case Kind.Enum: case Kind.Enum64: {
         if (!kflag) {
-          if (this.byteAligned(id, i, at, bitOffset, type)) this.checkFits(id, i, at, bitOffset, 0, bitOffset, this.word(type, 2) * 8, structSize);
+          if (this.byteAligned(id, i, at, bitOffset, type)) this.checkFits(id, i, at, bitOffset, 0, bitOffset, this.field(type, Rec.SIZE_OR_TYPE_OFF) * 8, structSize);
           return;
         }
         // The kernel checks kind_flag enum members as ints: non-bitfield ones as 32 bits, and
@@ -1152,7 +1153,7 @@ class Checker {
           if (!this.byteAligned(id, i, at, bitOffset, type)) return;
           bits = 32;
         } else if (bits > 32) {
-          this.report('bad-member', `${this.memberLabel(id, i)} is a ${bits}-bit bitfield of ${this.ref(type)}; enum bitfields are at most 32 bits`, id, at + 8, i);
+          this.report('bad-member', `${this.memberLabel(id, i)} is a ${bits}-bit bitfield of ${this.ref(type)}; enum bitfields are at most 32 bits`, id, at + Rec.MEMBER_OFFSET_OFF, i);
           return;
         }
         this.checkFits(id, i, at, bitOffset, bitSize, bitOffset, bits, structSize);
@@ -1160,20 +1161,20 @@ class Checker {
       }
       case Kind.Ptr:
         if (this.notBitfield(id, i, at, bitSize, type) && this.byteAligned(id, i, at, bitOffset, type)) {
-          this.checkFits(id, i, at, bitOffset, 0, bitOffset, this.pointerSize() * 8, structSize);
+          this.checkFits(id, i, at, bitOffset, 0, bitOffset, this.kernelPointerSize() * 8, structSize);
         }
         return;
       case Kind.Array: case Kind.Struct: case Kind.Union:
-        if (this.notBitfield(id, i, at, bitSize, type) && this.byteAligned(id, i, at, bitOffset, type) && this.sizeOf(type) === SIZE_OK) {
+        if (this.notBitfield(id, i, at, bitSize, type) && this.byteAligned(id, i, at, bitOffset, type) && this.kernelSizeOf(type) === SIZE_OK) {
           this.checkFits(id, i, at, bitOffset, 0, bitOffset, this.sizedBytes * 8, structSize);
         }
         return;
       case Kind.Float: {
         if (!this.notBitfield(id, i, at, bitSize, type)) return;
-        const size = this.word(type, 2);
-        const align = Math.min(this.pointerSize(), size);
+        const size = this.field(type, Rec.SIZE_OR_TYPE_OFF);
+        const align = Math.min(this.kernelPointerSize(), size);
         if (align > 0 && bitOffset % (align * 8) !== 0) {
-          this.report('bad-member', `${this.memberLabel(id, i)} of ${this.ref(type)} is at bit ${bitOffset}, not aligned to ${align} bytes`, id, at + 8, i);
+          this.report('bad-member', `${this.memberLabel(id, i)} of ${this.ref(type)} is at bit ${bitOffset}, not aligned to ${align} bytes`, id, at + Rec.MEMBER_OFFSET_OFF, i);
           return;
         }
         this.checkFits(id, i, at, bitOffset, 0, bitOffset, size * 8, structSize);
@@ -1185,7 +1186,7 @@ class Checker {
   }
 
   private aggregateWord(rec: number): string {
-    return ((this.btf.u32(rec + 4) >>> 24) & 0x7f) === Kind.Union ? 'union' : 'struct';
+    return ((this.btf.u32(rec + Rec.INFO_OFF) >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === Kind.Union ? 'union' : 'struct';
   }
 
   /** `bits` starting at bit `startBit` must end inside the struct's `structSize` bytes. */
@@ -1193,18 +1194,18 @@ class Checker {
     if (Math.floor(startBit / 8) + Math.ceil((bits + (startBit % 8)) / 8) <= structSize) return;
     const shape = bitSize ? ` with bitfield size ${bitSize}` : bits % 8 ? ` (${bits} bits)` : ` (${bits / 8} bytes)`;
     const rec = this.rec(id);
-    this.report('bad-member', `${this.memberLabel(id, i)} at bit ${bitOffset}${shape} ends past the ${this.aggregateWord(rec)}'s ${structSize} bytes`, id, at + 8, i);
+    this.report('bad-member', `${this.memberLabel(id, i)} at bit ${bitOffset}${shape} ends past the ${this.aggregateWord(rec)}'s ${structSize} bytes`, id, at + Rec.MEMBER_OFFSET_OFF, i);
   }
 
   private notBitfield(id: number, i: number, at: number, bitSize: number, type: number): boolean {
     if (bitSize === 0) return true;
-    this.report('bad-member', `${this.memberLabel(id, i)} is a ${bitSize}-bit bitfield of ${this.ref(type)}; only integers and enums can be bitfields`, id, at + 8, i);
+    this.report('bad-member', `${this.memberLabel(id, i)} is a ${bitSize}-bit bitfield of ${this.ref(type)}; only integers and enums can be bitfields`, id, at + Rec.MEMBER_OFFSET_OFF, i);
     return false;
   }
 
   private byteAligned(id: number, i: number, at: number, bitOffset: number, type: number): boolean {
     if (bitOffset % 8 === 0) return true;
-    this.report('bad-member', `${this.memberLabel(id, i)} of ${this.ref(type)} is at bit ${bitOffset}, which is not on a byte boundary`, id, at + 8, i);
+    this.report('bad-member', `${this.memberLabel(id, i)} of ${this.ref(type)} is at bit ${bitOffset}, which is not on a byte boundary`, id, at + Rec.MEMBER_OFFSET_OFF, i);
     return false;
   }
 
@@ -1217,14 +1218,14 @@ class Checker {
     const rec = this.rec(id);
     if (from > 0) this.checkSecinfoSize(id, rec, from - 1);
     for (let i = from; i < vlen; i++) {
-      const at = rec + 12 + i * 12;
-      const type = this.word(id, 3 + i * 3);
+      const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE;
+      const type = this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE + Rec.SECINFO_TYPE_OFF);
       if (this.isBroken(type)) continue;
       const k = this.kind(type);
       if (k !== Kind.Var) {
         if (k === Kind.Func && this.object) continue;
         const hint = k === Kind.Func ? ' (FUNCs in .ksyms are fixed up by libbpf before loading; check compiler output with --object, or checkBtf(btf, { object: true }))' : '';
-        this.report('bad-datasec', `entry ${i} refers to ${this.ref(type)}; DATASEC entries must be VARs${hint}`, id, at, i);
+        this.report('bad-datasec', `entry ${i} refers to ${this.ref(type)}; DATASEC entries must be VARs${hint}`, id, at + Rec.SECINFO_TYPE_OFF, i);
         continue;
       }
       if (!this.isSink(type) && !this.isResolved(type)) {
@@ -1237,32 +1238,32 @@ class Checker {
   }
 
   private checkSecinfoSize(id: number, rec: number, i: number): void {
-    const at = rec + 12 + i * 12;
-    const varId = this.word(id, 3 + i * 3);
-    const size = this.word(id, 5 + i * 3);
+    const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE;
+    const varId = this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE + Rec.SECINFO_TYPE_OFF);
+    const size = this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.SECINFO_SIZE + Rec.SECINFO_SIZE_OFF);
     if (this.isBroken(varId) || this.kind(varId) !== Kind.Var) return;
-    const type = this.word(varId, 2);
-    const sized = this.sizeOf(type);
+    const type = this.field(varId, Rec.SIZE_OR_TYPE_OFF);
+    const sized = this.kernelSizeOf(type);
     if (sized !== SIZE_OK) return;
     if (size < this.sizedBytes) {
-      this.report('bad-datasec', `entry ${i} (${this.what(varId)}) has size ${size}, smaller than its type ${this.ref(type)} of ${this.sizedBytes} bytes`, id, at + 8, i);
+      this.report('bad-datasec', `entry ${i} (${this.what(varId)}) has size ${size}, smaller than its type ${this.ref(type)} of ${this.sizedBytes} bytes`, id, at + Rec.SECINFO_SIZE_OFF, i);
     }
   }
 
   private stepFunc(id: number): boolean {
     const rec = this.rec(id);
-    const proto = this.word(id, 2);
+    const proto = this.field(id, Rec.SIZE_OR_TYPE_OFF);
     if (this.isBroken(proto)) return false;
     if (this.kind(proto) !== Kind.FuncProto) {
-      this.report('bad-func', `FUNC refers to ${this.ref(proto)}; a FUNC's type must be a FUNC_PROTO`, id, rec + 8);
+      this.report('bad-func', `FUNC refers to ${this.ref(proto)}; a FUNC's type must be a FUNC_PROTO`, id, rec + Rec.SIZE_OR_TYPE_OFF);
       return false;
     }
     if (!this.object) {
       const n = this.vlen(proto);
       const protoRec = this.rec(proto);
       for (let i = 0; i < n; i++) {
-        if (this.word(proto, 4 + i * 2) !== 0 && this.word(proto, 3 + i * 2) === 0) {
-          this.report('bad-func', `parameter ${i} of its prototype ${this.ref(proto)} has no name; the kernel wants every parameter of a FUNC named (libbpf names those of extern functions before loading; check compiler output with --object, or checkBtf(btf, { object: true }))`, id, protoRec + 12 + i * 8, i);
+        if (this.field(proto, Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE + Rec.PARAM_TYPE_OFF) !== 0 && this.field(proto, Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE + Rec.PARAM_NAME_OFF) === 0) {
+          this.report('bad-func', `parameter ${i} of its prototype ${this.ref(proto)} has no name; the kernel wants every parameter of a FUNC named (libbpf names those of extern functions before loading; check compiler output with --object, or checkBtf(btf, { object: true }))`, id, protoRec + Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE + Rec.PARAM_NAME_OFF, i);
           break;
         }
       }
@@ -1272,30 +1273,30 @@ class Checker {
 
   private stepDeclTag(id: number): boolean {
     const rec = this.rec(id);
-    const target = this.word(id, 2);
+    const target = this.field(id, Rec.SIZE_OR_TYPE_OFF);
     if (this.isBroken(target)) return false;
     const k = this.kind(target);
     if (k !== Kind.Func && k !== Kind.Struct && k !== Kind.Union && k !== Kind.Var && k !== Kind.Typedef) {
-      this.report('bad-tag', `DECL_TAG is attached to ${this.ref(target)}; declaration tags go on a STRUCT, UNION, FUNC, VAR or TYPEDEF`, id, rec + 8);
+      this.report('bad-tag', `DECL_TAG is attached to ${this.ref(target)}; declaration tags go on a STRUCT, UNION, FUNC, VAR or TYPEDEF`, id, rec + Rec.SIZE_OR_TYPE_OFF);
       return false;
     }
     if (!this.isSink(target) && !this.isResolved(target)) return this.push(target);
-    const component = this.btf.i32(rec + 12);
+    const component = this.btf.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF);
     if (component !== -1) {
       if (k === Kind.Var || k === Kind.Typedef) {
-        this.report('bad-tag', `DECL_TAG on ${this.ref(target)} has component_idx ${component}; a ${kindName(k)} has no members or parameters, so it must be -1`, id, rec + 12);
+        this.report('bad-tag', `DECL_TAG on ${this.ref(target)} has component_idx ${component}; a ${kindName(k)} has no members or parameters, so it must be -1`, id, rec + Rec.DECL_TAG_COMPONENT_IDX_OFF);
         return false;
       }
       let count: number;
       let holder = target;
       if (k === Kind.Func) {
-        holder = this.word(target, 2);
+        holder = this.field(target, Rec.SIZE_OR_TYPE_OFF);
         if (this.isBroken(holder) || this.kind(holder) !== Kind.FuncProto) return this.pop(target, 0);
       }
       count = this.vlen(holder);
       if (component >= count) {
         const of = k === Kind.Func ? `parameters (its prototype is ${this.ref(holder)})` : 'members';
-        this.report('bad-tag', `DECL_TAG component_idx ${component} is past the ${count} ${of} of ${this.ref(target)}`, id, rec + 12);
+        this.report('bad-tag', `DECL_TAG component_idx ${component} is past the ${count} ${of} of ${this.ref(target)}`, id, rec + Rec.DECL_TAG_COMPONENT_IDX_OFF);
         return false;
       }
     }
@@ -1305,24 +1306,24 @@ class Checker {
   /** The kernel's btf_func_proto_check: return and parameter types must have a size (void return and trailing varargs aside). */
   private checkProtoTypes(id: number): void {
     const rec = this.rec(id);
-    const ret = this.word(id, 2);
+    const ret = this.field(id, Rec.SIZE_OR_TYPE_OFF);
     if (ret !== 0 && this.exists(ret)) {
       if (!this.sizedTypeOk(ret)) {
-        if (!this.isBroken(ret)) this.report('bad-func', `FUNC_PROTO returns ${this.ref(ret)}, which has no size; a function returns void or a complete type`, id, rec + 8);
+        if (!this.isBroken(ret)) this.report('bad-func', `FUNC_PROTO returns ${this.ref(ret)}, which has no size; a function returns void or a complete type`, id, rec + Rec.SIZE_OR_TYPE_OFF);
       }
     }
     let n = this.vlen(id);
-    if (n > 0 && this.word(id, 4 + (n - 1) * 2) === 0) n--;
+    if (n > 0 && this.field(id, Rec.TYPE_HEADER_SIZE + (n - 1) * Rec.PARAM_SIZE + Rec.PARAM_TYPE_OFF) === 0) n--;
     for (let i = 0; i < n; i++) {
-      const at = rec + 12 + i * 8;
-      const type = this.word(id, 4 + i * 2);
+      const at = rec + Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE;
+      const type = this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE + Rec.PARAM_TYPE_OFF);
       if (!this.exists(type)) continue;
       if (type === 0) {
-        this.report('bad-func', `parameter ${i} is void; only the last parameter may be void, to mark varargs`, id, at + 4, i);
+        this.report('bad-func', `parameter ${i} is void; only the last parameter may be void, to mark varargs`, id, at + Rec.PARAM_TYPE_OFF, i);
         continue;
       }
       if (!this.sizedTypeOk(type) && !this.isBroken(type)) {
-        this.report('bad-func', `parameter ${i}${this.memberName(this.word(id, 3 + i * 2))} has type ${this.ref(type)}, which has no size`, id, at + 4, i);
+        this.report('bad-func', `parameter ${i}${this.memberName(this.field(id, Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE + Rec.PARAM_NAME_OFF))} has type ${this.ref(type)}, which has no size`, id, at + Rec.PARAM_TYPE_OFF, i);
       }
     }
   }
@@ -1336,7 +1337,7 @@ class Checker {
       this.resolve(id);
       if (this.isBroken(id)) return false;
     }
-    return this.sizeOf(id) === SIZE_OK;
+    return this.kernelSizeOf(id) === SIZE_OK;
   }
 
   // ---------------------------------------------------------------- pass 3: type tags
@@ -1379,7 +1380,7 @@ class Checker {
         }
         if (cur <= checkedUpTo) break;
         prev = cur;
-        cur = this.word(cur, 2);
+        cur = this.field(cur, Rec.SIZE_OR_TYPE_OFF);
         if (!this.exists(cur) || this.isBroken(cur)) break;
       }
       if (ok) checkedUpTo = id;

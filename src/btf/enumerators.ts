@@ -1,4 +1,5 @@
 import { Kind } from '../format/kinds.js';
+import { Rec } from '../format/records.js';
 import type { Btf } from './btf.js';
 import type { EnumType, EnumValue } from './types.js';
 
@@ -22,14 +23,16 @@ export function findEnumerators(btf: Btf, name: string): EnumeratorMatch[] {
   for (const blob of chain) {
     for (let i = 0; i < blob.typeOffsets.length; i++) {
       const rec = blob.typeOffsets[i]!;
-      const info = blob.u32(rec + 4);
-      const kind = (info >>> 24) & 0x7f;
+      const info = blob.u32(rec + Rec.INFO_OFF);
+      const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
       if (kind !== Kind.Enum && kind !== Kind.Enum64) continue;
-      const vlen = info & 0xffffff;
-      const elemSize = kind === Kind.Enum ? 8 : 12;
+      const vlen = info & Rec.INFO_VLEN_MASK;
+      // This scans every record and every enumerator of a vmlinux: the layout is written out
+      // (src/format/records.ts) rather than read through calls. Both kinds' elements start with the name.
+      const stride = kind === Kind.Enum ? Rec.ENUM_SIZE : Rec.ENUM64_SIZE;
       // Names are compared as bytes where they lie, so scanning every enumerator of vmlinux decodes none.
       for (let j = 0; j < vlen; j++) {
-        const loc = blob.locateString(blob.u32(rec + 12 + j * elemSize));
+        const loc = blob.locateString(blob.u32(rec + Rec.TYPE_HEADER_SIZE + j * stride + Rec.ENUM_NAME_OFF));
         if (!loc || !sameName(loc.btf.bytes, loc.pos, key)) continue;
         const id = blob.firstId + i;
         const value = (btf.type(id) as EnumType).values[j]!;

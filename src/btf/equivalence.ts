@@ -1,6 +1,6 @@
 import type { Btf } from './btf.js';
 import { Kind } from '../format/kinds.js';
-import { recordEnd, sameCString, wordRole, WordRole } from '../split/refs.js';
+import { recordEnd, wordRole, WordRole } from './slots.js';
 
 /**
  * Three notions of "the same type", from strictest to loosest. btfkit names each by what it
@@ -306,5 +306,14 @@ class Matcher {
       }
     }
     return true;
+  }
+}
+
+/** True when the NUL-terminated strings at `pa` in `a` and `pb` in `b` are equal, compared as bytes. */
+export function sameCString(a: Uint8Array, pa: number, b: Uint8Array, pb: number): boolean {
+  for (;;) {
+    const x = a[pa++];
+    if (x !== b[pb++]) return false;
+    if (x === 0 || x === undefined) return true;
   }
 }

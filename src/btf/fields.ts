@@ -1,5 +1,6 @@
 import { BtfError } from '../errors.js';
 import { Kind, describeKind } from '../format/kinds.js';
+import { arrayElemType, arrayNelems, memberBitOffsetOf, memberBitfieldSizeOf, memberNameOff, memberOffsetWord, memberType } from '../format/records.js';
 import type { Btf } from './btf.js';
 
 /** Deepest nesting of anonymous members searched; C code nests a handful. */
@@ -94,12 +95,11 @@ function findMember(btf: Btf, id: number, name: string, searched: Set<number>, d
   const vlen = btf.vlen(id);
   const kflag = btf.kindFlag(id);
   for (let i = 0; i < vlen; i++) {
-    const m = rec + 12 + i * 12;
-    const nameOff = o.u32(m);
-    const type = o.u32(m + 4);
-    const raw = o.u32(m + 8);
-    const bitOffset = kflag ? raw & 0xffffff : raw;
-    const bitfieldSize = kflag ? raw >>> 24 : 0;
+    const nameOff = memberNameOff(o, rec, i);
+    const type = memberType(o, rec, i);
+    const raw = memberOffsetWord(o, rec, i);
+    const bitOffset = memberBitOffsetOf(raw, kflag);
+    const bitfieldSize = memberBitfieldSizeOf(raw, kflag);
     if (nameOff !== 0) {
       if (btf.str(nameOff) === name) return [{ parent: id, index: i, name, type, bitOffset, bitfieldSize }];
       continue;
@@ -151,8 +151,8 @@ export function locateField(btf: Btf, id: number, path: string): FieldLocation {
       if (btf.kind(at) !== Kind.Array) throw new BtfError('not-found', `${what} is not an ARRAY, so it cannot take ${next}`, { typeId: at });
       const o = btf.owner(at)!;
       const rec = o.recordOffset(at);
-      const elem = o.u32(rec + 12);
-      const length = o.u32(rec + 20);
+      const elem = arrayElemType(o, rec);
+      const length = arrayNelems(o, rec);
       // A zero-length array is a flexible array member: any element may follow it.
       if (length !== 0 && seg.index >= length) {
         throw new BtfError('not-found', `${what} has ${length} elements, so ${next} is out of range`, { typeId: at });

@@ -1,5 +1,12 @@
-import { Kind, kindName } from '../format/kinds.js';
+import { IntEncoding, Kind, kindName } from '../format/kinds.js';
+import {
+  Rec, arrayElemType, arrayIndexType, arrayNelems, declTagComponentIdx, enum64NameOff, enum64Value, enumNameOff,
+  enumValue, infoKind, infoKindFlag, infoVlen, intBitOffset, intBits, intData, intEncoding, memberBitOffsetOf,
+  memberBitfieldSizeOf, memberNameOff, memberOffsetWord, memberType, paramNameOff, paramType, readInfo, readNameOff,
+  readSizeOrType, secinfoOffset, secinfoSize, secinfoType, varLinkage,
+} from '../format/records.js';
 import type { Btf } from './btf.js';
+import { recordEnd } from './slots.js';
 
 /** Fields every typed view has. */
 export interface TypeCommon {
@@ -90,37 +97,35 @@ export function readType(btf: Btf, id: number): BtfType {
   if (id === 0) return { id: 0, kind: Kind.Void, rawKind: 0, kindName: 'UNKNOWN', name: '', nameOffset: 0, kindFlag: false } satisfies VoidType;
   const o = btf.owner(id)!;
   const rec = o.recordOffset(id);
-  const nameOffset = o.u32(rec);
-  const info = o.u32(rec + 4);
-  const word = o.u32(rec + 8);
-  const kind = (info >>> 24) & 0x7f;
-  const vlen = info & 0xffffff;
-  const kindFlag = info >>> 31 === 1;
+  const nameOffset = readNameOff(o, rec);
+  const info = readInfo(o, rec);
+  const word = readSizeOrType(o, rec);
+  const kind = infoKind(info);
+  const vlen = infoVlen(info);
+  const kindFlag = infoKindFlag(info);
   const name = btf.str(nameOffset) ?? '';
   const common = { id, kindName: kindName(kind), name, nameOffset, kindFlag };
-  const p = rec + 12;
   const strOf = (off: number) => btf.str(off) ?? '';
   switch (kind) {
     case Kind.Int: {
-      const v = o.u32(p);
-      const encoding = (v >>> 24) & 0x0f;
-      return { ...common, kind, size: word, encoding, signed: (encoding & 1) !== 0, bitOffset: (v >>> 16) & 0xff, bits: v & 0xff };
+      const v = intData(o, rec);
+      const encoding = intEncoding(v);
+      return { ...common, kind, size: word, encoding, signed: (encoding & IntEncoding.Signed) !== 0, bitOffset: intBitOffset(v), bits: intBits(v) };
     }
     case Kind.Ptr: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
       return { ...common, kind, type: word };
     case Kind.TypeTag:
       return { ...common, kind, type: word, attribute: kindFlag };
     case Kind.Array:
-      return { ...common, kind, type: o.u32(p), indexType: o.u32(p + 4), length: o.u32(p + 8) };
+      return { ...common, kind, type: arrayElemType(o, rec), indexType: arrayIndexType(o, rec), length: arrayNelems(o, rec) };
     case Kind.Struct: case Kind.Union: {
       const members: Member[] = [];
       for (let i = 0; i < vlen; i++) {
-        const m = p + i * 12;
-        const off = o.u32(m);
-        const raw = o.u32(m + 8);
+        const off = memberNameOff(o, rec, i);
+        const raw = memberOffsetWord(o, rec, i);
         members.push({
-          name: strOf(off), nameOffset: off, type: o.u32(m + 4),
-          bitOffset: kindFlag ? raw & 0xffffff : raw, bitfieldSize: kindFlag ? raw >>> 24 : 0,
+          name: strOf(off), nameOffset: off, type: memberType(o, rec, i),
+          bitOffset: memberBitOffsetOf(raw, kindFlag), bitfieldSize: memberBitfieldSizeOf(raw, kindFlag),
         });
       }
       return { ...common, kind, size: word, members };
@@ -128,9 +133,8 @@ export function readType(btf: Btf, id: number): BtfType {
     case Kind.Enum: {
       const values: EnumValue[] = [];
       for (let i = 0; i < vlen; i++) {
-        const m = p + i * 8;
-        const off = o.u32(m);
-        const value = kindFlag ? o.i32(m + 4) : o.u32(m + 4);
+        const off = enumNameOff(o, rec, i);
+        const value = enumValue(o, rec, i);
         values.push({ name: strOf(off), nameOffset: off, value, bigValue: BigInt(value) });
       }
       return { ...common, kind, size: word, signed: kindFlag, values };
@@ -138,10 +142,8 @@ export function readType(btf: Btf, id: number): BtfType {
     case Kind.Enum64: {
       const values: EnumValue[] = [];
       for (let i = 0; i < vlen; i++) {
-        const m = p + i * 12;
-        const off = o.u32(m);
-        const u = (BigInt(o.u32(m + 8)) << 32n) | BigInt(o.u32(m + 4));
-        const bigValue = kindFlag ? BigInt.asIntN(64, u) : u;
+        const off = enum64NameOff(o, rec, i);
+        const bigValue = enum64Value(o, rec, i);
         values.push({ name: strOf(off), nameOffset: off, value: Number(bigValue), bigValue });
       }
       return { ...common, kind, size: word, signed: kindFlag, values };
@@ -153,30 +155,24 @@ export function readType(btf: Btf, id: number): BtfType {
     case Kind.FuncProto: {
       const params: Param[] = [];
       for (let i = 0; i < vlen; i++) {
-        const m = p + i * 8;
-        const off = o.u32(m);
-        params.push({ name: strOf(off), nameOffset: off, type: o.u32(m + 4) });
+        const off = paramNameOff(o, rec, i);
+        params.push({ name: strOf(off), nameOffset: off, type: paramType(o, rec, i) });
       }
       const last = params[params.length - 1];
       return { ...common, kind, returnType: word, params, variadic: last !== undefined && last.type === 0 && last.nameOffset === 0 };
     }
     case Kind.Var:
-      return { ...common, kind, type: word, linkage: o.u32(p) };
+      return { ...common, kind, type: word, linkage: varLinkage(o, rec) };
     case Kind.Datasec: {
       const vars: VarSecinfo[] = [];
-      for (let i = 0; i < vlen; i++) {
-        const m = p + i * 12;
-        vars.push({ type: o.u32(m), offset: o.u32(m + 4), size: o.u32(m + 8) });
-      }
+      for (let i = 0; i < vlen; i++) vars.push({ type: secinfoType(o, rec, i), offset: secinfoOffset(o, rec, i), size: secinfoSize(o, rec, i) });
       return { ...common, kind, size: word, vars };
     }
     case Kind.Float:
       return { ...common, kind, size: word };
     case Kind.DeclTag:
-      return { ...common, kind, type: word, componentIndex: o.i32(p), attribute: kindFlag };
-    default: {
-      const next = id + 1 < o.endId ? o.recordOffset(id + 1) : o.typeStart + o.header.typeLen;
-      return { ...common, kind: Kind.Unknown, rawKind: kind, vlen, sizeOrType: word, extra: o.bytes.slice(p, next) };
-    }
+      return { ...common, kind, type: word, componentIndex: declTagComponentIdx(o, rec), attribute: kindFlag };
+    default:
+      return { ...common, kind: Kind.Unknown, rawKind: kind, vlen, sizeOrType: word, extra: o.bytes.slice(rec + Rec.TYPE_HEADER_SIZE, recordEnd(o, id)) };
   }
 }

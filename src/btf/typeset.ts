@@ -1,39 +1,12 @@
 import type { Btf } from './btf.js';
 import { BtfError } from '../errors.js';
 import { Kind } from '../format/kinds.js';
+import { essentialLength, essentialName } from './query.js';
 
-const UNDERSCORE = 0x5f;
 const utf8Encoder = new TextEncoder();
 
-/**
- * True when a flavor separator starts at `i`: `X___Y` where neither `X` nor `Y` is an
- * underscore, libbpf's `bpf_core_is_flavor_sep`. `at(k)` is the code of the k-th character.
- */
-function flavorSeparatorAt(at: (k: number) => number, i: number): boolean {
-  return at(i) !== UNDERSCORE && at(i + 1) === UNDERSCORE && at(i + 2) === UNDERSCORE &&
-    at(i + 3) === UNDERSCORE && at(i + 4) !== UNDERSCORE;
-}
-
-/**
- * Length of the essential part of a name of `length` characters: up to and including the `X`
- * of the *last* `X___Y` separator, or the whole name when it has none. Scanning from the end
- * the way libbpf's `bpf_core_essential_name_len` does is what makes `a___b___c` essentially
- * `a___b`, and `___d_drop` or `____fput` (no non-underscore before the three) their own names.
- */
-function essentialLength(at: (k: number) => number, length: number): number {
-  for (let i = length - 5; i >= 0; i--) if (flavorSeparatorAt(at, i)) return i + 1;
-  return length;
-}
-
-/**
- * The essential name CO-RE matches types by: `name` without its flavor suffix, the part a BPF
- * program adds to keep two definitions of one kernel type apart (`task_struct___v2`,
- * `task_struct___old` → `task_struct`). Only the last `X___Y` separator counts, `X` and `Y`
- * not underscores, exactly as libbpf's `bpf_core_essential_name_len`.
- */
-export function essentialName(name: string): string {
-  return name.slice(0, essentialLength((k) => name.charCodeAt(k), name.length));
-}
+// One definition of the essential name, shared with the query module; re-exported for users of the type set.
+export { essentialName };
 
 /** A byte string as a JS string of one char per byte: map keys that compare as bytes, like libbpf's strncmp. */
 function byteKey(bytes: Uint8Array, start: number, end: number): string {

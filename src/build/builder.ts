@@ -1,7 +1,11 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
 import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
-import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, TYPE_HEADER_SIZE, describeKind, kindName, type KindLayout } from '../format/kinds.js';
+import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, describeKind, kindName, type KindLayout } from '../format/kinds.js';
+import {
+  Rec, RECORD_SHAPES, encodeInfo, encodeIntData, encodeMemberOffset, enum64At, enumAt, infoKind, infoVlen, memberAt,
+  paramAt, secinfoAt,
+} from '../format/records.js';
 import { KERNEL_MAX_BTF_BYTES, NEWEST_KNOWN_KERNEL, kernelRules, recordProblem, unsupported, type KernelRules } from '../format/kernels.js';
 import { StringTable } from './strings.js';
 
@@ -91,7 +95,9 @@ export interface CopyOptions {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const U32_MAX = 0xffffffff;
-const HEADER_WORDS = TYPE_HEADER_SIZE / 4;
+const HEADER_WORDS = Rec.TYPE_HEADER_SIZE / 4;
+/** Word index, from a record's first word, of the field at byte `offset` of the record (src/format/records.ts). */
+const wordAt = (offset: number) => offset >>> 2;
 
 /** Where an unknown kind's payload came from: its field widths are unknown, so only the same order can be written. */
 type PayloadOrder = 'little' | 'big' | 'words';
@@ -224,8 +230,8 @@ export class BtfBuilder {
     if (!Number.isInteger(bitOffset) || bitOffset < 0 || bitOffset + bits > 128) {
       throw bad(`INT bit offset ${String(bitOffset)} plus ${bits} bits is more than 128`);
     }
-    const p = this.begin(Kind.Int, this.strings.add(name), 0, false, size, 1);
-    this.words[p] = ((encoding << 24) | (bitOffset << 16) | bits) >>> 0;
+    const r = this.begin(Kind.Int, this.strings.add(name), 0, false, size);
+    this.words[r + wordAt(Rec.INT_DATA_OFF)] = encodeIntData(encoding, bitOffset, bits);
     return this.commit();
   }
 
@@ -235,7 +241,7 @@ export class BtfBuilder {
     if (size !== 2 && size !== 4 && size !== 8 && size !== 12 && size !== 16) {
       throw bad(`FLOAT size must be 2, 4, 8, 12 or 16 bytes, got ${String(size)}`);
     }
-    this.begin(Kind.Float, this.strings.add(name), 0, false, size, 0);
+    this.begin(Kind.Float, this.strings.add(name), 0, false, size);
     return this.commit();
   }
 
@@ -275,10 +281,10 @@ export class BtfBuilder {
     checkRef(elemType, 'ARRAY element type');
     checkRef(indexType, 'ARRAY index type');
     checkU32('ARRAY length', length);
-    const p = this.begin(Kind.Array, 0, 0, false, 0, 3, Math.max(elemType, indexType));
-    this.words[p] = elemType;
-    this.words[p + 1] = indexType;
-    this.words[p + 2] = length;
+    const r = this.begin(Kind.Array, 0, 0, false, 0, Math.max(elemType, indexType));
+    this.words[r + wordAt(Rec.ARRAY_TYPE_OFF)] = elemType;
+    this.words[r + wordAt(Rec.ARRAY_INDEX_TYPE_OFF)] = indexType;
+    this.words[r + wordAt(Rec.ARRAY_NELEMS_OFF)] = length;
     return this.commit();
   }
 
@@ -318,8 +324,8 @@ export class BtfBuilder {
       throw bad(`forward declaration kind must be 'struct', 'union' or 'enum', got ${String(kind)}`);
     }
     const nameOff = this.strings.add(name);
-    if (kind === 'enum') this.begin(Kind.Enum, nameOff, 0, false, 4, 0);
-    else this.begin(Kind.Fwd, nameOff, 0, kind === 'union', 0, 0);
+    if (kind === 'enum') this.begin(Kind.Enum, nameOff, 0, false, 4);
+    else this.begin(Kind.Fwd, nameOff, 0, kind === 'union', 0);
     return this.commit();
   }
 
@@ -330,7 +336,7 @@ export class BtfBuilder {
       throw bad(`FUNC linkage must be 0 (static), 1 (global) or 2 (extern), got ${String(linkage)}`);
     }
     checkRef(protoId, 'FUNC prototype');
-    this.begin(Kind.Func, this.strings.add(name), linkage, false, protoId, 0, protoId);
+    this.begin(Kind.Func, this.strings.add(name), linkage, false, protoId, protoId);
     return this.commit();
   }
 
@@ -343,10 +349,10 @@ export class BtfBuilder {
       this.checkOptionalName(prm.name, i);
     });
     const names = params.map((prm) => this.strings.add(prm.name));
-    const p = this.begin(Kind.FuncProto, 0, params.length, false, returnType, 2 * params.length, params.reduce((max, prm) => Math.max(max, prm.type), returnType));
+    const r = this.begin(Kind.FuncProto, 0, params.length, false, returnType, params.reduce((max, prm) => Math.max(max, prm.type), returnType));
     for (let i = 0; i < params.length; i++) {
-      this.words[p + 2 * i] = names[i]!;
-      this.words[p + 2 * i + 1] = params[i]!.type;
+      this.words[r + wordAt(paramAt(i) + Rec.PARAM_NAME_OFF)] = names[i]!;
+      this.words[r + wordAt(paramAt(i) + Rec.PARAM_TYPE_OFF)] = params[i]!.type;
     }
     return this.commit();
   }
@@ -358,8 +364,8 @@ export class BtfBuilder {
       throw bad(`VAR linkage must be 0 (static), 1 (global) or 2 (extern), got ${String(linkage)}`);
     }
     checkRef(type, 'VAR type');
-    const p = this.begin(Kind.Var, this.strings.add(name), 0, false, type, 1, type);
-    this.words[p] = linkage;
+    const r = this.begin(Kind.Var, this.strings.add(name), 0, false, type, type);
+    this.words[r + wordAt(Rec.VAR_LINKAGE_OFF)] = linkage;
     return this.commit();
   }
 
@@ -373,12 +379,12 @@ export class BtfBuilder {
       checkU32('variable offset', v.offset, i);
       checkU32('variable size', v.size, i);
     });
-    const p = this.begin(Kind.Datasec, this.strings.add(name), vars.length, false, size, 3 * vars.length, vars.reduce((max, v) => Math.max(max, v.type), 0));
+    const r = this.begin(Kind.Datasec, this.strings.add(name), vars.length, false, size, vars.reduce((max, v) => Math.max(max, v.type), 0));
     for (let i = 0; i < vars.length; i++) {
       const v = vars[i]!;
-      this.words[p + 3 * i] = v.type;
-      this.words[p + 3 * i + 1] = v.offset;
-      this.words[p + 3 * i + 2] = v.size;
+      this.words[r + wordAt(secinfoAt(i) + Rec.SECINFO_TYPE_OFF)] = v.type;
+      this.words[r + wordAt(secinfoAt(i) + Rec.SECINFO_OFFSET_OFF)] = v.offset;
+      this.words[r + wordAt(secinfoAt(i) + Rec.SECINFO_SIZE_OFF)] = v.size;
     }
     return this.commit();
   }
@@ -394,8 +400,8 @@ export class BtfBuilder {
       throw bad(`DECL_TAG component index must be -1 or a member/parameter index, got ${String(componentIndex)}`);
     }
     checkRef(type, 'DECL_TAG target');
-    const p = this.begin(Kind.DeclTag, this.strings.add(value), 0, opts.attribute === true, type, 1, type);
-    this.words[p] = componentIndex >>> 0;
+    const r = this.begin(Kind.DeclTag, this.strings.add(value), 0, opts.attribute === true, type, type);
+    this.words[r + wordAt(Rec.DECL_TAG_COMPONENT_IDX_OFF)] = componentIndex >>> 0;
     return this.commit();
   }
 
@@ -413,14 +419,14 @@ export class BtfBuilder {
     checkU32('name offset', nameOffset);
     if (!Number.isInteger(vlen) || vlen < 0 || vlen > MAX_VLEN) throw bad(`vlen must be 0..${MAX_VLEN}, got ${String(vlen)}`);
     checkU32('size/type', sizeOrType);
-    const expected = this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE;
+    const expected = this.recordBytes(kind, vlen) - Rec.TYPE_HEADER_SIZE;
     if (payload.length * 4 !== expected) {
       throw bad(`${describeKind(kind)} with vlen ${vlen} takes ${expected} bytes after the type header, got ${payload.length * 4}`);
     }
     for (let i = 0; i < payload.length; i++) checkU32('payload word', payload[i], i);
     const id = this.nextId;
-    const p = this.begin(kind, nameOffset, vlen, kindFlag, sizeOrType, payload.length);
-    for (let i = 0; i < payload.length; i++) this.words[p + i] = payload[i]!;
+    const r = this.begin(kind, nameOffset, vlen, kindFlag, sizeOrType);
+    for (let i = 0; i < payload.length; i++) this.words[r + HEADER_WORDS + i] = payload[i]!;
     if (kind === 0 || kind > MAX_KNOWN_KIND) this.noteUnknown('words', id, kind);
     return this.commit();
   }
@@ -438,11 +444,11 @@ export class BtfBuilder {
     const start = owner.recordOffset(id);
     const index = id - owner.firstId;
     const end = index + 1 < owner.typeOffsets.length ? owner.typeOffsets[index + 1]! : owner.typeStart + owner.header.typeLen;
-    const info = owner.u32(start + 4);
-    const kind = (info >>> 24) & 0x7f;
-    const payloadBytes = end - start - TYPE_HEADER_SIZE;
-    const vlen = info & 0xffffff;
-    if (payloadBytes !== this.recordBytes(kind, vlen) - TYPE_HEADER_SIZE) {
+    const info = owner.u32(start + Rec.INFO_OFF);
+    const kind = infoKind(info);
+    const payloadBytes = end - start - Rec.TYPE_HEADER_SIZE;
+    const vlen = infoVlen(info);
+    if (payloadBytes !== this.recordBytes(kind, vlen) - Rec.TYPE_HEADER_SIZE) {
       throw new BtfError('bad-layout', `${describeKind(kind)} records are sized differently in the source's layout and in this builder's`, { typeId: id });
     }
     const newId = this.nextId;
@@ -485,7 +491,7 @@ export class BtfBuilder {
     if (firstLayout(btf)) {
       const order: PayloadOrder = btf.littleEndian ? 'little' : 'big';
       for (let i = 0; i < btf.typeOffsets.length; i++) {
-        const kind = (btf.u32(btf.typeOffsets[i]! + 4) >>> 24) & 0x7f;
+        const kind = infoKind(btf.u32(btf.typeOffsets[i]! + Rec.INFO_OFF));
         if (kind === 0 || kind > MAX_KNOWN_KIND) this.noteUnknown(order, btf.firstId + i, kind);
       }
     }
@@ -540,7 +546,7 @@ export class BtfBuilder {
 
   private addRef(kind: Kind, name: string, type: number, kindFlag = false): number {
     checkRef(type, 'referenced type');
-    this.begin(kind, this.strings.add(name), 0, kindFlag, type, 0, type);
+    this.begin(kind, this.strings.add(name), 0, kindFlag, type, type);
     return this.commit();
   }
 
@@ -567,12 +573,12 @@ export class BtfBuilder {
     }
     const nameOff = this.strings.add(name);
     const names = members.map((m) => this.strings.add(m.name));
-    const p = this.begin(kind, nameOff, members.length, kindFlag, size, 3 * members.length, members.reduce((max, m) => Math.max(max, m.type), 0));
+    const r = this.begin(kind, nameOff, members.length, kindFlag, size, members.reduce((max, m) => Math.max(max, m.type), 0));
     for (let i = 0; i < members.length; i++) {
       const m = members[i]!;
-      this.words[p + 3 * i] = names[i]!;
-      this.words[p + 3 * i + 1] = m.type;
-      this.words[p + 3 * i + 2] = kindFlag ? (((m.bitfieldSize ?? 0) << 24) | m.bitOffset) >>> 0 : m.bitOffset;
+      this.words[r + wordAt(memberAt(i) + Rec.MEMBER_NAME_OFF)] = names[i]!;
+      this.words[r + wordAt(memberAt(i) + Rec.MEMBER_TYPE_OFF)] = m.type;
+      this.words[r + wordAt(memberAt(i) + Rec.MEMBER_OFFSET_OFF)] = encodeMemberOffset(m.bitOffset, m.bitfieldSize ?? 0, kindFlag);
     }
     return this.commit();
   }
@@ -598,13 +604,17 @@ export class BtfBuilder {
     values.forEach((v, i) => this.checkRequiredName('enum value', v.name, i));
     const nameOff = this.strings.add(name);
     const names = values.map((v) => this.strings.add(v.name));
-    const stride = kind === Kind.Enum ? 2 : 3;
-    const p = this.begin(kind, nameOff, values.length, signed, size, stride * values.length);
+    const r = this.begin(kind, nameOff, values.length, signed, size);
     for (let i = 0; i < values.length; i++) {
       const bits = BigInt.asUintN(64, big[i]!);
-      this.words[p + stride * i] = names[i]!;
-      this.words[p + stride * i + 1] = Number(bits & 0xffffffffn);
-      if (stride === 3) this.words[p + stride * i + 2] = Number(bits >> 32n);
+      if (kind === Kind.Enum) {
+        this.words[r + wordAt(enumAt(i) + Rec.ENUM_NAME_OFF)] = names[i]!;
+        this.words[r + wordAt(enumAt(i) + Rec.ENUM_VAL_OFF)] = Number(bits & 0xffffffffn);
+      } else {
+        this.words[r + wordAt(enum64At(i) + Rec.ENUM64_NAME_OFF)] = names[i]!;
+        this.words[r + wordAt(enum64At(i) + Rec.ENUM64_VAL_LO_OFF)] = Number(bits & 0xffffffffn);
+        this.words[r + wordAt(enum64At(i) + Rec.ENUM64_VAL_HI_OFF)] = Number(bits >> 32n);
+      }
     }
     return this.commit();
   }
@@ -625,11 +635,12 @@ export class BtfBuilder {
   }
 
   /**
-   * Reserves a record and writes its header; returns the word index of its payload. Called
+   * Reserves a record and writes its header; returns the word index of its first word. Called
    * once every argument has been checked, so `maxRef` (the highest type id the record refers
    * to) is only remembered for records that are really added.
    */
-  private begin(kind: number, nameOff: number, vlen: number, kindFlag: boolean, sizeOrType: number, payloadWords: number, maxRef = 0): number {
+  private begin(kind: number, nameOff: number, vlen: number, kindFlag: boolean, sizeOrType: number, maxRef = 0): number {
+    const payloadWords = wordAt(this.recordBytes(kind, vlen) - Rec.TYPE_HEADER_SIZE);
     if (maxRef > this.maxRef) {
       this.maxRef = maxRef;
       this.maxRefFrom = this.nextId;
@@ -637,12 +648,12 @@ export class BtfBuilder {
     this.reserve(HEADER_WORDS + payloadWords);
     const p = this.wordLen;
     const w = this.words;
-    w[p] = nameOff;
-    w[p + 1] = ((kindFlag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
-    w[p + 2] = sizeOrType;
+    w[p + wordAt(Rec.NAME_OFF)] = nameOff;
+    w[p + wordAt(Rec.INFO_OFF)] = encodeInfo(kind, vlen, kindFlag);
+    w[p + wordAt(Rec.SIZE_OR_TYPE_OFF)] = sizeOrType;
     w.fill(0, p + HEADER_WORDS, p + HEADER_WORDS + payloadWords);
     this.wordLen = p + HEADER_WORDS + payloadWords;
-    return p + HEADER_WORDS;
+    return p;
   }
 
   private commit(): number {
@@ -670,7 +681,7 @@ export class BtfBuilder {
     if (!l) {
       throw new BtfError('bad-kind', `the builder's layout describes only kinds 0..${this.layoutEntries.length - 1}, not ${describeKind(kind)}`);
     }
-    return TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
+    return Rec.TYPE_HEADER_SIZE + l.infoSize + vlen * l.elemSize;
   }
 
   private checkVerbatimStrings(btf: Btf): void {
@@ -701,16 +712,21 @@ export class BtfBuilder {
     });
   }
 
-  private remapRecordStrings(src: Btf, p: number, kind: number, vlen: number): void {
+  /** Rewrites every name offset of the record at word `r` (as the descriptor table places them) to this builder's strings. */
+  private remapRecordStrings(src: Btf, r: number, kind: number, vlen: number): void {
     const w = this.words;
-    w[p] = this.remapString(src, w[p]!);
-    let stride = 0;
-    switch (kind) {
-      case Kind.Struct: case Kind.Union: case Kind.Enum64: stride = 3; break;
-      case Kind.Enum: case Kind.FuncProto: stride = 2; break;
-      default: return;
+    const shape = RECORD_SHAPES[kind];
+    const remap = (word: number) => { w[word] = this.remapString(src, w[word]!); };
+    if (!shape) {
+      remap(r + wordAt(Rec.NAME_OFF));
+      return;
     }
-    for (let i = 0, q = p + HEADER_WORDS; i < vlen; i++, q += stride) w[q] = this.remapString(src, w[q]!);
+    for (const f of shape.fixed) if (f.holds === 'name') remap(r + wordAt(f.at));
+    const names = shape.element.filter((f) => f.holds === 'name');
+    if (names.length === 0) return;
+    for (let i = 0, e = Rec.TYPE_HEADER_SIZE + shape.infoSize; i < vlen; i++, e += shape.elemSize) {
+      for (const f of names) remap(r + wordAt(e + f.at));
+    }
   }
 
   private remapString(src: Btf, off: number): number {
@@ -728,14 +744,14 @@ export class BtfBuilder {
     }
     const w = this.words;
     for (let p = 0, id = this.firstId; p < this.wordLen; id++) {
-      const info = w[p + 1]!;
-      const kind = (info >>> 24) & 0x7f;
-      const vlen = info & 0xffffff;
+      const info = w[p + wordAt(Rec.INFO_OFF)]!;
+      const kind = infoKind(info);
+      const vlen = infoVlen(info);
       if (kind === 0 || kind > MAX_KNOWN_KIND) {
-        throw unsupported(`kind ${kind} is not a kind any kernel up to ${NEWEST_KNOWN_KERNEL} knows (the last is ${MAX_KNOWN_KIND}, ENUM64)`, id, hdrLen + p * 4 + 4);
+        throw unsupported(`kind ${kind} is not a kind any kernel up to ${NEWEST_KNOWN_KERNEL} knows (the last is ${MAX_KNOWN_KIND}, ENUM64)`, id, hdrLen + p * 4 + Rec.INFO_OFF);
       }
-      const problem = recordProblem(target, kind, info, w[p + 2]!, kind === Kind.Int ? w[p + 3]! : 0, () => kindName(kind));
-      if (problem) throw unsupported(problem.detail, id, hdrLen + p * 4 + problem.word * 4);
+      const problem = recordProblem(target, kind, info, w[p + wordAt(Rec.SIZE_OR_TYPE_OFF)]!, kind === Kind.Int ? w[p + wordAt(Rec.INT_DATA_OFF)]! : 0, () => kindName(kind));
+      if (problem) throw unsupported(problem.detail, id, hdrLen + p * 4 + problem.field);
       p += this.recordBytes(kind, vlen) / 4;
     }
   }

@@ -2,7 +2,7 @@ import type { Btf } from '../btf/btf.js';
 import type { BtfBuilder } from './builder.js';
 import { BtfError } from '../errors.js';
 import { describeKind } from '../format/kinds.js';
-import { recordEnd, wordRole, WordRole } from '../split/refs.js';
+import { recordEnd, wordRole, WordRole } from '../btf/slots.js';
 
 /*
  * Types written by copying records of a parsed blob rather than field by field: each record as

@@ -1,5 +1,6 @@
 import { Btf } from '../btf/btf.js';
 import { WireKind as Kind, kindName } from '../format/kinds.js';
+import { Rec } from '../format/records.js';
 import { ByteSink } from './sink.js';
 
 /** Options shared by the raw and JSON dumps. */
@@ -55,6 +56,10 @@ function write64(sink: ByteSink, hi: number, lo: number, signed: boolean): void 
   }
 }
 
+// Both dumps read every field of every record: they walk elements with the vocabulary's
+// strides, field offsets and bit fields (src/format/records.ts) inline rather than calling its
+// readers and decoders, a call per field, which the CLI (run without TurboFan inlining) pays.
+
 /**
  * The raw dump, byte for byte what `bpftool btf dump file FILE format raw` prints (with
  * `--base-btf` for split BTF: only the split blob's own types are listed).
@@ -64,55 +69,56 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
     const o = btf.owner(id);
     if (!o) continue;
     const rec = o.recordOffset(id);
-    const info = o.u32(rec + 4);
-    const kind = (info >>> 24) & 0x7f;
-    const vlen = info & 0xffffff;
-    const kflag = info >>> 31 === 1;
-    const word = o.u32(rec + 8);
-    const p = rec + 12;
+    const info = o.u32(rec + Rec.INFO_OFF);
+    const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const vlen = info & Rec.INFO_VLEN_MASK;
+    const kflag = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
+    const word = o.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const p = rec + Rec.TYPE_HEADER_SIZE;
     sink.byte(91).uint(id).ascii('] ').ascii(kindName(kind)).ascii(" '");
-    writeName(sink, btf, o.u32(rec));
+    writeName(sink, btf, o.u32(rec + Rec.NAME_OFF));
     sink.byte(39);
     switch (kind) {
       case Kind.Int: {
-        const v = o.u32(p);
-        sink.ascii(' size=').uint(word).ascii(' bits_offset=').uint((v >>> 16) & 0xff)
-          .ascii(' nr_bits=').uint(v & 0xff).ascii(' encoding=').ascii(intEncodingName((v >>> 24) & 0x0f));
+        const v = o.u32(rec + Rec.INT_DATA_OFF);
+        sink.ascii(' size=').uint(word).ascii(' bits_offset=').uint((v >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK)
+          .ascii(' nr_bits=').uint(v & Rec.INT_BITS_MASK).ascii(' encoding=').ascii(intEncodingName((v >>> Rec.INT_ENCODING_SHIFT) & Rec.INT_ENCODING_MASK));
         break;
       }
       case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.Typedef: case Kind.TypeTag:
         sink.ascii(' type_id=').uint(word);
         break;
       case Kind.Array:
-        sink.ascii(' type_id=').uint(o.u32(p)).ascii(' index_type_id=').uint(o.u32(p + 4)).ascii(' nr_elems=').uint(o.u32(p + 8));
+        sink.ascii(' type_id=').uint(o.u32(rec + Rec.ARRAY_TYPE_OFF)).ascii(' index_type_id=').uint(o.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF)).ascii(' nr_elems=').uint(o.u32(rec + Rec.ARRAY_NELEMS_OFF));
         break;
       case Kind.Struct: case Kind.Union:
         sink.ascii(' size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.MEMBER_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m));
-          const raw = o.u32(m + 8);
-          sink.ascii("' type_id=").uint(o.u32(m + 4)).ascii(' bits_offset=').uint(kflag ? raw & 0xffffff : raw);
-          if (kflag && raw >>> 24) sink.ascii(' bitfield_size=').uint(raw >>> 24);
+          writeName(sink, btf, o.u32(m + Rec.MEMBER_NAME_OFF));
+          const raw = o.u32(m + Rec.MEMBER_OFFSET_OFF);
+          sink.ascii("' type_id=").uint(o.u32(m + Rec.MEMBER_TYPE_OFF)).ascii(' bits_offset=').uint(kflag ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw);
+          const bitfieldSize = kflag ? raw >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
+          if (bitfieldSize) sink.ascii(' bitfield_size=').uint(bitfieldSize);
         }
         break;
       case Kind.Enum:
         sink.ascii(kflag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m));
+          writeName(sink, btf, o.u32(m + Rec.ENUM_NAME_OFF));
           sink.ascii("' val=");
-          if (kflag) sink.int(o.i32(m + 4));
-          else sink.uint(o.u32(m + 4));
+          if (kflag) sink.int(o.i32(m + Rec.ENUM_VAL_OFF));
+          else sink.uint(o.u32(m + Rec.ENUM_VAL_OFF));
         }
         break;
       case Kind.Enum64:
         sink.ascii(kflag ? ' encoding=SIGNED size=' : ' encoding=UNSIGNED size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM64_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m));
+          writeName(sink, btf, o.u32(m + Rec.ENUM64_NAME_OFF));
           sink.ascii("' val=");
-          write64(sink, o.u32(m + 8), o.u32(m + 4), kflag);
+          write64(sink, o.u32(m + Rec.ENUM64_VAL_HI_OFF), o.u32(m + Rec.ENUM64_VAL_LO_OFF), kflag);
           sink.ascii(kflag ? 'LL' : 'ULL');
         }
         break;
@@ -124,20 +130,20 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
         break;
       case Kind.FuncProto:
         sink.ascii(' ret_type_id=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.PARAM_SIZE) {
           sink.ascii("\n\t'");
-          writeName(sink, btf, o.u32(m));
-          sink.ascii("' type_id=").uint(o.u32(m + 4));
+          writeName(sink, btf, o.u32(m + Rec.PARAM_NAME_OFF));
+          sink.ascii("' type_id=").uint(o.u32(m + Rec.PARAM_TYPE_OFF));
         }
         break;
       case Kind.Var:
-        sink.ascii(' type_id=').uint(word).ascii(', linkage=').ascii(linkageName(o.u32(p)));
+        sink.ascii(' type_id=').uint(word).ascii(', linkage=').ascii(linkageName(o.u32(rec + Rec.VAR_LINKAGE_OFF)));
         break;
       case Kind.Datasec:
         sink.ascii(' size=').uint(word).ascii(' vlen=').uint(vlen);
-        for (let i = 0, m = p; i < vlen; i++, m += 12) {
-          const t = o.u32(m);
-          sink.ascii('\n\ttype_id=').uint(t).ascii(' offset=').uint(o.u32(m + 4)).ascii(' size=').uint(o.u32(m + 8));
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.SECINFO_SIZE) {
+          const t = o.u32(m + Rec.SECINFO_TYPE_OFF);
+          sink.ascii('\n\ttype_id=').uint(t).ascii(' offset=').uint(o.u32(m + Rec.SECINFO_OFFSET_OFF)).ascii(' size=').uint(o.u32(m + Rec.SECINFO_SIZE_OFF));
           if (t < btf.endId) {
             sink.ascii(' (').ascii(kindName(btf.kind(t))).ascii(" '");
             writeName(sink, btf, btf.nameOffset(t));
@@ -149,7 +155,7 @@ export function dumpRaw(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): vo
         sink.ascii(' size=').uint(word);
         break;
       case Kind.DeclTag:
-        sink.ascii(' type_id=').uint(word).ascii(' component_idx=').int(o.i32(p));
+        sink.ascii(' type_id=').uint(word).ascii(' component_idx=').int(o.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF));
         break;
       default:
         break;
@@ -199,50 +205,51 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
     const o = btf.owner(id);
     if (!o) continue;
     const rec = o.recordOffset(id);
-    const info = o.u32(rec + 4);
-    const kind = (info >>> 24) & 0x7f;
-    const vlen = info & 0xffffff;
-    const kflag = info >>> 31 === 1;
-    const word = o.u32(rec + 8);
-    const p = rec + 12;
+    const info = o.u32(rec + Rec.INFO_OFF);
+    const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const vlen = info & Rec.INFO_VLEN_MASK;
+    const kflag = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
+    const word = o.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const p = rec + Rec.TYPE_HEADER_SIZE;
     if (!first) sink.byte(44);
     first = false;
     sink.ascii('{"id":').uint(id).ascii(',"kind":"').ascii(kindName(kind)).ascii('","name":');
-    jsonName(sink, btf, o.u32(rec));
+    jsonName(sink, btf, o.u32(rec + Rec.NAME_OFF));
     switch (kind) {
       case Kind.Int: {
-        const v = o.u32(p);
-        sink.ascii(',"size":').uint(word).ascii(',"bits_offset":').uint((v >>> 16) & 0xff)
-          .ascii(',"nr_bits":').uint(v & 0xff).ascii(',"encoding":"').ascii(intEncodingName((v >>> 24) & 0x0f)).byte(34);
+        const v = o.u32(rec + Rec.INT_DATA_OFF);
+        sink.ascii(',"size":').uint(word).ascii(',"bits_offset":').uint((v >>> Rec.INT_OFFSET_SHIFT) & Rec.INT_OFFSET_MASK)
+          .ascii(',"nr_bits":').uint(v & Rec.INT_BITS_MASK).ascii(',"encoding":"').ascii(intEncodingName((v >>> Rec.INT_ENCODING_SHIFT) & Rec.INT_ENCODING_MASK)).byte(34);
         break;
       }
       case Kind.Ptr: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.Typedef: case Kind.TypeTag:
         sink.ascii(',"type_id":').uint(word);
         break;
       case Kind.Array:
-        sink.ascii(',"type_id":').uint(o.u32(p)).ascii(',"index_type_id":').uint(o.u32(p + 4)).ascii(',"nr_elems":').uint(o.u32(p + 8));
+        sink.ascii(',"type_id":').uint(o.u32(rec + Rec.ARRAY_TYPE_OFF)).ascii(',"index_type_id":').uint(o.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF)).ascii(',"nr_elems":').uint(o.u32(rec + Rec.ARRAY_NELEMS_OFF));
         break;
       case Kind.Struct: case Kind.Union:
         sink.ascii(',"size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"members":[');
-        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.MEMBER_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m));
-          const raw = o.u32(m + 8);
-          sink.ascii(',"type_id":').uint(o.u32(m + 4)).ascii(',"bits_offset":').uint(kflag ? raw & 0xffffff : raw);
-          if (kflag && raw >>> 24) sink.ascii(',"bitfield_size":').uint(raw >>> 24);
+          jsonName(sink, btf, o.u32(m + Rec.MEMBER_NAME_OFF));
+          const raw = o.u32(m + Rec.MEMBER_OFFSET_OFF);
+          sink.ascii(',"type_id":').uint(o.u32(m + Rec.MEMBER_TYPE_OFF)).ascii(',"bits_offset":').uint(kflag ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw);
+          const bitfieldSize = kflag ? raw >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
+          if (bitfieldSize) sink.ascii(',"bitfield_size":').uint(bitfieldSize);
           sink.byte(125);
         }
         sink.byte(93);
         break;
       case Kind.Enum:
         sink.ascii(kflag ? ',"encoding":"SIGNED","size":' : ',"encoding":"UNSIGNED","size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"values":[');
-        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m));
+          jsonName(sink, btf, o.u32(m + Rec.ENUM_NAME_OFF));
           sink.ascii(',"val":');
-          const v = o.i32(m + 4);
+          const v = o.i32(m + Rec.ENUM_VAL_OFF);
           if (kflag || v >= 0) sink.int(v);
           else write64(sink, 0xffffffff, v >>> 0, false);
           sink.byte(125);
@@ -251,12 +258,12 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         break;
       case Kind.Enum64:
         sink.ascii(kflag ? ',"encoding":"SIGNED","size":' : ',"encoding":"UNSIGNED","size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"values":[');
-        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.ENUM64_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m));
+          jsonName(sink, btf, o.u32(m + Rec.ENUM64_NAME_OFF));
           sink.ascii(',"val":');
-          write64(sink, o.u32(m + 8), o.u32(m + 4), kflag);
+          write64(sink, o.u32(m + Rec.ENUM64_VAL_HI_OFF), o.u32(m + Rec.ENUM64_VAL_LO_OFF), kflag);
           sink.byte(125);
         }
         sink.byte(93);
@@ -269,22 +276,22 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         break;
       case Kind.FuncProto:
         sink.ascii(',"ret_type_id":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"params":[');
-        for (let i = 0, m = p; i < vlen; i++, m += 8) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.PARAM_SIZE) {
           if (i) sink.byte(44);
           sink.ascii('{"name":');
-          jsonName(sink, btf, o.u32(m));
-          sink.ascii(',"type_id":').uint(o.u32(m + 4)).byte(125);
+          jsonName(sink, btf, o.u32(m + Rec.PARAM_NAME_OFF));
+          sink.ascii(',"type_id":').uint(o.u32(m + Rec.PARAM_TYPE_OFF)).byte(125);
         }
         sink.byte(93);
         break;
       case Kind.Var:
-        sink.ascii(',"type_id":').uint(word).ascii(',"linkage":"').ascii(linkageName(o.u32(p))).byte(34);
+        sink.ascii(',"type_id":').uint(word).ascii(',"linkage":"').ascii(linkageName(o.u32(rec + Rec.VAR_LINKAGE_OFF))).byte(34);
         break;
       case Kind.Datasec:
         sink.ascii(',"size":').uint(word).ascii(',"vlen":').uint(vlen).ascii(',"vars":[');
-        for (let i = 0, m = p; i < vlen; i++, m += 12) {
+        for (let i = 0, m = p; i < vlen; i++, m += Rec.SECINFO_SIZE) {
           if (i) sink.byte(44);
-          sink.ascii('{"type_id":').uint(o.u32(m)).ascii(',"offset":').uint(o.u32(m + 4)).ascii(',"size":').uint(o.u32(m + 8)).byte(125);
+          sink.ascii('{"type_id":').uint(o.u32(m + Rec.SECINFO_TYPE_OFF)).ascii(',"offset":').uint(o.u32(m + Rec.SECINFO_OFFSET_OFF)).ascii(',"size":').uint(o.u32(m + Rec.SECINFO_SIZE_OFF)).byte(125);
         }
         sink.byte(93);
         break;
@@ -292,7 +299,7 @@ export function dumpJson(btf: Btf, sink: ByteSink, opts: RawDumpOptions = {}): v
         sink.ascii(',"size":').uint(word);
         break;
       case Kind.DeclTag:
-        sink.ascii(',"type_id":').uint(word).ascii(',"component_idx":').int(o.i32(p));
+        sink.ascii(',"type_id":').uint(word).ascii(',"component_idx":').int(o.i32(rec + Rec.DECL_TAG_COMPONENT_IDX_OFF));
         break;
       default:
         break;

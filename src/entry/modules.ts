@@ -73,8 +73,12 @@ export {
 // src/split/refs.ts
 export {
   describeType,
+} from '../split/refs.js';
+
+// src/btf/slots.ts (field iteration; here until a core entry point takes it)
+export {
   visitRecord,
   type RecordVisitor,
   type TypeUse,
   type NameUse,
-} from '../split/refs.js';
+} from '../btf/slots.js';

@@ -1,5 +1,6 @@
 import { BtfError } from '../errors.js';
 import { Kind, kindName } from './kinds.js';
+import { Rec, infoKindFlag, infoVlen, intBitOffset, intBits } from './records.js';
 
 /**
  * What each Linux release's `BPF_BTF_LOAD` accepts, where that differs from the 2026 format
@@ -178,9 +179,9 @@ export function kindSince(kind: number): string {
   return KIND_SINCE[kind] ?? '';
 }
 
-/** Which word of a record a {@link RecordProblem} is about: 1 `info`, 2 size/type, 3 the INT data word. */
+/** What a {@link RecordProblem} is about: the byte offset in the record of `info`, size/type or the INT data word. */
 export interface RecordProblem {
-  word: 1 | 2 | 3;
+  field: Rec.INFO_OFF | Rec.SIZE_OR_TYPE_OFF | Rec.INT_DATA_OFF;
   detail: string;
 }
 
@@ -196,43 +197,43 @@ const VLEN_ELEMENTS: Partial<Record<number, string>> = {
  * ("STRUCT 'foo'"), and is called only when there is a problem.
  */
 export function recordProblem(rules: KernelRules, kind: number, info: number, sizeOrType: number, intData: number, what: () => string): RecordProblem | undefined {
-  const vlen = info & 0xffffff;
-  const kindFlag = info >>> 31 === 1;
+  const vlen = infoVlen(info);
+  const kindFlag = infoKindFlag(info);
   const refuses = (thing: string, arrived: string) => `${what()} ${thing}, which ${rules.name} refuses (${arrived})`;
   if (!rules.knowsKind(kind)) {
-    return { word: 1, detail: `${what()} is of a kind ${rules.name} does not know (${kindName(kind)} arrived in ${kindSince(kind)})` };
+    return { field: Rec.INFO_OFF, detail: `${what()} is of a kind ${rules.name} does not know (${kindName(kind)} arrived in ${kindSince(kind)})` };
   }
   if (vlen > KERNEL_MAX_VLEN) {
     const elements = VLEN_ELEMENTS[kind] ?? 'elements (vlen)';
-    return { word: 1, detail: `${what()} has ${vlen} ${elements}; ${rules.name} ${rules.accepts} at most ${KERNEL_MAX_VLEN} (vlen is 16 bits there; the 24-bit vlen of the 2026 format is newer)` };
+    return { field: Rec.INFO_OFF, detail: `${what()} has ${vlen} ${elements}; ${rules.name} ${rules.accepts} at most ${KERNEL_MAX_VLEN} (vlen is 16 bits there; the 24-bit vlen of the 2026 format is newer)` };
   }
   if (kindFlag) {
     switch (kind) {
       case Kind.Struct: case Kind.Union:
-        if (!rules.has('aggregateKindFlag')) return { word: 1, detail: refuses('has kind_flag set (bitfield sizes in member offsets)', `kind_flag on STRUCT, UNION and FWD arrived in ${KERNEL_FEATURES.aggregateKindFlag}`) };
+        if (!rules.has('aggregateKindFlag')) return { field: Rec.INFO_OFF, detail: refuses('has kind_flag set (bitfield sizes in member offsets)', `kind_flag on STRUCT, UNION and FWD arrived in ${KERNEL_FEATURES.aggregateKindFlag}`) };
         break;
       case Kind.Fwd:
-        if (!rules.has('aggregateKindFlag')) return { word: 1, detail: refuses('has kind_flag set (a forward declaration of a union)', `kind_flag on STRUCT, UNION and FWD arrived in ${KERNEL_FEATURES.aggregateKindFlag}`) };
+        if (!rules.has('aggregateKindFlag')) return { field: Rec.INFO_OFF, detail: refuses('has kind_flag set (a forward declaration of a union)', `kind_flag on STRUCT, UNION and FWD arrived in ${KERNEL_FEATURES.aggregateKindFlag}`) };
         break;
       case Kind.Enum:
-        if (!rules.has('signedEnums')) return { word: 1, detail: refuses('has kind_flag set (signed values)', `signed enums arrived with ENUM64 in ${KERNEL_FEATURES.signedEnums}`) };
+        if (!rules.has('signedEnums')) return { field: Rec.INFO_OFF, detail: refuses('has kind_flag set (signed values)', `signed enums arrived with ENUM64 in ${KERNEL_FEATURES.signedEnums}`) };
         break;
       case Kind.DeclTag: case Kind.TypeTag:
-        if (!rules.has('tagKindFlag')) return { word: 1, detail: refuses('has kind_flag set (the tag is a whole attribute)', `kind_flag on DECL_TAG and TYPE_TAG arrived in ${KERNEL_FEATURES.tagKindFlag}`) };
+        if (!rules.has('tagKindFlag')) return { field: Rec.INFO_OFF, detail: refuses('has kind_flag set (the tag is a whole attribute)', `kind_flag on DECL_TAG and TYPE_TAG arrived in ${KERNEL_FEATURES.tagKindFlag}`) };
         break;
     }
   }
   switch (kind) {
     case Kind.Func:
-      if (vlen === 1 && !rules.has('globalFuncs')) return { word: 1, detail: refuses('has global linkage (1)', `global FUNCs arrived in ${KERNEL_FEATURES.globalFuncs}; before, every FUNC is static`) };
+      if (vlen === 1 && !rules.has('globalFuncs')) return { field: Rec.INFO_OFF, detail: refuses('has global linkage (1)', `global FUNCs arrived in ${KERNEL_FEATURES.globalFuncs}; before, every FUNC is static`) };
       break;
     case Kind.Int: {
-      const bits = (intData & 0xff) + ((intData >>> 16) & 0xff);
-      if (bits > 64 && !rules.has('wideIntegers')) return { word: 3, detail: refuses(`has ${bits} bits`, `integers wider than 64 bits arrived in ${KERNEL_FEATURES.wideIntegers}`) };
+      const bits = intBits(intData) + intBitOffset(intData);
+      if (bits > 64 && !rules.has('wideIntegers')) return { field: Rec.INT_DATA_OFF, detail: refuses(`has ${bits} bits`, `integers wider than 64 bits arrived in ${KERNEL_FEATURES.wideIntegers}`) };
       break;
     }
     case Kind.Enum:
-      if (sizeOrType !== 4 && !rules.has('enumSizes')) return { word: 2, detail: refuses(`is ${sizeOrType} bytes`, `enums of 1, 2 and 8 bytes arrived in ${KERNEL_FEATURES.enumSizes}; before, enums are 4 bytes`) };
+      if (sizeOrType !== 4 && !rules.has('enumSizes')) return { field: Rec.SIZE_OR_TYPE_OFF, detail: refuses(`is ${sizeOrType} bytes`, `enums of 1, 2 and 8 bytes arrived in ${KERNEL_FEATURES.enumSizes}; before, enums are 4 bytes`) };
       break;
   }
   return undefined;

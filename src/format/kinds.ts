@@ -105,42 +105,8 @@ export function kindFromName(name: string): Kind | undefined {
   return KIND_BY_NAME.get(name.toUpperCase()) as Kind | undefined;
 }
 
-/** Size of the fixed `struct btf_type` that starts every type record. */
-export const TYPE_HEADER_SIZE = 12;
-
-/**
- * Bytes that follow `struct btf_type` for each known kind: one singular element of `infoSize`
- * bytes, then `vlen` elements of `elemSize` bytes. This is also the layout section libbpf 1.8
- * writes, entry for entry.
- */
-export interface KindLayout {
-  infoSize: number;
-  elemSize: number;
-  flags: number;
-}
-
-export const KNOWN_LAYOUTS: readonly KindLayout[] = [
-  /* UNKNOWN    */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* INT        */ { infoSize: 4, elemSize: 0, flags: 0 },
-  /* PTR        */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* ARRAY      */ { infoSize: 12, elemSize: 0, flags: 0 },
-  /* STRUCT     */ { infoSize: 0, elemSize: 12, flags: 0 },
-  /* UNION      */ { infoSize: 0, elemSize: 12, flags: 0 },
-  /* ENUM       */ { infoSize: 0, elemSize: 8, flags: 0 },
-  /* FWD        */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* TYPEDEF    */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* VOLATILE   */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* CONST      */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* RESTRICT   */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* FUNC       */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* FUNC_PROTO */ { infoSize: 0, elemSize: 8, flags: 0 },
-  /* VAR        */ { infoSize: 4, elemSize: 0, flags: 0 },
-  /* DATASEC    */ { infoSize: 0, elemSize: 12, flags: 0 },
-  /* FLOAT      */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* DECL_TAG   */ { infoSize: 4, elemSize: 0, flags: 0 },
-  /* TYPE_TAG   */ { infoSize: 0, elemSize: 0, flags: 0 },
-  /* ENUM64     */ { infoSize: 0, elemSize: 12, flags: 0 },
-];
+// The record layout lives in records.ts; the per-kind sizes are here too because they describe kinds.
+export { KNOWN_LAYOUTS, type KindLayout } from './records.js';
 
 /** INT encoding bits (BTF_INT_SIGNED, BTF_INT_CHAR, BTF_INT_BOOL). */
 export const IntEncoding = { Signed: 1, Char: 2, Bool: 4 } as const;

@@ -4,9 +4,10 @@ import { parseHeader } from '../format/header.js';
 import { BTF_BASE_SECTION, BTF_SECTION, btfSections, elfRole, isElf, parseElf, type ElfFile, type ElfRole } from '../elf/elf.js';
 import { checkBtfIds } from './btf-ids.js';
 import { EvidenceList } from './evidence.js';
-import { describeType, visitRecord } from './refs.js';
+import { visitRecord } from '../btf/slots.js';
+import { describeType } from './refs.js';
 import { matchDistilledBase } from './relocate.js';
-import { guessPointerSize, Scanner } from './scan.js';
+import { Scanner } from './scan.js';
 
 /**
  * What `checkSplit` concluded about a module's BTF on a base:
@@ -176,7 +177,7 @@ function checkSplitUnnamed(moduleBytes: Uint8Array, base: Btf, opts: CheckOption
   // A blob that does not parse is broken whatever the base: that is an error, not a verdict.
   const mod = Btf.parse(btfBytes, { base });
   stats.moduleTypes = mod.ownTypeCount;
-  const scan = new Scanner(mod, ev, stats, elf ? (elf.is64 ? 8 : 4) : guessPointerSize(base));
+  const scan = new Scanner(mod, ev, stats, elf ? (elf.is64 ? 8 : 4) : undefined);
   scan.run();
   if (elf) checkBtfIds(elf, mod, ev, stats);
   if (ev.count === 0) {

@@ -5,7 +5,7 @@ import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.
 import { copyRemapped, endianOf, OffsetStrings } from '../build/copy.js';
 import { mapEquivalentTypes } from '../btf/equivalence.js';
 import { rewriteOwnRecords } from './relocate.js';
-import { visitRecord } from './refs.js';
+import { visitRecord } from '../btf/slots.js';
 
 /**
  * The two forms module BTF comes in, and the ways between them:

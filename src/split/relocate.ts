@@ -1,7 +1,9 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { Kind, TYPE_HEADER_SIZE, describeKind } from '../format/kinds.js';
-import { describeType, visitRecord } from './refs.js';
+import { Kind, describeKind } from '../format/kinds.js';
+import { arrayElemType, intData, intEncoding as encodingOf } from '../format/records.js';
+import { visitRecord } from '../btf/slots.js';
+import { describeType } from './refs.js';
 
 /**
  * Distilled bases (`.BTF.base`, Linux 6.11+): a module built with
@@ -89,7 +91,7 @@ export function matchDistilledBase(split: Btf, base: Btf): DistilledMatch {
 
 function intEncoding(btf: Btf, id: number): number {
   const o = btf.owner(id)!;
-  return (o.u32(o.recordOffset(id) + TYPE_HEADER_SIZE) >>> 24) & 0x0f;
+  return encodingOf(intData(o, o.recordOffset(id)));
 }
 
 /** Distilled-base structs and unions that a split struct or union holds by value. */
@@ -108,7 +110,7 @@ function embeddedComposites(split: Btf): Set<number> {
           cur = split.sizeOrType(cur);
         } else if (ck === Kind.Array) {
           const o = split.owner(cur)!;
-          cur = o.u32(o.recordOffset(cur) + TYPE_HEADER_SIZE);
+          cur = arrayElemType(o, o.recordOffset(cur));
         } else {
           if ((ck === Kind.Struct || ck === Kind.Union) && cur < distilledEnd) out.add(cur);
           return;

@@ -2,7 +2,13 @@ import type { Btf } from '../btf/btf.js';
 import { Kind, kindName } from '../format/kinds.js';
 import type { CheckStats, Evidence, EvidenceSignal } from './check.js';
 import type { EvidenceList } from './evidence.js';
-import { describeType, visitRecord, type NameUse, type TypeUse } from './refs.js';
+import { skipModsAndTypedefs, sizeOfOrFailure } from '../btf/query.js';
+import { visitRecord, type NameUse, type TypeUse } from '../btf/slots.js';
+import {
+  declTagComponentIdx, elementNameOff, intBitOffset, intBits, intData, memberBitOffsetOf, memberBitfieldSizeOf,
+  memberNameOff, memberOffsetWord, memberType, readSizeOrType, secinfoSize, secinfoType,
+} from '../format/records.js';
+import { describeType } from './refs.js';
 
 /**
  * The per-reference rules of the mismatch checker (see `EvidenceSignal` in check.ts): one pass
@@ -47,7 +53,8 @@ export class Scanner {
   private curKind = 0;
   private readonly sizeMemo = new Map<number, number>();
 
-  constructor(private readonly mod: Btf, private readonly ev: EvidenceList, private readonly stats: CheckStats, private readonly pointerSize: number) {
+  /** `pointerSize`: from the module's ELF class when known; else libbpf's guess from the BTF. */
+  constructor(private readonly mod: Btf, private readonly ev: EvidenceList, private readonly stats: CheckStats, private readonly pointerSize?: number) {
     // Marks where each of the module's own strings starts, for the string-layout inference.
     const len = mod.header.strLen;
     const mark = new Uint8Array(len);
@@ -73,16 +80,9 @@ export class Scanner {
 
   private elementName(id: number, index: number): string | undefined {
     if (index < 0) return undefined;
-    const kind = this.mod.kind(id);
     const o = this.mod.owner(id)!;
-    const p = o.recordOffset(id) + 12;
-    let off: number;
-    switch (kind) {
-      case Kind.Struct: case Kind.Union: case Kind.Enum64: off = o.u32(p + index * 12); break;
-      case Kind.Enum: case Kind.FuncProto: off = o.u32(p + index * 8); break;
-      default: return undefined;
-    }
-    return this.mod.str(off);
+    const off = elementNameOff(o, o.recordOffset(id), index);
+    return off === undefined ? undefined : this.mod.str(off);
   }
 
   private checkType(id: number): void {
@@ -257,7 +257,8 @@ export class Scanner {
   private sizeOf(ref: number): number | undefined {
     let s = this.sizeMemo.get(ref);
     if (s === undefined) {
-      s = sizeChain(this.mod, ref, this.pointerSize);
+      // Void, FWD, FUNC... have no size; neither has a type behind a loop or a missing id.
+      s = sizeOfOrFailure(this.mod, ref, this.pointerSize);
       this.sizeMemo.set(ref, s);
     }
     return s < 0 ? undefined : s;
@@ -269,7 +270,7 @@ export class Scanner {
     const mod = this.mod;
     const o = mod.owner(id)!;
     const rec = o.recordOffset(id);
-    const size = o.u32(rec + 8);
+    const size = readSizeOrType(o, rec);
     const sizeBits = size * 8;
     const vlen = mod.vlen(id);
     const kflag = mod.kindFlag(id);
@@ -278,12 +279,11 @@ export class Scanner {
     let lastEnd = 0;
     let lastIndex = -1;
     for (let i = 0; i < vlen; i++) {
-      const m = rec + 12 + i * 12;
-      const ref = o.u32(m + 4);
-      const raw = o.u32(m + 8);
-      let bitOffset = kflag ? raw & 0xffffff : raw;
-      const bitfieldSize = kflag ? raw >>> 24 : 0;
-      const at = () => ({ member: i, ...memberName(mod.str(o.u32(m))) });
+      const ref = memberType(o, rec, i);
+      const raw = memberOffsetWord(o, rec, i);
+      let bitOffset = memberBitOffsetOf(raw, kflag);
+      const bitfieldSize = memberBitfieldSizeOf(raw, kflag);
+      const at = () => ({ member: i, ...memberName(mod.str(memberNameOff(o, rec, i))) });
       if (ref === 0 || ref >= mod.endId) continue;
       const r = this.resolved(ref);
       if (r === undefined || !SIZED_KINDS.has(mod.kind(r))) continue;
@@ -305,9 +305,9 @@ export class Scanner {
       } else if (!kflag && mod.kind(r) === Kind.Int) {
         // Old-style bitfields: the INT itself carries the width and an extra bit offset.
         const ro = mod.owner(r)!;
-        const intData = ro.u32(ro.recordOffset(r) + 12);
-        width = intData & 0xff;
-        bitOffset += (intData >>> 16) & 0xff;
+        const data = intData(ro, ro.recordOffset(r));
+        width = intBits(data);
+        bitOffset += intBitOffset(data);
       } else {
         width = typeBytes * 8;
         if (bitOffset % 8 !== 0) {
@@ -347,9 +347,8 @@ export class Scanner {
     const rec = o.recordOffset(id);
     const vlen = mod.vlen(id);
     for (let i = 0; i < vlen; i++) {
-      const e = rec + 12 + i * 12;
-      const ref = o.u32(e);
-      const slot = o.u32(e + 8);
+      const ref = secinfoType(o, rec, i);
+      const slot = secinfoSize(o, rec, i);
       if (ref === 0 || ref >= mod.endId || mod.kind(ref) !== Kind.Var) continue;
       const size = this.sizeOf(ref);
       if (size !== undefined && size > slot) {
@@ -362,8 +361,8 @@ export class Scanner {
     const mod = this.mod;
     const o = mod.owner(id)!;
     const rec = o.recordOffset(id);
-    const target = o.u32(rec + 8);
-    const component = o.i32(rec + 12);
+    const target = readSizeOrType(o, rec);
+    const component = declTagComponentIdx(o, rec);
     if (component === -1 || target === 0 || target >= mod.endId) return;
     const k = mod.kind(target);
     let count: number | undefined;
@@ -381,63 +380,15 @@ export class Scanner {
   }
 }
 
-/**
- * Pointer size without building the base's name index (which costs more than the whole
- * check): kernel BTF lists `long int` or `long unsigned int` among its first types.
- */
-export function guessPointerSize(base: Btf): number {
-  let root = base;
-  while (root.base) root = root.base;
-  const end = Math.min(root.endId, 2000);
-  for (let id = 1; id < end; id++) {
-    if (root.kind(id) !== Kind.Int) continue;
-    const name = root.name(id);
-    if (name === 'long int' || name === 'long unsigned int') return root.sizeOrType(id);
-  }
-  return 8;
-}
-
-const MODIFIERS = new Set<number>([Kind.Typedef, Kind.Const, Kind.Volatile, Kind.Restrict, Kind.TypeTag]);
-const MAX_CHAIN = 64;
-
 /** The type under typedefs, modifiers and type tags, or -1 for loops and ids that do not exist. */
 function resolveChain(btf: Btf, id: number): number {
-  let cur = id;
-  for (let depth = 0; depth < MAX_CHAIN; depth++) {
-    if (cur !== 0 && !btf.has(cur)) return -1;
-    if (!MODIFIERS.has(btf.kind(cur))) return cur;
-    cur = btf.sizeOrType(cur);
+  if (id !== 0 && !btf.has(id)) return -1;
+  try {
+    return skipModsAndTypedefs(btf, id);
+  } catch {
+    // Hostile input only (a loop, or a chain into a missing id): one per distinct reference, memoised.
+    return -1;
   }
-  return -1;
-}
-
-/** Size in bytes, or -1 when the type has none (FWD, FUNC, void...) or cannot be sized. */
-function sizeChain(btf: Btf, id: number, pointerSize: number): number {
-  let cur = id;
-  let mult = 1;
-  for (let depth = 0; depth < MAX_CHAIN; depth++) {
-    if (cur === 0 || !btf.has(cur)) return -1;
-    switch (btf.kind(cur)) {
-      case Kind.Int: case Kind.Struct: case Kind.Union: case Kind.Enum: case Kind.Enum64: case Kind.Float:
-        return mult * btf.sizeOrType(cur);
-      case Kind.Ptr:
-        return mult * pointerSize;
-      case Kind.Typedef: case Kind.Const: case Kind.Volatile: case Kind.Restrict: case Kind.TypeTag: case Kind.Var:
-        cur = btf.sizeOrType(cur);
-        break;
-      case Kind.Array: {
-        const o = btf.owner(cur)!;
-        const rec = o.recordOffset(cur);
-        mult *= o.u32(rec + 20);
-        if (mult > 0xffffffff) return -1;
-        cur = o.u32(rec + 12);
-        break;
-      }
-      default:
-        return -1;
-    }
-  }
-  return -1;
 }
 
 function memberName(name: string | undefined): { memberName?: string } {

@@ -1,6 +1,7 @@
 import type { Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind, describeKind } from '../../format/kinds.js';
+import { pointerSize } from '../../btf/query.js';
 
 /**
  * Every type of a BTF (its base's too, for split BTF) flattened into typed arrays indexed by
@@ -51,9 +52,8 @@ export class TypeTable {
    * directly.
    */
   readonly strBytes: Uint8Array;
-  private ptrSize = 0;
 
-  constructor(btf: Btf) {
+  constructor(private readonly btf: Btf) {
     const chain: Btf[] = [];
     for (let b: Btf | undefined = btf; b; b = b.base) chain.unshift(b);
     const count = btf.endId;
@@ -110,23 +110,9 @@ export class TypeTable {
     return prefix || b[off + literal.length] === 0;
   }
 
-  /**
-   * Pointer size in bytes as libbpf guesses it: the size of the first 4- or 8-byte integer
-   * spelled as some `long`; 8 when there is none.
-   */
+  /** Pointer size in bytes, as btf_dump takes it from libbpf (src/btf/query.ts). */
   get pointerSize(): number {
-    if (this.ptrSize === 0) {
-      this.ptrSize = 8;
-      for (let id = 1; id < this.count; id++) {
-        if (this.kind[id] !== Kind.Int) continue;
-        const size = this.ref[id]!;
-        if ((size === 4 || size === 8) && LONG_NAMES.has(this.name(id))) {
-          this.ptrSize = size;
-          break;
-        }
-      }
-    }
-    return this.ptrSize;
+    return pointerSize(this.btf);
   }
 
   /** Name of type `id` (empty for anonymous types). */
@@ -343,11 +329,6 @@ function typeWords(b: Btf): Uint32Array {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-
-const LONG_NAMES = new Set([
-  'long', 'long int', 'int long', 'unsigned long', 'long unsigned', 'unsigned long int',
-  'unsigned int long', 'long unsigned int', 'long int unsigned', 'int unsigned long', 'int long unsigned',
-]);
 
 /** 1 for the kinds that only lead to other types; a cycle made of these alone is no C type. */
 const IS_LINK = new Uint8Array(256);
