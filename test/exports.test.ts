@@ -29,11 +29,14 @@ const SURFACE: Record<string, string[]> = {
     'readSymbols', 'relocationSections', 'relocationsFor', 'sectionBytes', 'sectionData', 'symbolTables',
     'symbolsInSection',
   ],
+  'btfkit/core': [
+    'TypeSet', 'TypeUnion', 'alignOf', 'declaredPointerSize', 'essentialName', 'mapEquivalentTypes', 'mapOntoBase',
+    'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
+  ],
   'btfkit/modules': [
-    'TypeSet', 'TypeUnion', 'baseClosure', 'checkSplit', 'describeType', 'essentialName', 'formatCheck', 'formatEvidence',
-    'loadModuleBtf', 'loadSplitChain', 'makeStandalone', 'mapEquivalentTypes', 'mapOntoBase', 'matchDistilledBase',
-    'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained', 'splitOnBase', 'toSplitAppearance',
-    'typesEquivalent', 'visitRecord',
+    'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
+    'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
+    'splitOnBase', 'toSplitAppearance',
   ],
   'btfkit/node': [
     'DEFAULT_MAX_INPUT_SIZE', 'KernelBtf', 'MAX_DECOMPRESSED_SIZE', 'MAX_INPUT_ENV', 'SYSFS_BTF_DIR',

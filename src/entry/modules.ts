@@ -2,7 +2,7 @@
  * `btfkit/modules`: split BTF, the form kernel modules carry: reading a module on its base
  * (relocating a distilled `.BTF.base` first), judging whether a base is the right one,
  * converting between split and self-contained forms, merging modules and searching a kernel
- * with its modules as one. Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
+ * with its modules as one (the type set itself is in `btfkit/core`). Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
  *
  * Every name is listed: what this file does not name is not public (test/exports.test.ts).
  */
@@ -46,13 +46,6 @@ export {
   type StandaloneOptions,
 } from '../split/forms.js';
 
-// src/btf/equivalence.ts
-export {
-  mapEquivalentTypes,
-  mapOntoBase,
-  typesEquivalent,
-} from '../btf/equivalence.js';
-
 // src/split/merge.ts
 export {
   mergeModules,
@@ -61,24 +54,7 @@ export {
   type MergeResult,
 } from '../split/merge.js';
 
-// src/btf/typeset.ts
-export {
-  TypeSet,
-  TypeUnion,
-  essentialName,
-  type TypeHit,
-  type ModuleSource,
-} from '../btf/typeset.js';
-
 // src/split/refs.ts
 export {
   describeType,
 } from '../split/refs.js';
-
-// src/btf/slots.ts (field iteration; here until a core entry point takes it)
-export {
-  visitRecord,
-  type RecordVisitor,
-  type TypeUse,
-  type NameUse,
-} from '../btf/slots.js';
