@@ -6,7 +6,7 @@ import { CContext, CText } from './context.js';
 import { writeDecl } from './decl.js';
 import { classify, DONE, dumpType, LEAVES_ONLY, UNKNOWN } from './order.js';
 import { C_EPILOGUE, C_PRELUDE, writeKfuncs } from './prelude.js';
-import { compareNames, DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
+import { DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
 import { TypeTable } from './table.js';
 
 export { sortedTypeIds, sortByNames, NameOrder, typeRank, sortNameOffset, DisambiguationHash } from './sort.js';
@@ -45,30 +45,28 @@ export interface CDumpOptions {
  * ```
  */
 export function dumpC(btf: Btf, sink: ByteSink, opts: CDumpOptions = {}): void {
-  guardDepth(() => {
-    const table = new TypeTable(btf);
-    const ctx = new CContext(table, new CText(sink, outputBudget(btf)));
-    const roots = opts.roots;
-    if (roots) {
-      for (const id of roots) {
-        if (!Number.isInteger(id) || id < 0 || id >= table.count) {
-          throw new BtfError('bad-type-id', `root type ${id} does not exist (ids run from 1 to ${table.count - 1})`);
-        }
+  const table = new TypeTable(btf);
+  const ctx = new CContext(table, new CText(sink, outputBudget(btf)));
+  const roots = opts.roots;
+  if (roots) {
+    for (const id of roots) {
+      if (!Number.isInteger(id) || id < 0 || id >= table.count) {
+        throw new BtfError('bad-type-id', `root type ${id} does not exist (ids run from 1 to ${table.count - 1})`);
       }
     }
-    ctx.out.put(C_PRELUDE);
-    if (roots) {
-      for (const id of roots) dumpType(ctx, id);
+  }
+  ctx.out.put(C_PRELUDE);
+  if (roots) {
+    for (const id of roots) dumpType(ctx, id);
+  } else {
+    if (opts.sorted ?? true) {
+      dumpSorted(ctx);
     } else {
-      if (opts.sorted ?? true) {
-        dumpSorted(ctx);
-      } else {
-        for (let id = 1; id < table.count; id++) dumpType(ctx, id);
-      }
-      writeKfuncs(ctx);
+      for (let id = 1; id < table.count; id++) dumpType(ctx, id);
     }
-    ctx.out.put(C_EPILOGUE);
-  });
+    writeKfuncs(ctx);
+  }
+  ctx.out.put(C_EPILOGUE);
 }
 
 /**
@@ -137,7 +135,7 @@ function dumpLastRank(ctx: CContext, order: NameOrder, hasher: DisambiguationHas
     if (c === UNKNOWN) return false;
     if (c === LEAVES_ONLY) shown.push(id);
   }
-  shown.sort((a, b) => compareNames(t, a, b) || hasher.compare(a, b) || a - b);
+  shown.sort((a, b) => order.compareNames(a, b) || hasher.compare(a, b) || a - b);
   for (const id of shown) dumpType(ctx, id);
   return true;
 }
@@ -218,16 +216,14 @@ export function cHeader(btf: Btf, opts: CDumpOptions = {}): string {
  * Names are as in a fresh header, without the `___N` renaming a whole dump may give them.
  */
 export function cDeclaration(btf: Btf, id: number, name = ''): string {
-  return guardDepth(() => {
-    const table = tableOf(btf);
-    if (!Number.isInteger(id) || id < 0 || id >= table.count) {
-      throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${table.count - 1})`);
-    }
-    const sink = new ByteSink(undefined, 4096);
-    const ctx = new CContext(table, new CText(sink, outputBudget(btf)), true);
-    writeDecl(ctx, id, latin1Of(name), 0);
-    return new TextDecoder().decode(sink.toBytes());
-  });
+  const table = tableOf(btf);
+  if (!Number.isInteger(id) || id < 0 || id >= table.count) {
+    throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${table.count - 1})`);
+  }
+  const sink = new ByteSink(undefined, 4096);
+  const ctx = new CContext(table, new CText(sink, outputBudget(btf)), true);
+  writeDecl(ctx, id, latin1Of(name), 0);
+  return new TextDecoder().decode(sink.toBytes());
 }
 
 /** Checked tables of the BTFs {@link cDeclaration} was asked about, so repeated calls are cheap. */
@@ -247,18 +243,6 @@ function outputBudget(btf: Btf): number {
   let bytes = 0;
   for (let b: Btf | undefined = btf; b; b = b.base) bytes += b.bytes.length;
   return 16 * 1024 * 1024 + 16 * bytes;
-}
-
-/** Deeply nested (but acyclic) types can exhaust the JS stack; that is bad input, not a crash. */
-function guardDepth<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof RangeError) {
-      throw new BtfError('type-loop', 'types are nested too deeply to write as C');
-    }
-    throw e;
-  }
 }
 
 /** A JS string as UTF-8 bytes held one per code unit, the form names take inside the dumper. */

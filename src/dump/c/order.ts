@@ -1,6 +1,6 @@
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind } from '../../format/kinds.js';
-import type { CContext } from './context.js';
+import { WALK_FRAME, type CContext } from './context.js';
 import { writeDecl } from './decl.js';
 import { writeEnumDef } from './enums.js';
 import { writeFwdRef, writeRecordDef, writeRecordRef } from './records.js';
@@ -27,78 +27,171 @@ function nameIs(ctx: CContext, name: DeclName, literal: string): boolean {
 export function dumpType(ctx: CContext, id: number): void {
   const queue = ctx.queue;
   queue.length = 0;
-  orderType(ctx, id, false, queue);
-  for (let i = 0; i < queue.length; i++) emitType(ctx, queue[i]!, 0);
+  orderType(ctx, id, queue);
+  for (let i = 0; i < queue.length; i++) emitType(ctx, queue[i]!);
 }
 
+/** Walk frame flags: the walk came through a pointer; some child was strong; some child is not DONE. */
+const THROUGH_PTR = 1;
+const SOME_STRONG = 2;
+const SOME_PENDING = 4;
+
 /**
- * Depth-first topological ordering. Returns true when the path to `id` is a strong link (the
- * definition must come first: the type is embedded, or anonymous and so written inline) and
- * false for a weak one (a forward declaration is enough: reached through a pointer to a named
- * type). Named records, enums, forward declarations and typedefs are queued once their own
- * strong dependencies are queued.
+ * Depth-first topological ordering from `root`, queueing named records, enums, forward
+ * declarations and typedefs once their own strong dependencies are queued. Each type's walk
+ * yields "strong" when the path to it is a strong link (its definition must come first: it is
+ * embedded, or anonymous and so written inline) and "weak" for a weak one (a forward
+ * declaration is enough: reached through a pointer to a named type). libbpf's
+ * btf_dump_order_type, with an explicit stack of frames instead of recursion.
+ *
+ * One addition: qualifiers, arrays, type tags and prototypes, which libbpf walks again every
+ * time it meets them, are marked done once everything they lead to directly is done. Walking
+ * them again would find only done types and yield "strong", which is what a done type yields,
+ * so the result is the same; without the mark a chain of n qualifiers, each dumped in turn,
+ * costs n^2/2 steps.
  */
-function orderType(ctx: CContext, id: number, throughPtr: boolean, queue: number[]): boolean {
-  ctx.step();
-  const state = ctx.orderState;
-  if (state[id] === DONE) return true;
+function orderType(ctx: CContext, root: number, queue: number[]): void {
   const t = ctx.table;
-  const kind = t.kind[id];
-  if (state[id] === IN_PROGRESS) {
-    // A cycle is fine when it passes through a pointer to a named record: forward-declare it.
-    if ((kind === Kind.Struct || kind === Kind.Union) && throughPtr && t.nameOff[id] !== 0) return false;
-    throw new BtfError('type-loop', 'type cycle C cannot express (a type contains itself, or an anonymous type refers to itself)', { typeId: id });
-  }
-  switch (kind) {
-    case Kind.Int: case Kind.Float:
-      state[id] = DONE;
-      return false;
-    case Kind.Ptr: {
-      const strong = orderType(ctx, t.ref[id]!, true, queue);
-      state[id] = DONE;
-      return strong;
-    }
-    case Kind.Array:
-      return orderType(ctx, t.words[t.first[id]!]!, false, queue);
-    case Kind.Struct: case Kind.Union: {
-      // Only a named record behind a pointer can wait; an anonymous one is written inline.
-      if (throughPtr && t.nameOff[id] !== 0) return false;
-      state[id] = IN_PROGRESS;
-      const f = t.first[id]!;
-      const end = f + 3 * t.vlen[id]!;
-      for (let e = f + 1; e < end; e += 3) orderType(ctx, t.words[e]!, false, queue);
-      if (t.nameOff[id] !== 0) queue.push(id);
-      state[id] = DONE;
-      return true;
-    }
-    case Kind.Enum: case Kind.Enum64: case Kind.Fwd:
-      // A named one is a top-level declaration; so is an anonymous enum nothing refers to
-      // (a bag of constants). Other anonymous enums are written inline where used.
-      if (t.nameOff[id] !== 0 || !ctx.referenced[id]) queue.push(id);
-      state[id] = DONE;
-      return true;
-    case Kind.Typedef: {
-      const strong = orderType(ctx, t.ref[id]!, throughPtr, queue);
-      if (throughPtr && !strong) return false;
-      queue.push(id);
-      state[id] = DONE;
-      return true;
-    }
-    case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-      return orderType(ctx, t.ref[id]!, throughPtr, queue);
-    case Kind.FuncProto: {
-      let strong = orderType(ctx, t.ref[id]!, throughPtr, queue);
-      const f = t.first[id]!;
-      const end = f + 2 * t.vlen[id]!;
-      for (let e = f + 1; e < end; e += 2) {
-        if (orderType(ctx, t.words[e]!, throughPtr, queue)) strong = true;
+  const { kind, nameOff, ref, first, vlen, words } = t;
+  const state = ctx.orderState;
+  const referenced = ctx.referenced;
+  let frames = ctx.walkFrames;
+  let depth = 0;
+  let id = root;
+  let throughPtr = false;
+  walk: for (;;) {
+    // Enter `id`: either its result is known at once, or a frame is pushed and the walk goes
+    // down to its first child.
+    let strong: boolean;
+    enter: {
+      ctx.step();
+      const s = state[id];
+      if (s === DONE) {
+        strong = true;
+        break enter;
       }
-      return strong;
+      const k = kind[id];
+      if (s === IN_PROGRESS) {
+        // A cycle is fine when it passes through a pointer to a named record: forward-declare it.
+        if ((k === Kind.Struct || k === Kind.Union) && throughPtr && nameOff[id] !== 0) {
+          strong = false;
+          break enter;
+        }
+        throw new BtfError('type-loop', 'type cycle C cannot express (a type contains itself, or an anonymous type refers to itself)', { typeId: id });
+      }
+      let child: number;
+      switch (k) {
+        case Kind.Int: case Kind.Float:
+          state[id] = DONE;
+          strong = false;
+          break enter;
+        case Kind.Ptr:
+          child = ref[id]!;
+          break;
+        case Kind.Array:
+          child = words[first[id]!]!;
+          break;
+        case Kind.Struct: case Kind.Union: {
+          // Only a named record behind a pointer can wait; an anonymous one is written inline.
+          if (throughPtr && nameOff[id] !== 0) {
+            strong = false;
+            break enter;
+          }
+          state[id] = IN_PROGRESS;
+          if (vlen[id] === 0) {
+            if (nameOff[id] !== 0) queue.push(id);
+            state[id] = DONE;
+            strong = true;
+            break enter;
+          }
+          child = words[first[id]! + 1]!;
+          break;
+        }
+        case Kind.Enum: case Kind.Enum64: case Kind.Fwd:
+          // A named one is a top-level declaration; so is an anonymous enum nothing refers to
+          // (a bag of constants). Other anonymous enums are written inline where used.
+          if (nameOff[id] !== 0 || !referenced[id]) queue.push(id);
+          state[id] = DONE;
+          strong = true;
+          break enter;
+        case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+        case Kind.FuncProto:
+          child = ref[id]!;
+          break;
+        default:
+          // FUNC, VAR, DATASEC, DECL_TAG have no C type definition.
+          state[id] = DONE;
+          strong = false;
+          break enter;
+      }
+      const at = depth * WALK_FRAME;
+      if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
+      frames[at] = id;
+      // Records go on with member 1, prototypes with parameter 0 (the return type is first).
+      frames[at + 1] = k === Kind.Struct || k === Kind.Union ? 1 : 0;
+      frames[at + 3] = throughPtr ? THROUGH_PTR : 0;
+      depth++;
+      id = child;
+      if (k === Kind.Ptr) throughPtr = true;
+      else if (k === Kind.Array || k === Kind.Struct || k === Kind.Union) throughPtr = false;
+      continue walk;
     }
-    default:
-      // FUNC, VAR, DATASEC, DECL_TAG have no C type definition.
-      state[id] = DONE;
-      return false;
+
+    // Hand `strong` up the frames until one has another child to walk.
+    for (;;) {
+      if (depth === 0) return;
+      const at = (depth - 1) * WALK_FRAME;
+      const fid = frames[at]!;
+      switch (kind[fid]) {
+        case Kind.Ptr:
+          state[fid] = DONE;
+          break;
+        case Kind.Array:
+          if (state[words[first[fid]!]!] === DONE) state[fid] = DONE;
+          break;
+        case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+          if (state[ref[fid]!] === DONE) state[fid] = DONE;
+          break;
+        case Kind.Typedef:
+          if ((frames[at + 3]! & THROUGH_PTR) !== 0 && !strong) break;
+          queue.push(fid);
+          state[fid] = DONE;
+          strong = true;
+          break;
+        case Kind.Struct: case Kind.Union: {
+          const next = frames[at + 1]!;
+          if (next < vlen[fid]!) {
+            frames[at + 1] = next + 1;
+            id = words[first[fid]! + 3 * next + 1]!;
+            throughPtr = false;
+            continue walk;
+          }
+          if (nameOff[fid] !== 0) queue.push(fid);
+          state[fid] = DONE;
+          strong = true;
+          break;
+        }
+        default: {
+          // A prototype: the return type, then each parameter, strong if any of them is.
+          const next = frames[at + 1]!;
+          let flags = frames[at + 3]!;
+          if (strong) flags |= SOME_STRONG;
+          const walked = next === 0 ? ref[fid]! : words[first[fid]! + 2 * next - 1]!;
+          if (state[walked] !== DONE) flags |= SOME_PENDING;
+          if (next < vlen[fid]!) {
+            frames[at + 1] = next + 1;
+            frames[at + 3] = flags;
+            id = words[first[fid]! + 2 * next + 1]!;
+            throughPtr = (flags & THROUGH_PTR) !== 0;
+            continue walk;
+          }
+          strong = (flags & SOME_STRONG) !== 0;
+          if ((flags & SOME_PENDING) === 0) state[fid] = DONE;
+          break;
+        }
+      }
+      depth--;
+    }
   }
 }
 
@@ -173,104 +266,199 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
   return UNKNOWN;
 }
 
+/** Emit frame flag: some child could do more when walked again (see {@link emitType}). */
+const UNSETTLED = 1;
+
 /**
- * Writes type `id` if it is not written yet. `container` is the named record being defined
- * around it (0 at the top level): references to it need no forward declaration, and only at
- * the top level are enums and records defined rather than referred to.
+ * Writes type `root` (queued by {@link orderType}) at the top level, and before it whatever
+ * its definition needs that is not written yet: forward declarations of records it reaches
+ * through pointers, typedefs, and the aliases of integers. libbpf's btf_dump_emit_type, with an
+ * explicit stack of frames instead of recursion.
+ *
+ * Each frame remembers its `container`: the named record or typedef being defined around the
+ * type (0 at the top level). References to the container need no forward declaration, and only
+ * at the top level are enums and records defined rather than referred to.
+ *
+ * As in {@link orderType}, qualifiers, pointers, arrays, prototypes and anonymous records are
+ * marked done once walking them again could do nothing: when every type they lead to directly
+ * is done or already forward-declared. (They are only ever walked inside a container, where a
+ * done or forward-declared type writes nothing.)
  */
-function emitType(ctx: CContext, id: number, container: number): void {
-  ctx.step();
-  const state = ctx.emitState;
-  if (state[id] === DONE) return;
+function emitType(ctx: CContext, root: number): void {
   const t = ctx.table;
+  const { kind, nameOff, ref, first, vlen, words } = t;
+  const state = ctx.emitState;
+  const fwdEmitted = ctx.fwdEmitted;
   const out = ctx.out;
-  const kind = t.kind[id];
+  let frames = ctx.walkFrames;
+  let depth = 0;
+  let id = root;
+  let container = 0;
+  walk: for (;;) {
+    // Whether walking `id` again (inside any container) would write nothing and change nothing.
+    let settled: boolean;
+    enter: {
+      ctx.step();
+      const s = state[id];
+      if (s === DONE) {
+        settled = true;
+        break enter;
+      }
+      const k = kind[id];
+      if (s === IN_PROGRESS) {
+        // Reached again while being written: a forward declaration breaks the cycle.
+        if (!fwdEmitted[id]) {
+          if (k === Kind.Struct || k === Kind.Union) {
+            if (id !== container && nameOff[id] !== 0) {
+              writeRecordRef(ctx, id);
+              out.put(';\n\n');
+              fwdEmitted[id] = 1;
+            }
+          } else if (k === Kind.Typedef) {
+            // The typedef can only be used through a pointer at this point, which is all its
+            // early definition has to support.
+            if (!isBuiltinVaList(ctx, id)) {
+              writeTypedefDef(ctx, id, 0);
+              out.put(';\n\n');
+            }
+            fwdEmitted[id] = 1;
+          }
+        }
+        settled = fwdEmitted[id] === 1;
+        break enter;
+      }
+      let child: number;
+      let inner = container;
+      switch (k) {
+        case Kind.Int:
+          writeIntAlias(ctx, id);
+          state[id] = DONE;
+          settled = true;
+          break enter;
+        case Kind.Enum: case Kind.Enum64:
+          if (container === 0) {
+            writeEnumDef(ctx, id, 0);
+            out.put(';\n\n');
+          }
+          state[id] = DONE;
+          settled = true;
+          break enter;
+        case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+        case Kind.FuncProto:
+          child = ref[id]!;
+          break;
+        case Kind.Array:
+          child = words[first[id]!]!;
+          break;
+        case Kind.Fwd:
+          writeFwdRef(ctx, id);
+          out.put(';\n\n');
+          state[id] = DONE;
+          settled = true;
+          break enter;
+        case Kind.Typedef:
+          state[id] = IN_PROGRESS;
+          child = ref[id]!;
+          inner = id;
+          break;
+        case Kind.Struct: case Kind.Union: {
+          state[id] = IN_PROGRESS;
+          const named = nameOff[id] !== 0;
+          if (container === 0 || !named) {
+            // The body will be written out, so every member type needs at least a declaration.
+            if (vlen[id] !== 0) {
+              child = words[first[id]! + 1]!;
+              if (named) inner = id;
+              break;
+            }
+            settled = finishRecord(ctx, id, container, false);
+            break enter;
+          }
+          if (!fwdEmitted[id] && id !== container) {
+            writeRecordRef(ctx, id);
+            out.put(';\n\n');
+            fwdEmitted[id] = 1;
+          }
+          state[id] = NOT_YET;
+          settled = fwdEmitted[id] === 1;
+          break enter;
+        }
+        default:
+          settled = true;
+          break enter;
+      }
+      const at = depth * WALK_FRAME;
+      if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
+      frames[at] = id;
+      // Records go on with member 1, prototypes with parameter 0 (the return type is first).
+      frames[at + 1] = k === Kind.Struct || k === Kind.Union ? 1 : 0;
+      frames[at + 2] = container;
+      frames[at + 3] = 0;
+      depth++;
+      id = child;
+      container = inner;
+      continue walk;
+    }
 
-  if (state[id] === IN_PROGRESS) {
-    // Reached again while being written: a forward declaration breaks the cycle.
-    if (ctx.fwdEmitted[id]) return;
-    if (kind === Kind.Struct || kind === Kind.Union) {
-      if (id === container || t.nameOff[id] === 0) return;
-      writeRecordRef(ctx, id);
-      out.put(';\n\n');
-      ctx.fwdEmitted[id] = 1;
-    } else if (kind === Kind.Typedef) {
-      // The typedef can only be used through a pointer at this point, which is all its
-      // early definition has to support.
-      if (!isBuiltinVaList(ctx, id)) {
-        writeTypedefDef(ctx, id, 0);
-        out.put(';\n\n');
+    // Hand `settled` up the frames until one has another child to walk.
+    for (;;) {
+      if (depth === 0) return;
+      const at = (depth - 1) * WALK_FRAME;
+      const fid = frames[at]!;
+      const k = kind[fid];
+      if (k === Kind.Struct || k === Kind.Union || k === Kind.FuncProto) {
+        const next = frames[at + 1]!;
+        const flags = frames[at + 3]! | (settled ? 0 : UNSETTLED);
+        if (next < vlen[fid]!) {
+          frames[at + 1] = next + 1;
+          frames[at + 3] = flags;
+          const outer = frames[at + 2]!;
+          if (k === Kind.FuncProto) {
+            id = words[first[fid]! + 2 * next + 1]!;
+            container = outer;
+          } else {
+            id = words[first[fid]! + 3 * next + 1]!;
+            container = nameOff[fid] !== 0 ? fid : outer;
+          }
+          continue walk;
+        }
+        if (k === Kind.FuncProto) {
+          settled = flags === 0;
+          if (settled) state[fid] = DONE;
+        } else {
+          settled = finishRecord(ctx, fid, frames[at + 2]!, flags !== 0);
+        }
+      } else if (k === Kind.Typedef) {
+        if (!fwdEmitted[fid] && !isBuiltinVaList(ctx, fid)) {
+          writeTypedefDef(ctx, fid, 0);
+          out.put(';\n\n');
+        }
+        state[fid] = DONE;
+        settled = true;
+      } else if (settled) {
+        // A pointer, qualifier, type tag or array.
+        state[fid] = DONE;
       }
-      ctx.fwdEmitted[id] = 1;
+      depth--;
     }
-    return;
   }
+}
 
-  switch (kind) {
-    case Kind.Int:
-      writeIntAlias(ctx, id);
-      state[id] = DONE;
-      break;
-    case Kind.Enum: case Kind.Enum64:
-      if (container === 0) {
-        writeEnumDef(ctx, id, 0);
-        out.put(';\n\n');
-      }
-      state[id] = DONE;
-      break;
-    case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-      emitType(ctx, t.ref[id]!, container);
-      break;
-    case Kind.Array:
-      emitType(ctx, t.words[t.first[id]!]!, container);
-      break;
-    case Kind.Fwd:
-      writeFwdRef(ctx, id);
-      out.put(';\n\n');
-      state[id] = DONE;
-      break;
-    case Kind.Typedef:
-      state[id] = IN_PROGRESS;
-      emitType(ctx, t.ref[id]!, id);
-      if (!ctx.fwdEmitted[id] && !isBuiltinVaList(ctx, id)) {
-        writeTypedefDef(ctx, id, 0);
-        out.put(';\n\n');
-      }
-      state[id] = DONE;
-      break;
-    case Kind.Struct: case Kind.Union: {
-      state[id] = IN_PROGRESS;
-      const named = t.nameOff[id] !== 0;
-      if (container === 0 || !named) {
-        // The body will be written out, so every member type needs at least a declaration.
-        const inner = named ? id : container;
-        const f = t.first[id]!;
-        const end = f + 3 * t.vlen[id]!;
-        for (let e = f + 1; e < end; e += 3) emitType(ctx, t.words[e]!, inner);
-      } else if (!ctx.fwdEmitted[id] && id !== container) {
-        writeRecordRef(ctx, id);
-        out.put(';\n\n');
-        ctx.fwdEmitted[id] = 1;
-      }
-      if (container === 0) {
-        writeRecordDef(ctx, id, 0);
-        out.put(';\n\n');
-        state[id] = DONE;
-      } else {
-        state[id] = NOT_YET;
-      }
-      break;
-    }
-    case Kind.FuncProto: {
-      emitType(ctx, t.ref[id]!, container);
-      const f = t.first[id]!;
-      const end = f + 2 * t.vlen[id]!;
-      for (let e = f + 1; e < end; e += 2) emitType(ctx, t.words[e]!, container);
-      break;
-    }
-    default:
-      break;
+/**
+ * Ends the walk of a record whose members are walked: at the top level its definition is
+ * written; inside a container it was only visited (an anonymous record is written inline where
+ * used, so the next use walks it again, unless that could do nothing). Returns whether walking
+ * it again would do nothing.
+ */
+function finishRecord(ctx: CContext, id: number, container: number, unsettled: boolean): boolean {
+  if (container === 0) {
+    writeRecordDef(ctx, id, 0);
+    ctx.out.put(';\n\n');
+    ctx.emitState[id] = DONE;
+    return true;
   }
+  ctx.emitState[id] = unsettled ? NOT_YET : DONE;
+  return !unsettled;
 }
 
 function isBuiltinVaList(ctx: CContext, id: number): boolean {
