@@ -16,18 +16,20 @@ import { beginRecord, stepRecord, writeRecordRef, writeFwdRef } from './records.
  * after it, and an array or function type wraps everything written after it in parentheses.
  *
  * Declarations nest (an anonymous record's members, a prototype's parameters, the part of a
- * chain inside parentheses), as deep as the BTF likes; the writer keeps its own stack of
- * frames ({@link runWriter}) rather than recurse.
+ * chain inside parentheses) as deep as the BTF likes. What is to be written after a nested
+ * part (a closing parenthesis, a dimension, the parameters, the rest of a chain after a record
+ * body) waits in a frame on the writer's own stack ({@link runWriter}) rather than in a JS
+ * call: a declaration without such parts needs no frame at all.
  */
 export function writeDecl(ctx: CContext, id: number, name: DeclName, lvl: number): void {
   const floor = ctx.writerDepth;
-  pushDecl(ctx, id, name, lvl);
-  runWriter(ctx, floor);
+  startDecl(ctx, id, name, lvl);
+  if (ctx.writerDepth > floor) runWriter(ctx, floor);
 }
 
-// Writer frames: an operation and five fields (see CContext.pushWriter).
-/** A declaration chain: stack slice [base, top), nesting level, whether a `*` was written last; its name. */
-export const CHAIN = 0;
+// Writer frames: an operation and up to five fields (see CContext.pushWriter).
+/** The rest of a chain, after an anonymous record's body: stack slice [base, top), nesting level; its name. */
+const CHAIN = 0;
 /** After the part of a chain inside `(`: `)` unless this dimension follows another, then `[n]`. Array id, that flag. */
 const ARRAY_CLOSE = 1;
 /** After the part of a chain inside `(`: `)`, then the parameters. Prototype id, nesting level. */
@@ -37,8 +39,12 @@ const PARAMS = 3;
 /** A record body written inline or at the top level (records.ts): record id, level, next member, bit offset, flags. */
 export const RECORD = 4;
 
-/** Pushes the chain of `id` on the stack and a frame that writes it. */
-export function pushDecl(ctx: CContext, id: number, name: DeclName, lvl: number): void {
+/**
+ * Starts writing the declaration of `id`: pushes its chain on the stack and writes it as far
+ * as it can without nested output. Frames pushed for what must follow nested output are left
+ * for {@link runWriter}; when none are, the declaration is complete.
+ */
+export function startDecl(ctx: CContext, id: number, name: DeclName, lvl: number): void {
   const t = ctx.table;
   const base = ctx.stackLen;
   for (;;) {
@@ -56,7 +62,7 @@ export function pushDecl(ctx: CContext, id: number, name: DeclName, lvl: number)
       break;
     }
   }
-  ctx.pushWriter(CHAIN, base, ctx.stackLen, lvl, 1, 0, name);
+  writeChain(ctx, base, ctx.stackLen, lvl, true, name);
 }
 
 /** Runs writer frames until only the `floor` frames below them are left. */
@@ -65,9 +71,12 @@ export function runWriter(ctx: CContext, floor: number): void {
     const at = (ctx.writerDepth - 1) * WRITER_FRAME;
     const w = ctx.writerFrames;
     switch (w[at]) {
-      case CHAIN:
-        stepChain(ctx, at);
+      case CHAIN: {
+        const name = ctx.writerNames[--ctx.writerDepth]!;
+        ctx.writerNames[ctx.writerDepth] = 0;
+        writeChain(ctx, w[at + 1]!, w[at + 2]!, w[at + 3]!, false, name);
         break;
+      }
       case ARRAY_CLOSE: {
         if (w[at + 2] === 0) ctx.out.put(')');
         const t = ctx.table;
@@ -135,22 +144,16 @@ function writeName(ctx: CContext, name: DeclName, afterPointer: boolean): void {
 }
 
 /**
- * Writes the chain of the frame at `at` (stack entries `[base, top)`, innermost, highest,
- * first) until it ends or has to wait for nested output: an anonymous record's body, or the
- * part of the chain inside parentheses (the frame then becomes the one that closes them).
+ * Writes stack entries `[base, top)`, innermost (highest) first, then the name. Where a part of
+ * the chain goes inside parentheses, a frame to close them is pushed and the part is written
+ * straight on; an anonymous record's body and a prototype's parameters are left to frames.
+ * `afterPointer`: the last thing written was a `*` (or nothing), so no space goes before the
+ * next `*` or the name (`int **p`).
  */
-function stepChain(ctx: CContext, at: number): void {
+function writeChain(ctx: CContext, base: number, top: number, lvl: number, afterPointer: boolean, name: DeclName): void {
   const t = ctx.table;
   const out = ctx.out;
   const s = ctx.stack;
-  const w = ctx.writerFrames;
-  const base = w[at + 1]!;
-  let top = w[at + 2]!;
-  const lvl = w[at + 3]!;
-  const name = ctx.writerNames[at / WRITER_FRAME]!;
-  // After a `*` the next `*` or the name follows without a space (`int **p`). A nested chain
-  // starts as if after a pointer, because it begins inside `(` or is the function's name.
-  let afterPointer = w[at + 4] === 1;
   while (top > base) {
     const id = s[--top]!;
     if (id === 0) {
@@ -168,9 +171,8 @@ function stepChain(ctx: CContext, at: number): void {
       case Kind.Struct: case Kind.Union:
         top = qualifiersBefore(ctx, base, top);
         if (t.nameOff[id] === 0) {
-          // The chain goes on after the body.
-          w[at + 2] = top;
-          w[at + 4] = 0;
+          // The rest of the chain waits for the body.
+          ctx.pushWriter(CHAIN, base, top, lvl, 0, 0, name);
           beginRecord(ctx, id, lvl);
           return;
         }
@@ -212,54 +214,42 @@ function stepChain(ctx: CContext, at: number): void {
         if (top === base) {
           writeName(ctx, name, afterPointer);
           writeDimension(ctx, t.words[t.first[id]! + 2]!);
-          endChain(ctx, base);
+          ctx.stackLen = base;
           return;
         }
         // `int *a[4]` is an array of pointers; a pointer to an array needs `int (*a)[4]`,
-        // except that `int a[2][3]` needs no parentheses between its dimensions.
+        // except that `int a[2][3]` needs no parentheses between its dimensions. What follows
+        // is written as a chain of its own (starting as if after a pointer, inside `(`).
         const inner = t.kind[s[top - 1]!] === Kind.Array;
         if (!afterPointer && !isEmptyName(ctx, name)) out.put(' ');
         if (!inner) out.put('(');
-        w[at] = ARRAY_CLOSE;
-        w[at + 1] = id;
-        w[at + 2] = inner ? 1 : 0;
-        ctx.pushWriter(CHAIN, base, top, lvl, 1, 0, name);
-        return;
+        ctx.pushWriter(ARRAY_CLOSE, id, inner ? 1 : 0, 0, 0, 0);
+        afterPointer = true;
+        continue;
       }
       case Kind.FuncProto: {
         top = skipQualifiers(ctx, base, top);
         if (top > base) {
           out.put(' (');
-          w[at] = PROTO_CLOSE;
-          w[at + 1] = id;
-          w[at + 2] = lvl;
-          ctx.pushWriter(CHAIN, base, top, lvl, 1, 0, name);
-          return;
+          ctx.pushWriter(PROTO_CLOSE, id, lvl, 0, 0, 0);
+          afterPointer = true;
+          continue;
         }
         writeName(ctx, name, afterPointer);
         // The chain is written; its slice of the stack is free for the parameters'.
         ctx.stackLen = base;
-        w[at] = PARAMS;
-        w[at + 1] = id;
-        w[at + 2] = lvl;
-        w[at + 3] = 0;
+        ctx.pushWriter(PARAMS, id, lvl, 0, 0, 0);
         return;
       }
       default:
         // FUNC, VAR, DATASEC, DECL_TAG inside a declaration: libbpf warns and writes nothing more.
-        endChain(ctx, base);
+        ctx.stackLen = base;
         return;
     }
     afterPointer = kind === Kind.Ptr;
   }
   writeName(ctx, name, afterPointer);
-  endChain(ctx, base);
-}
-
-/** Pops a finished chain's frame and frees its slice of the stack. */
-function endChain(ctx: CContext, base: number): void {
   ctx.stackLen = base;
-  ctx.writerNames[--ctx.writerDepth] = 0;
 }
 
 function writeDimension(ctx: CContext, count: number): void {
@@ -269,15 +259,17 @@ function writeDimension(ctx: CContext, count: number): void {
 }
 
 /**
- * Writes the next piece of the parameter list of the frame at `at`: `(void)` for none, else
- * `(`, then one parameter per call (its declaration pushed as a frame of its own), then `)`.
+ * Writes the parameter list of the frame at `at`: `(void)` for none, else `(`, the parameters
+ * and `)`. Returns early, its place kept in the frame, when a parameter's declaration has left
+ * frames of its own.
  */
 function stepParams(ctx: CContext, at: number): void {
   const t = ctx.table;
   const out = ctx.out;
-  const w = ctx.writerFrames;
-  const id = w[at + 1]!;
-  const i = w[at + 3]!;
+  const floor = ctx.writerDepth;
+  const id = ctx.writerFrames[at + 1]!;
+  const lvl = ctx.writerFrames[at + 2]!;
+  let i = ctx.writerFrames[at + 3]!;
   const f = t.first[id]!;
   const n = t.vlen[id]!;
   if (i === 0) {
@@ -288,19 +280,20 @@ function stepParams(ctx: CContext, at: number): void {
       return;
     }
     out.put('(');
-  } else if (i === n) {
-    out.put(')');
-    ctx.writerDepth--;
-    return;
-  } else {
-    out.put(', ');
   }
-  const type = t.words[f + 2 * i + 1]!;
-  if (i === n - 1 && type === 0) {
-    out.put('...)');
-    ctx.writerDepth--;
-    return;
+  for (; i < n; i++) {
+    if (i > 0) out.put(', ');
+    const type = t.words[f + 2 * i + 1]!;
+    if (i === n - 1 && type === 0) {
+      out.put('...');
+      break;
+    }
+    startDecl(ctx, type, t.words[f + 2 * i]!, lvl);
+    if (ctx.writerDepth > floor) {
+      ctx.writerFrames[at + 3] = i + 1;
+      return;
+    }
   }
-  w[at + 3] = i + 1;
-  pushDecl(ctx, type, t.words[f + 2 * i]!, w[at + 2]!);
+  out.put(')');
+  ctx.writerDepth--;
 }

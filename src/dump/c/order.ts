@@ -25,16 +25,32 @@ function nameIs(ctx: CContext, name: DeclName, literal: string): boolean {
  * calling it for every type in turn writes the whole header.
  */
 export function dumpType(ctx: CContext, id: number): void {
+  // Most types are ordered (hence written) by the time their turn comes.
+  if (ctx.orderState[id] === DONE) {
+    ctx.step();
+    return;
+  }
   const queue = ctx.queue;
   queue.length = 0;
   orderType(ctx, id, queue);
   for (let i = 0; i < queue.length; i++) emitType(ctx, queue[i]!);
 }
 
-/** Walk frame flags: the walk came through a pointer; some child was strong; some child is not DONE. */
+/**
+ * The walks below keep a stack of frames, one per type whose children are being walked: its
+ * id, the index of its next child, a third field (the last child walked when ordering, the
+ * container around the type when emitting), and flags. Children are members, a prototype's
+ * return type then parameters, or the one type a pointer, array, qualifier, tag or typedef
+ * leads to.
+ */
+
+/** Walk frame flags: the walk came through a pointer; some child was strong; some child is not done. */
 const THROUGH_PTR = 1;
 const SOME_STRONG = 2;
 const SOME_PENDING = 4;
+
+/** What entering a type yields besides a result: it has children to walk (a frame is pushed). */
+const WALK_CHILDREN = -1;
 
 /**
  * Depth-first topological ordering from `root`, queueing named records, enums, forward
@@ -51,147 +67,143 @@ const SOME_PENDING = 4;
  * costs n^2/2 steps.
  */
 function orderType(ctx: CContext, root: number, queue: number[]): void {
-  const t = ctx.table;
-  const { kind, nameOff, ref, first, vlen, words } = t;
+  const { kind, ref, vlen, first, words } = ctx.table;
   const state = ctx.orderState;
-  const referenced = ctx.referenced;
   let frames = ctx.walkFrames;
   let depth = 0;
+  // The top frame lives in these locals; the frames below it in `frames`.
+  let fid = 0;
+  let k = 0;
+  let next = 0;
+  let last = 0;
+  let flags = 0;
   let id = root;
   let throughPtr = false;
-  walk: for (;;) {
-    // Enter `id`: either its result is known at once, or a frame is pushed and the walk goes
-    // down to its first child.
-    let strong: boolean;
-    enter: {
-      ctx.step();
-      const s = state[id];
-      if (s === DONE) {
-        strong = true;
-        break enter;
-      }
-      const k = kind[id];
-      if (s === IN_PROGRESS) {
-        // A cycle is fine when it passes through a pointer to a named record: forward-declare it.
-        if ((k === Kind.Struct || k === Kind.Union) && throughPtr && nameOff[id] !== 0) {
-          strong = false;
-          break enter;
+  for (;;) {
+    ctx.step();
+    let strong = true;
+    let returned = true;
+    const s = state[id];
+    if (s !== DONE) {
+      const entered = orderEnter(ctx, id, throughPtr, s === IN_PROGRESS, queue);
+      if (entered === WALK_CHILDREN) {
+        if (depth > 0) {
+          const at = (depth - 1) * WALK_FRAME;
+          if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
+          frames[at] = fid;
+          frames[at + 1] = next;
+          frames[at + 2] = last;
+          frames[at + 3] = flags;
         }
-        throw new BtfError('type-loop', 'type cycle C cannot express (a type contains itself, or an anonymous type refers to itself)', { typeId: id });
+        depth++;
+        fid = id;
+        k = kind[id]!;
+        next = 0;
+        flags = throughPtr ? THROUGH_PTR : 0;
+        returned = false;
+      } else {
+        strong = entered === 1;
       }
-      let child: number;
-      switch (k) {
-        case Kind.Int: case Kind.Float:
-          state[id] = DONE;
-          strong = false;
-          break enter;
-        case Kind.Ptr:
-          child = ref[id]!;
-          break;
-        case Kind.Array:
-          child = words[first[id]!]!;
-          break;
-        case Kind.Struct: case Kind.Union: {
-          // Only a named record behind a pointer can wait; an anonymous one is written inline.
-          if (throughPtr && nameOff[id] !== 0) {
-            strong = false;
-            break enter;
-          }
-          state[id] = IN_PROGRESS;
-          if (vlen[id] === 0) {
-            if (nameOff[id] !== 0) queue.push(id);
-            state[id] = DONE;
-            strong = true;
-            break enter;
-          }
-          child = words[first[id]! + 1]!;
-          break;
-        }
-        case Kind.Enum: case Kind.Enum64: case Kind.Fwd:
-          // A named one is a top-level declaration; so is an anonymous enum nothing refers to
-          // (a bag of constants). Other anonymous enums are written inline where used.
-          if (nameOff[id] !== 0 || !referenced[id]) queue.push(id);
-          state[id] = DONE;
-          strong = true;
-          break enter;
-        case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-        case Kind.FuncProto:
-          child = ref[id]!;
-          break;
-        default:
-          // FUNC, VAR, DATASEC, DECL_TAG have no C type definition.
-          state[id] = DONE;
-          strong = false;
-          break enter;
-      }
-      const at = depth * WALK_FRAME;
-      if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
-      frames[at] = id;
-      // Records go on with member 1, prototypes with parameter 0 (the return type is first).
-      frames[at + 1] = k === Kind.Struct || k === Kind.Union ? 1 : 0;
-      frames[at + 3] = throughPtr ? THROUGH_PTR : 0;
-      depth++;
-      id = child;
-      if (k === Kind.Ptr) throughPtr = true;
-      else if (k === Kind.Array || k === Kind.Struct || k === Kind.Union) throughPtr = false;
-      continue walk;
     }
-
-    // Hand `strong` up the frames until one has another child to walk.
+    // Hand the result up the frames until one has another child to walk.
     for (;;) {
       if (depth === 0) return;
-      const at = (depth - 1) * WALK_FRAME;
-      const fid = frames[at]!;
-      switch (kind[fid]) {
-        case Kind.Ptr:
-          state[fid] = DONE;
-          break;
-        case Kind.Array:
-          if (state[words[first[fid]!]!] === DONE) state[fid] = DONE;
-          break;
-        case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-          if (state[ref[fid]!] === DONE) state[fid] = DONE;
-          break;
-        case Kind.Typedef:
-          if ((frames[at + 3]! & THROUGH_PTR) !== 0 && !strong) break;
-          queue.push(fid);
-          state[fid] = DONE;
-          strong = true;
-          break;
-        case Kind.Struct: case Kind.Union: {
-          const next = frames[at + 1]!;
-          if (next < vlen[fid]!) {
-            frames[at + 1] = next + 1;
-            id = words[first[fid]! + 3 * next + 1]!;
-            throughPtr = false;
-            continue walk;
-          }
-          if (nameOff[fid] !== 0) queue.push(fid);
-          state[fid] = DONE;
-          strong = true;
-          break;
-        }
-        default: {
-          // A prototype: the return type, then each parameter, strong if any of them is.
-          const next = frames[at + 1]!;
-          let flags = frames[at + 3]!;
-          if (strong) flags |= SOME_STRONG;
-          const walked = next === 0 ? ref[fid]! : words[first[fid]! + 2 * next - 1]!;
-          if (state[walked] !== DONE) flags |= SOME_PENDING;
-          if (next < vlen[fid]!) {
-            frames[at + 1] = next + 1;
-            frames[at + 3] = flags;
-            id = words[first[fid]! + 2 * next + 1]!;
-            throughPtr = (flags & THROUGH_PTR) !== 0;
-            continue walk;
-          }
-          strong = (flags & SOME_STRONG) !== 0;
-          if ((flags & SOME_PENDING) === 0) state[fid] = DONE;
-          break;
-        }
+      if (returned) {
+        if (strong) flags |= SOME_STRONG;
+        if (state[last] !== DONE) flags |= SOME_PENDING;
       }
-      depth--;
+      // The next child, if any (the same in emitType).
+      let child = -1;
+      if (k === Kind.Struct || k === Kind.Union) {
+        if (next < vlen[fid]!) child = words[first[fid]! + 3 * next + 1]!;
+      } else if (k === Kind.FuncProto) {
+        if (next === 0) child = ref[fid]!;
+        else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+      } else if (next === 0) {
+        child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+      }
+      if (child >= 0) {
+        next++;
+        last = child;
+        id = child;
+        if (k === Kind.Ptr) throughPtr = true;
+        else if (k === Kind.Array || k === Kind.Struct || k === Kind.Union) throughPtr = false;
+        else throughPtr = (flags & THROUGH_PTR) !== 0;
+        break;
+      }
+      strong = orderFinish(ctx, fid, flags, queue);
+      returned = true;
+      if (--depth > 0) {
+        const at = (depth - 1) * WALK_FRAME;
+        fid = frames[at]!;
+        k = kind[fid]!;
+        next = frames[at + 1]!;
+        last = frames[at + 2]!;
+        flags = frames[at + 3]!;
+      }
     }
+  }
+}
+
+/**
+ * Enters type `id` (not yet ordered) in the ordering walk: 1 (strong) or 0 (weak) for a type
+ * settled at once, or {@link WALK_CHILDREN}.
+ */
+function orderEnter(ctx: CContext, id: number, throughPtr: boolean, inProgress: boolean, queue: number[]): number {
+  const t = ctx.table;
+  const state = ctx.orderState;
+  const k = t.kind[id];
+  if (inProgress) {
+    // A cycle is fine when it passes through a pointer to a named record: forward-declare it.
+    if ((k === Kind.Struct || k === Kind.Union) && throughPtr && t.nameOff[id] !== 0) return 0;
+    throw new BtfError('type-loop', 'type cycle C cannot express (a type contains itself, or an anonymous type refers to itself)', { typeId: id });
+  }
+  switch (k) {
+    case Kind.Int: case Kind.Float:
+      state[id] = DONE;
+      return 0;
+    case Kind.Struct: case Kind.Union:
+      // Only a named record behind a pointer can wait; an anonymous one is written inline.
+      if (throughPtr && t.nameOff[id] !== 0) return 0;
+      state[id] = IN_PROGRESS;
+      return WALK_CHILDREN;
+    case Kind.Enum: case Kind.Enum64: case Kind.Fwd:
+      // A named one is a top-level declaration; so is an anonymous enum nothing refers to
+      // (a bag of constants). Other anonymous enums are written inline where used.
+      if (t.nameOff[id] !== 0 || !ctx.referenced[id]) queue.push(id);
+      state[id] = DONE;
+      return 1;
+    case Kind.Ptr: case Kind.Array: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
+    case Kind.TypeTag: case Kind.FuncProto:
+      return WALK_CHILDREN;
+    default:
+      // FUNC, VAR, DATASEC, DECL_TAG have no C type definition.
+      state[id] = DONE;
+      return 0;
+  }
+}
+
+/** Ends the ordering walk of `id`, whose children are walked (`flags`); returns whether it is strong. */
+function orderFinish(ctx: CContext, id: number, flags: number, queue: number[]): boolean {
+  const state = ctx.orderState;
+  const strong = (flags & SOME_STRONG) !== 0;
+  switch (ctx.table.kind[id]) {
+    case Kind.Ptr:
+      state[id] = DONE;
+      return strong;
+    case Kind.Typedef:
+      if ((flags & THROUGH_PTR) !== 0 && !strong) return false;
+      queue.push(id);
+      state[id] = DONE;
+      return true;
+    case Kind.Struct: case Kind.Union:
+      if (ctx.table.nameOff[id] !== 0) queue.push(id);
+      state[id] = DONE;
+      return true;
+    default:
+      // Qualifiers, type tags, arrays, prototypes: done once what they lead to is.
+      if ((flags & SOME_PENDING) === 0) state[id] = DONE;
+      return strong;
   }
 }
 
@@ -275,9 +287,9 @@ const UNSETTLED = 1;
  * through pointers, typedefs, and the aliases of integers. libbpf's btf_dump_emit_type, with an
  * explicit stack of frames instead of recursion.
  *
- * Each frame remembers its `container`: the named record or typedef being defined around the
- * type (0 at the top level). References to the container need no forward declaration, and only
- * at the top level are enums and records defined rather than referred to.
+ * The walk carries a `container`: the named record or typedef being defined around the type
+ * (0 at the top level). References to the container need no forward declaration, and only at
+ * the top level are enums and records defined rather than referred to.
  *
  * As in {@link orderType}, qualifiers, pointers, arrays, prototypes and anonymous records are
  * marked done once walking them again could do nothing: when every type they lead to directly
@@ -285,180 +297,182 @@ const UNSETTLED = 1;
  * done or forward-declared type writes nothing.)
  */
 function emitType(ctx: CContext, root: number): void {
-  const t = ctx.table;
-  const { kind, nameOff, ref, first, vlen, words } = t;
+  const { kind, nameOff, ref, vlen, first, words } = ctx.table;
   const state = ctx.emitState;
-  const fwdEmitted = ctx.fwdEmitted;
-  const out = ctx.out;
   let frames = ctx.walkFrames;
   let depth = 0;
+  // The top frame lives in these locals (`outer`: the container around it); the frames below
+  // it in `frames`.
+  let fid = 0;
+  let k = 0;
+  let next = 0;
+  let outer = 0;
+  let flags = 0;
   let id = root;
   let container = 0;
-  walk: for (;;) {
-    // Whether walking `id` again (inside any container) would write nothing and change nothing.
-    let settled: boolean;
-    enter: {
-      ctx.step();
-      const s = state[id];
-      if (s === DONE) {
-        settled = true;
-        break enter;
-      }
-      const k = kind[id];
-      if (s === IN_PROGRESS) {
-        // Reached again while being written: a forward declaration breaks the cycle.
-        if (!fwdEmitted[id]) {
-          if (k === Kind.Struct || k === Kind.Union) {
-            if (id !== container && nameOff[id] !== 0) {
-              writeRecordRef(ctx, id);
-              out.put(';\n\n');
-              fwdEmitted[id] = 1;
-            }
-          } else if (k === Kind.Typedef) {
-            // The typedef can only be used through a pointer at this point, which is all its
-            // early definition has to support.
-            if (!isBuiltinVaList(ctx, id)) {
-              writeTypedefDef(ctx, id, 0);
-              out.put(';\n\n');
-            }
-            fwdEmitted[id] = 1;
-          }
+  for (;;) {
+    ctx.step();
+    // Whether walking the type again (inside any container) would write nothing, change nothing.
+    let settled = true;
+    let returned = true;
+    if (state[id] !== DONE) {
+      const entered = emitEnter(ctx, id, container);
+      if (entered === WALK_CHILDREN) {
+        if (depth > 0) {
+          const at = (depth - 1) * WALK_FRAME;
+          if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
+          frames[at] = fid;
+          frames[at + 1] = next;
+          frames[at + 2] = outer;
+          frames[at + 3] = flags;
         }
-        settled = fwdEmitted[id] === 1;
-        break enter;
+        depth++;
+        fid = id;
+        k = kind[id]!;
+        next = 0;
+        outer = container;
+        flags = 0;
+        returned = false;
+      } else {
+        settled = entered === 1;
       }
-      let child: number;
-      let inner = container;
-      switch (k) {
-        case Kind.Int:
-          writeIntAlias(ctx, id);
-          state[id] = DONE;
-          settled = true;
-          break enter;
-        case Kind.Enum: case Kind.Enum64:
-          if (container === 0) {
-            writeEnumDef(ctx, id, 0);
-            out.put(';\n\n');
-          }
-          state[id] = DONE;
-          settled = true;
-          break enter;
-        case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-        case Kind.FuncProto:
-          child = ref[id]!;
-          break;
-        case Kind.Array:
-          child = words[first[id]!]!;
-          break;
-        case Kind.Fwd:
-          writeFwdRef(ctx, id);
-          out.put(';\n\n');
-          state[id] = DONE;
-          settled = true;
-          break enter;
-        case Kind.Typedef:
-          state[id] = IN_PROGRESS;
-          child = ref[id]!;
-          inner = id;
-          break;
-        case Kind.Struct: case Kind.Union: {
-          state[id] = IN_PROGRESS;
-          const named = nameOff[id] !== 0;
-          if (container === 0 || !named) {
-            // The body will be written out, so every member type needs at least a declaration.
-            if (vlen[id] !== 0) {
-              child = words[first[id]! + 1]!;
-              if (named) inner = id;
-              break;
-            }
-            settled = finishRecord(ctx, id, container, false);
-            break enter;
-          }
-          if (!fwdEmitted[id] && id !== container) {
-            writeRecordRef(ctx, id);
-            out.put(';\n\n');
-            fwdEmitted[id] = 1;
-          }
-          state[id] = NOT_YET;
-          settled = fwdEmitted[id] === 1;
-          break enter;
-        }
-        default:
-          settled = true;
-          break enter;
-      }
-      const at = depth * WALK_FRAME;
-      if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
-      frames[at] = id;
-      // Records go on with member 1, prototypes with parameter 0 (the return type is first).
-      frames[at + 1] = k === Kind.Struct || k === Kind.Union ? 1 : 0;
-      frames[at + 2] = container;
-      frames[at + 3] = 0;
-      depth++;
-      id = child;
-      container = inner;
-      continue walk;
     }
-
-    // Hand `settled` up the frames until one has another child to walk.
+    // Hand the result up the frames until one has another child to walk.
     for (;;) {
       if (depth === 0) return;
-      const at = (depth - 1) * WALK_FRAME;
-      const fid = frames[at]!;
-      const k = kind[fid];
-      if (k === Kind.Struct || k === Kind.Union || k === Kind.FuncProto) {
-        const next = frames[at + 1]!;
-        const flags = frames[at + 3]! | (settled ? 0 : UNSETTLED);
-        if (next < vlen[fid]!) {
-          frames[at + 1] = next + 1;
-          frames[at + 3] = flags;
-          const outer = frames[at + 2]!;
-          if (k === Kind.FuncProto) {
-            id = words[first[fid]! + 2 * next + 1]!;
-            container = outer;
-          } else {
-            id = words[first[fid]! + 3 * next + 1]!;
-            container = nameOff[fid] !== 0 ? fid : outer;
-          }
-          continue walk;
-        }
-        if (k === Kind.FuncProto) {
-          settled = flags === 0;
-          if (settled) state[fid] = DONE;
-        } else {
-          settled = finishRecord(ctx, fid, frames[at + 2]!, flags !== 0);
-        }
-      } else if (k === Kind.Typedef) {
-        if (!fwdEmitted[fid] && !isBuiltinVaList(ctx, fid)) {
-          writeTypedefDef(ctx, fid, 0);
-          out.put(';\n\n');
-        }
-        state[fid] = DONE;
-        settled = true;
-      } else if (settled) {
-        // A pointer, qualifier, type tag or array.
-        state[fid] = DONE;
+      if (returned && !settled) flags |= UNSETTLED;
+      // The next child, if any (the same in orderType).
+      let child = -1;
+      if (k === Kind.Struct || k === Kind.Union) {
+        if (next < vlen[fid]!) child = words[first[fid]! + 3 * next + 1]!;
+      } else if (k === Kind.FuncProto) {
+        if (next === 0) child = ref[fid]!;
+        else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+      } else if (next === 0) {
+        child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
       }
-      depth--;
+      if (child >= 0) {
+        next++;
+        id = child;
+        container = k === Kind.Typedef || ((k === Kind.Struct || k === Kind.Union) && nameOff[fid] !== 0) ? fid : outer;
+        break;
+      }
+      settled = emitFinish(ctx, fid, outer, flags !== 0);
+      returned = true;
+      if (--depth > 0) {
+        const at = (depth - 1) * WALK_FRAME;
+        fid = frames[at]!;
+        k = kind[fid]!;
+        next = frames[at + 1]!;
+        outer = frames[at + 2]!;
+        flags = frames[at + 3]!;
+      }
     }
   }
 }
 
 /**
- * Ends the walk of a record whose members are walked: at the top level its definition is
- * written; inside a container it was only visited (an anonymous record is written inline where
- * used, so the next use walks it again, unless that could do nothing). Returns whether walking
- * it again would do nothing.
+ * Enters type `id` (not yet emitted) in the emitting walk inside `container`: 1 when walking it
+ * again would do nothing, 0 when it might, or {@link WALK_CHILDREN}.
  */
-function finishRecord(ctx: CContext, id: number, container: number, unsettled: boolean): boolean {
-  if (container === 0) {
-    writeRecordDef(ctx, id, 0);
-    ctx.out.put(';\n\n');
-    ctx.emitState[id] = DONE;
-    return true;
+function emitEnter(ctx: CContext, id: number, container: number): number {
+  const t = ctx.table;
+  const state = ctx.emitState;
+  const fwdEmitted = ctx.fwdEmitted;
+  const out = ctx.out;
+  const k = t.kind[id];
+  if (state[id] === IN_PROGRESS) {
+    // Reached again while being written: a forward declaration breaks the cycle.
+    if (!fwdEmitted[id]) {
+      if (k === Kind.Struct || k === Kind.Union) {
+        if (id !== container && t.nameOff[id] !== 0) {
+          writeRecordRef(ctx, id);
+          out.put(';\n\n');
+          fwdEmitted[id] = 1;
+        }
+      } else if (k === Kind.Typedef) {
+        // The typedef can only be used through a pointer at this point, which is all its
+        // early definition has to support.
+        if (!isBuiltinVaList(ctx, id)) {
+          writeTypedefDef(ctx, id, 0);
+          out.put(';\n\n');
+        }
+        fwdEmitted[id] = 1;
+      }
+    }
+    return fwdEmitted[id]!;
   }
-  ctx.emitState[id] = unsettled ? NOT_YET : DONE;
-  return !unsettled;
+  switch (k) {
+    case Kind.Int:
+      writeIntAlias(ctx, id);
+      state[id] = DONE;
+      return 1;
+    case Kind.Enum: case Kind.Enum64:
+      if (container === 0) {
+        writeEnumDef(ctx, id, 0);
+        out.put(';\n\n');
+      }
+      state[id] = DONE;
+      return 1;
+    case Kind.Fwd:
+      writeFwdRef(ctx, id);
+      out.put(';\n\n');
+      state[id] = DONE;
+      return 1;
+    case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+    case Kind.FuncProto: case Kind.Array:
+      return WALK_CHILDREN;
+    case Kind.Typedef:
+      state[id] = IN_PROGRESS;
+      return WALK_CHILDREN;
+    case Kind.Struct: case Kind.Union:
+      state[id] = IN_PROGRESS;
+      // The body will be written out, so every member type needs at least a declaration.
+      if (container === 0 || t.nameOff[id] === 0) return WALK_CHILDREN;
+      if (!fwdEmitted[id] && id !== container) {
+        writeRecordRef(ctx, id);
+        out.put(';\n\n');
+        fwdEmitted[id] = 1;
+      }
+      state[id] = NOT_YET;
+      return fwdEmitted[id]!;
+    default:
+      return 1;
+  }
+}
+
+/**
+ * Ends the emitting walk of `id`, whose children are walked, inside `container`; `unsettled`:
+ * some child could do more when walked again. Returns whether walking `id` again would do
+ * nothing.
+ */
+function emitFinish(ctx: CContext, id: number, container: number, unsettled: boolean): boolean {
+  const state = ctx.emitState;
+  switch (ctx.table.kind[id]) {
+    case Kind.Typedef:
+      if (!ctx.fwdEmitted[id] && !isBuiltinVaList(ctx, id)) {
+        writeTypedefDef(ctx, id, 0);
+        ctx.out.put(';\n\n');
+      }
+      state[id] = DONE;
+      return true;
+    case Kind.Struct: case Kind.Union:
+      // At the top level the definition is written; inside a container the record was only
+      // visited (an anonymous record is written inline where used, so the next use walks it
+      // again, unless that could do nothing).
+      if (container === 0) {
+        writeRecordDef(ctx, id, 0);
+        ctx.out.put(';\n\n');
+        state[id] = DONE;
+        return true;
+      }
+      state[id] = unsettled ? NOT_YET : DONE;
+      return !unsettled;
+    default:
+      // Pointers, qualifiers, type tags, arrays, prototypes.
+      if (!unsettled) state[id] = DONE;
+      return !unsettled;
+  }
 }
 
 function isBuiltinVaList(ctx: CContext, id: number): boolean {

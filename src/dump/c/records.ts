@@ -1,7 +1,7 @@
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind } from '../../format/kinds.js';
 import type { CContext } from './context.js';
-import { pushDecl, RECORD, runWriter } from './decl.js';
+import { RECORD, runWriter, startDecl } from './decl.js';
 
 const UINT32_MAX = 0xffffffff;
 /** btf__resolve_size gives up after this many typedefs, modifiers and arrays. */
@@ -119,7 +119,7 @@ function recordAlign(ctx: CContext, id: number): number {
   const t = ctx.table;
   const cache = ctx.alignCache;
   /** Records waiting on a member's record: id, member word index, greatest alignment so far. */
-  const waiting: number[] = [];
+  let waiting: number[] | undefined;
   let rec = id;
   let e = t.first[rec]!;
   let max = 1;
@@ -147,7 +147,7 @@ function recordAlign(ctx: CContext, id: number): number {
       }
     }
     if (nested >= 0) {
-      waiting.push(rec, e, max);
+      (waiting ??= []).push(rec, e, max);
       rec = nested;
       e = t.first[rec]!;
       max = 1;
@@ -156,7 +156,7 @@ function recordAlign(ctx: CContext, id: number): number {
     }
     if (result < 0) result = t.ref[rec]! % max !== 0 ? 1 : max;
     cache[rec] = result + 2;
-    if (waiting.length === 0) return result;
+    if (!waiting?.length) return result;
     // Back to the container, at the member that waited (its alignment is known now).
     max = waiting.pop()!;
     e = waiting.pop()!;
@@ -216,54 +216,57 @@ export function beginRecord(ctx: CContext, id: number, lvl: number): void {
 }
 
 /**
- * Writes the next piece of the record of the frame at `at`: the end of the member whose
- * declaration was just written (bitfield width, `;`), then the padding and start of the next
- * member, whose declaration is pushed as a frame of its own; after the last member, the tail
- * padding and the closing brace.
+ * Writes the members and end of the record of the frame at `at`: for each member the padding
+ * before it, its declaration, bitfield width and `;`; after the last, the tail padding and the
+ * closing brace. Returns early, its place kept in the frame, when a member's declaration has
+ * left frames of its own (an anonymous record, parentheses, parameters); it is called again to
+ * end that member once they are done.
  */
 export function stepRecord(ctx: CContext, at: number): void {
   const t = ctx.table;
   const out = ctx.out;
+  const floor = ctx.writerDepth;
   const w = ctx.writerFrames;
   const id = w[at + 1]!;
   const lvl = w[at + 2]!;
-  const i = w[at + 3]!;
+  let i = w[at + 3]!;
   let off = w[at + 4]!;
   let flags = w[at + 5]!;
   const f = t.first[id]!;
   const n = t.vlen[id]!;
   const bitfields = t.kflag[id] === 1;
   if (flags & IN_MEMBER) {
-    const e = f + 3 * (i - 1);
-    const raw = t.words[e + 2]!;
-    const bits = bitfields ? raw >>> 24 : 0;
-    const memberOff = i32(bitfields ? raw & 0xffffff : raw);
-    if (bits) {
-      out.put(': ');
-      out.uint(bits);
-      off = i32(memberOff + bits);
-      flags |= PREV_BITFIELD;
-    } else {
-      off = i32(memberOff + Math.imul(i32(resolvedSize(ctx, t.words[e + 1]!)), 8));
-      flags &= ~PREV_BITFIELD;
-    }
-    out.put(';');
-    flags &= ~IN_MEMBER;
+    // Back from the nested parts of member i - 1.
+    off = endMember(ctx, f + 3 * (i - 1), bitfields);
+    flags = (flags & ~(IN_MEMBER | PREV_BITFIELD)) | (bitfields && t.words[f + 3 * i - 1]! >>> 24 ? PREV_BITFIELD : 0);
   }
-  if (i < n) {
+  for (; i < n; i++) {
     const e = f + 3 * i;
     const raw = t.words[e + 2]!;
     const bits = bitfields ? raw >>> 24 : 0;
-    const memberOff = i32(bitfields ? raw & 0xffffff : raw);
     const type = t.words[e + 1]!;
     const memberAlign = flags & PACKED ? 1 : alignOf(ctx, type);
-    writePadding(ctx, off, memberOff, memberAlign, (flags & PREV_BITFIELD) !== 0 && bits !== 0, lvl + 1, id, i);
+    writePadding(ctx, off, i32(bitfields ? raw & 0xffffff : raw), memberAlign, (flags & PREV_BITFIELD) !== 0 && bits !== 0, lvl + 1, id, i);
     out.line(lvl + 1);
-    w[at + 3] = i + 1;
-    w[at + 4] = off;
-    w[at + 5] = flags | IN_MEMBER;
-    pushDecl(ctx, type, t.words[e]!, lvl + 1);
-    return;
+    startDecl(ctx, type, t.words[e]!, lvl + 1);
+    if (ctx.writerDepth > floor) {
+      const frames = ctx.writerFrames;
+      frames[at + 3] = i + 1;
+      frames[at + 4] = off;
+      frames[at + 5] = flags | IN_MEMBER;
+      return;
+    }
+    // endMember, inline: this runs once per member.
+    if (bits) {
+      out.put(': ');
+      out.uint(bits);
+      off = i32((raw & 0xffffff) + bits);
+      flags |= PREV_BITFIELD;
+    } else {
+      off = i32(i32(raw) + Math.imul(i32(resolvedSize(ctx, type)), 8));
+      flags &= ~PREV_BITFIELD;
+    }
+    out.put(';');
   }
   if (t.kind[id] === Kind.Struct) writePadding(ctx, off, i32(Math.imul(t.ref[id]!, 8)), alignOf(ctx, id), false, lvl + 1, id, undefined);
   // An empty record stays on one line: `struct empty {}`.
@@ -272,6 +275,26 @@ export function stepRecord(ctx: CContext, at: number): void {
   if (flags & PACKED) out.put(' __attribute__((packed))');
   ctx.inlineActive[id] = 0;
   ctx.writerDepth--;
+}
+
+/**
+ * Ends the member at word `e` once its declaration is written (bitfield width, `;`) and returns
+ * the bit offset after it.
+ */
+function endMember(ctx: CContext, e: number, bitfields: boolean): number {
+  const t = ctx.table;
+  const raw = t.words[e + 2]!;
+  const bits = bitfields ? raw >>> 24 : 0;
+  let off: number;
+  if (bits) {
+    ctx.out.put(': ');
+    ctx.out.uint(bits);
+    off = i32((raw & 0xffffff) + bits);
+  } else {
+    off = i32(i32(raw) + Math.imul(i32(resolvedSize(ctx, t.words[e + 1]!)), 8));
+  }
+  ctx.out.put(';');
+  return off;
 }
 
 /**
