@@ -20,5 +20,5 @@ export { StringTable, type StringTableOptions } from './build/strings.js';
 export { convertBtf, type ConvertOptions } from './build/convert.js';
 export { checkBtf, assertValidBtf, type CheckOptions } from './btf/check.js';
 export type { CheckOptions as SplitCheckOptions } from './split/check.js';
-export { dumpC, cHeader, cDeclaration, resolveRoot, sortedTypeIds, type CDumpOptions } from './dump/c/index.js';
+export { dumpC, cHeader, cDeclaration, CDumper, resolveRoot, sortedTypeIds, type CDumpOptions } from './dump/c/index.js';
 export { VERSION } from './version.js';

@@ -214,6 +214,13 @@ export function cHeader(btf: Btf, opts: CDumpOptions = {}): string {
  * The C declaration of type `id`, optionally naming what is declared: `struct foo *bar[4]`,
  * `int (*cb)(void *)`, `const char *`. Anonymous records and enums are written out in full.
  * Names are as in a fresh header, without the `___N` renaming a whole dump may give them.
+ *
+ * A function (FUNC) is declared under its own name unless `name` is given: its prototype as
+ * bpftool writes it in the kfunc section of a header, between `extern` and `__weak __ksym;`
+ * (`int bpf_foo(struct task_struct *p, u64 flags)`), without linkage or attributes. A variable
+ * (VAR) is declared likewise as its type under its own name (`struct task_struct
+ * *current_task`, `int counts[4]`). (libbpf's btf_dump__emit_type_decl writes nothing for
+ * either.) DATASEC and DECL_TAG have no C declaration: the result is empty.
  */
 export function cDeclaration(btf: Btf, id: number, name = ''): string {
   const table = tableOf(btf);
@@ -222,8 +229,67 @@ export function cDeclaration(btf: Btf, id: number, name = ''): string {
   }
   const sink = new ByteSink(undefined, 4096);
   const ctx = new CContext(table, new CText(sink, outputBudget(btf)), true);
-  writeDecl(ctx, id, latin1Of(name), 0);
+  const kind = table.kind[id];
+  if (kind === WireKind.Func || kind === WireKind.Var) {
+    // The table checked that a function's type is a prototype.
+    writeDecl(ctx, table.ref[id]!, name === '' ? table.nameOff[id]! : latin1Of(name), 0);
+  } else {
+    writeDecl(ctx, id, latin1Of(name), 0);
+  }
   return new TextDecoder().decode(sink.toBytes());
+}
+
+/**
+ * A C dumper that remembers what it has written, as libbpf's `struct btf_dump` does:
+ * {@link CDumper.dumpType} writes the definition of one type together with every type it needs
+ * that this dumper has not written yet (each definition once, forward declarations where a
+ * pointer cycle needs them), in an order C accepts. Dumping every type in BTF order writes the
+ * body of `dumpC(btf, sink, { sorted: false })`; dumping some types writes what bpftool's
+ * `root_id` writes (without the prelude and epilogue, which {@link dumpC} adds). Names that
+ * clash get `___N` suffixes in the order this dumper prints them.
+ *
+ * After a {@link BtfError} the dumper's state is that of a dump cut short: make a new one.
+ *
+ * @example
+ * ```ts
+ * const dumper = new CDumper(vmlinux);
+ * const sink = new ByteSink();
+ * dumper.dumpType(vmlinux.findOne('task_struct', Kind.Struct), sink); // and all it needs
+ * dumper.dumpType(vmlinux.findOne('file', Kind.Struct), sink);        // only what is new
+ * console.log(dumper.dumpTypeText(vmlinux.findOne('u64', Kind.Typedef))); // '' if already written
+ * ```
+ */
+export class CDumper {
+  private readonly ctx: CContext;
+  private readonly table: TypeTable;
+
+  /** Checks the BTF as {@link dumpC} does (bad references, kinds without a C form, cycles of links); throws a {@link BtfError}. */
+  constructor(btf: Btf) {
+    this.table = new TypeTable(btf);
+    this.ctx = new CContext(this.table, new CText(new ByteSink(undefined, 1), outputBudget(btf)));
+  }
+
+  /**
+   * Writes type `id` and what it needs that is not written yet, into `sink`: libbpf's
+   * btf_dump__dump_type. Functions, variables, sections and declaration tags write nothing
+   * (see {@link cDeclaration}); void writes nothing. Throws a {@link BtfError} for an id out of
+   * range and for types C cannot express.
+   */
+  dumpType(id: number, sink: ByteSink): void {
+    const count = this.table.count;
+    if (!Number.isInteger(id) || id < 0 || id >= count) {
+      throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${count - 1})`);
+    }
+    this.ctx.out.redirect(sink);
+    dumpType(this.ctx, id);
+  }
+
+  /** {@link dumpType} into a string (UTF-8 decoded). */
+  dumpTypeText(id: number): string {
+    const sink = new ByteSink(undefined, 4096);
+    this.dumpType(id, sink);
+    return new TextDecoder().decode(sink.toBytes());
+  }
 }
 
 /** Checked tables of the BTFs {@link cDeclaration} was asked about, so repeated calls are cheap. */
