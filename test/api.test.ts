@@ -8,7 +8,7 @@ test('the package entry points export runtime values a JavaScript user can call'
   // A const enum would vanish from the emitted JavaScript: Kind must exist at run time.
   assert.equal(api.Kind.Struct, 4);
   assert.equal(api.Kind.Enum64, 19);
-  for (const name of ['Btf', 'BtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'dumpC', 'cDeclaration', 'checkBtf', 'convertBtf', 'loadBtf', 'parseElf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']) {
+  for (const name of ['Btf', 'BtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'dumpC', 'cHeader', 'cDeclaration', 'CDumper', 'checkBtf', 'convertBtf', 'loadBtf', 'parseElf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']) {
     assert.equal(typeof (api as Record<string, unknown>)[name], 'function', name);
   }
   for (const name of ['loadBtfFile', 'readInput', 'KernelBtf']) {
@@ -33,4 +33,12 @@ test('the README library example runs as written', () => {
   const sink = new ByteSink();
   dumpRaw(btf, sink);
   assert.equal(new TextDecoder().decode(sink.toBytes()), "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n[2] STRUCT 'pair' size=8 vlen=2\n\t'a' type_id=1 bits_offset=0\n\t'b' type_id=1 bits_offset=32\n");
+
+  const { cHeader, cDeclaration, CDumper } = api;
+  assert.ok(cHeader(vmlinux).includes('\nstruct task_struct {\n'));
+  assert.equal(cDeclaration(vmlinux, vmlinux.findOne('bpf_task_acquire', Kind.Func)), 'struct task_struct *bpf_task_acquire(struct task_struct *p)');
+  const dumper = new CDumper(vmlinux);
+  assert.ok(dumper.dumpTypeText(id).includes('\nstruct task_struct {\n'));
+  const file = dumper.dumpTypeText(vmlinux.findOne('file', Kind.Struct));
+  assert.ok(file.includes('struct file {\n') && !file.includes('struct task_struct {'));
 });
