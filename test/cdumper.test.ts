@@ -91,8 +91,11 @@ test('CDumper refuses ids out of range and types C cannot express', () => {
   const dumper = new CDumper(btf);
   assert.throws(() => dumper.dumpTypeText(btf.endId), (e: unknown) => e instanceof BtfError && e.code === 'bad-type-id');
   assert.throws(() => dumper.dumpTypeText(-1), (e: unknown) => e instanceof BtfError && e.code === 'bad-type-id');
-  assert.throws(() => new CDumper(btf).dumpTypeText(self), (e: unknown) => e instanceof BtfError && e.code === 'type-loop');
   assert.equal(new CDumper(btf).dumpTypeText(self + 1), 'struct fine {\n\tint x;\n};\n\n');
+  // A dumper that failed is spent: its state is that of a dump cut short.
+  const failed = new CDumper(btf);
+  assert.throws(() => failed.dumpTypeText(self), (e: unknown) => e instanceof BtfError && e.code === 'type-loop');
+  assert.throws(() => failed.dumpTypeText(self + 1), (e: unknown) => e instanceof BtfError && e.code === 'type-loop');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ export class CContext {
   }
 }
 
-/** Ints per frame of the ordering and emitting walks: type id, next child, container, flags. */
+/** Ints per frame of the ordering and emitting walks: type id, next child, a third field (order.ts), flags. */
 export const WALK_FRAME = 4;
 /** Ints per frame of the declaration writer: operation and five fields. */
 export const WRITER_FRAME = 6;

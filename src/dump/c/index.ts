@@ -248,7 +248,8 @@ export function cDeclaration(btf: Btf, id: number, name = ''): string {
  * `root_id` writes (without the prelude and epilogue, which {@link dumpC} adds). Names that
  * clash get `___N` suffixes in the order this dumper prints them.
  *
- * After a {@link BtfError} the dumper's state is that of a dump cut short: make a new one.
+ * After a {@link BtfError} the dumper is spent (its state is that of a dump cut short): later
+ * calls throw the same error.
  *
  * @example
  * ```ts
@@ -262,6 +263,7 @@ export function cDeclaration(btf: Btf, id: number, name = ''): string {
 export class CDumper {
   private readonly ctx: CContext;
   private readonly table: TypeTable;
+  private failure: BtfError | undefined;
 
   /** Checks the BTF as {@link dumpC} does (bad references, kinds without a C form, cycles of links); throws a {@link BtfError}. */
   constructor(btf: Btf) {
@@ -276,12 +278,18 @@ export class CDumper {
    * range and for types C cannot express.
    */
   dumpType(id: number, sink: ByteSink): void {
+    if (this.failure) throw this.failure;
     const count = this.table.count;
     if (!Number.isInteger(id) || id < 0 || id >= count) {
       throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${count - 1})`);
     }
     this.ctx.out.redirect(sink);
-    dumpType(this.ctx, id);
+    try {
+      dumpType(this.ctx, id);
+    } catch (e) {
+      if (e instanceof BtfError) this.failure = e;
+      throw e;
+    }
   }
 
   /** {@link dumpType} into a string (UTF-8 decoded). */
