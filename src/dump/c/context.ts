@@ -116,7 +116,7 @@ export class CContext {
 
   /** Frames of the declaration writer ({@link WRITER_FRAME} ints each), in use below {@link writerDepth}. */
   writerFrames: Int32Array = new Int32Array(WRITER_FRAME * 64);
-  /** The name each writer frame declares (used by declaration chains only). */
+  /** The name each writer frame declares, by depth (set and used by declaration chains only). */
   readonly writerNames: DeclName[] = [];
   writerDepth = 0;
 
@@ -171,11 +171,11 @@ export class CContext {
   }
 
   /**
-   * Pushes a writer frame: operation `op` and its fields. The name goes with declaration
-   * chains; other frames leave it 0.
+   * Pushes a writer frame: operation `op` and its fields. (A frame that needs a name sets
+   * {@link writerNames} at its depth.)
    */
-  pushWriter(op: number, a: number, b: number, c: number, d: number, e: number, name: DeclName = 0): void {
-    const at = this.writerDepth * WRITER_FRAME;
+  pushWriter(op: number, a: number, b: number, c: number, d: number, e: number): void {
+    const at = this.writerDepth++ * WRITER_FRAME;
     if (at + WRITER_FRAME > this.writerFrames.length) this.writerFrames = grown(this.writerFrames, at + WRITER_FRAME);
     const w = this.writerFrames;
     w[at] = op;
@@ -184,7 +184,6 @@ export class CContext {
     w[at + 3] = c;
     w[at + 4] = d;
     w[at + 5] = e;
-    this.writerNames[this.writerDepth++] = name;
   }
 
   push(id: number): void {

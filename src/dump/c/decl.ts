@@ -172,7 +172,8 @@ function writeChain(ctx: CContext, base: number, top: number, lvl: number, after
         top = qualifiersBefore(ctx, base, top);
         if (t.nameOff[id] === 0) {
           // The rest of the chain waits for the body.
-          ctx.pushWriter(CHAIN, base, top, lvl, 0, 0, name);
+          ctx.writerNames[ctx.writerDepth] = name;
+          ctx.pushWriter(CHAIN, base, top, lvl, 0, 0);
           beginRecord(ctx, id, lvl);
           return;
         }

@@ -125,6 +125,13 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
       if (child >= 0) {
         next++;
         last = child;
+        if (state[child] === DONE) {
+          // Walking a done type yields "strong" at once: no need to enter it (most children).
+          ctx.step();
+          strong = true;
+          returned = true;
+          continue;
+        }
         id = child;
         if (k === Kind.Ptr) throughPtr = true;
         else if (k === Kind.Array || k === Kind.Struct || k === Kind.Union) throughPtr = false;
@@ -353,6 +360,13 @@ function emitType(ctx: CContext, root: number): void {
       }
       if (child >= 0) {
         next++;
+        if (state[child] === DONE) {
+          // Walking a done type does nothing (most children).
+          ctx.step();
+          settled = true;
+          returned = true;
+          continue;
+        }
         id = child;
         container = k === Kind.Typedef || ((k === Kind.Struct || k === Kind.Union) && nameOff[fid] !== 0) ? fid : outer;
         break;

@@ -1,6 +1,6 @@
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind } from '../../format/kinds.js';
-import type { CContext } from './context.js';
+import { WRITER_FRAME, type CContext } from './context.js';
 import { RECORD, runWriter, startDecl } from './decl.js';
 
 const UINT32_MAX = 0xffffffff;
@@ -190,7 +190,9 @@ function isPacked(ctx: CContext, id: number): boolean {
 export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
   const floor = ctx.writerDepth;
   beginRecord(ctx, id, lvl);
-  runWriter(ctx, floor);
+  // Most records are written in one go, without frames for nested parts.
+  stepRecord(ctx, floor * WRITER_FRAME);
+  if (ctx.writerDepth > floor) runWriter(ctx, floor);
 }
 
 /** Record frame flags: packed; the last member was a bitfield; a member's declaration is being written. */
