@@ -171,6 +171,20 @@ test('cycles behind deep chains are still type-loop errors', () => {
       assert.throws(() => dump(b.encode(), { sorted }), (e: unknown) => e instanceof BtfError && e.code === 'type-loop', `sorted ${sorted}`);
     }
   }
+  // 5,000 typedefs and qualifiers in a ring: no type at all (libbpf recurses forever).
+  {
+    const b = new BtfBuilder();
+    b.addInt('int', 4, IntEncoding.Signed);
+    const first = b.nextId;
+    for (let i = 0; i < DEPTH; i++) {
+      const next = i === DEPTH - 1 ? first : first + i + 1;
+      if (i % 2) b.addConst(next);
+      else b.addTypedef(`t${i}`, next);
+    }
+    for (const sorted of [false, true]) {
+      assert.throws(() => dump(b.encode(), { sorted }), (e: unknown) => e instanceof BtfError && e.code === 'type-loop', `sorted ${sorted}`);
+    }
+  }
   // 3,000 anonymous structs, the innermost embedding the outermost: no C type at all.
   {
     const b = new BtfBuilder();
