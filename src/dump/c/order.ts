@@ -105,33 +105,48 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
         strong = entered === 1;
       }
     }
-    // Hand the result up the frames until one has another child to walk.
+    // Hand the result up the frames until one has another child to walk. Walking a done type
+    // yields "strong" at once, so done children (most of them) are not entered.
     for (;;) {
       if (depth === 0) return;
-      if (returned) {
-        if (strong) flags |= SOME_STRONG;
-        if (state[last] !== DONE) flags |= SOME_PENDING;
-      }
-      // The next child, if any (the same in emitType).
       let child = -1;
       if (k === Kind.Struct || k === Kind.Union) {
-        if (next < vlen[fid]!) child = words[first[fid]! + 3 * next + 1]!;
-      } else if (k === Kind.FuncProto) {
-        if (next === 0) child = ref[fid]!;
-        else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
-      } else if (next === 0) {
-        child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+        // A record is strong whatever its members yield.
+        const n = vlen[fid]!;
+        for (let e = first[fid]! + 3 * next + 1; next < n; e += 3) {
+          const member = words[e]!;
+          next++;
+          if (state[member] !== DONE) {
+            child = member;
+            break;
+          }
+          ctx.step();
+        }
+      } else {
+        if (returned) {
+          if (strong) flags |= SOME_STRONG;
+          if (state[last] !== DONE) flags |= SOME_PENDING;
+        }
+        // The return type and parameters of a prototype, or the one type a link leads to.
+        for (;;) {
+          if (k === Kind.FuncProto) {
+            if (next === 0) child = ref[fid]!;
+            else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+            else break;
+          } else if (next === 0) {
+            child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+          } else {
+            break;
+          }
+          next++;
+          if (state[child] !== DONE) break;
+          ctx.step();
+          flags |= SOME_STRONG;
+          child = -1;
+        }
+        last = child;
       }
       if (child >= 0) {
-        next++;
-        last = child;
-        if (state[child] === DONE) {
-          // Walking a done type yields "strong" at once: no need to enter it (most children).
-          ctx.step();
-          strong = true;
-          returned = true;
-          continue;
-        }
         id = child;
         if (k === Kind.Ptr) throughPtr = true;
         else if (k === Kind.Array || k === Kind.Struct || k === Kind.Union) throughPtr = false;
@@ -344,29 +359,42 @@ function emitType(ctx: CContext, root: number): void {
         settled = entered === 1;
       }
     }
-    // Hand the result up the frames until one has another child to walk.
+    // Hand the result up the frames until one has another child to walk. Walking a done type
+    // does nothing, so done children (most of them) are not entered.
     for (;;) {
       if (depth === 0) return;
       if (returned && !settled) flags |= UNSETTLED;
-      // The next child, if any (the same in orderType).
       let child = -1;
       if (k === Kind.Struct || k === Kind.Union) {
-        if (next < vlen[fid]!) child = words[first[fid]! + 3 * next + 1]!;
-      } else if (k === Kind.FuncProto) {
-        if (next === 0) child = ref[fid]!;
-        else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
-      } else if (next === 0) {
-        child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+        const n = vlen[fid]!;
+        for (let e = first[fid]! + 3 * next + 1; next < n; e += 3) {
+          const member = words[e]!;
+          next++;
+          if (state[member] !== DONE) {
+            child = member;
+            break;
+          }
+          ctx.step();
+        }
+      } else {
+        // The return type and parameters of a prototype, or the one type a link leads to.
+        for (;;) {
+          if (k === Kind.FuncProto) {
+            if (next === 0) child = ref[fid]!;
+            else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+            else break;
+          } else if (next === 0) {
+            child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+          } else {
+            break;
+          }
+          next++;
+          if (state[child] !== DONE) break;
+          ctx.step();
+          child = -1;
+        }
       }
       if (child >= 0) {
-        next++;
-        if (state[child] === DONE) {
-          // Walking a done type does nothing (most children).
-          ctx.step();
-          settled = true;
-          returned = true;
-          continue;
-        }
         id = child;
         container = k === Kind.Typedef || ((k === Kind.Struct || k === Kind.Union) && nameOff[fid] !== 0) ? fid : outer;
         break;
