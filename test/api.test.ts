@@ -15,7 +15,7 @@ test('the package entry points export runtime values a JavaScript user can call'
   assert.equal(typeof api.describeKind, 'function');
   const functions: [Record<string, unknown>, string[]][] = [
     [api, ['Btf', 'BtfError', 'isBtfError', 'BtfBuilder', 'ByteSink', 'dumpRaw', 'dumpJson', 'checkBtf', 'convertBtf', 'loadBtf']],
-    [cApi, ['dumpC', 'cHeader', 'cDeclaration']],
+    [cApi, ['dumpC', 'cHeader', 'cDeclaration', 'CDumper']],
     [elfApi, ['parseElf']],
     [modulesApi, ['loadModuleBtf', 'checkSplit', 'mergeModules', 'makeStandalone', 'splitOnBase']],
     [nodeApi, ['loadBtfFile', 'readInput', 'KernelBtf']],
@@ -49,6 +49,14 @@ test('the README library example runs as written', () => {
   const sink = new ByteSink();
   dumpRaw(btf, sink);
   assert.equal(new TextDecoder().decode(sink.toBytes()), "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n[2] STRUCT 'pair' size=8 vlen=2\n\t'a' type_id=1 bits_offset=0\n\t'b' type_id=1 bits_offset=32\n");
+
+  const { cHeader, cDeclaration, CDumper } = cApi;
+  assert.ok(cHeader(vmlinux).includes('\nstruct task_struct {\n'));
+  assert.equal(cDeclaration(vmlinux, vmlinux.findOne('bpf_task_acquire', Kind.Func)), 'struct task_struct *bpf_task_acquire(struct task_struct *p)');
+  const dumper = new CDumper(vmlinux);
+  assert.ok(dumper.dumpTypeText(id).includes('\nstruct task_struct {\n'));
+  const file = dumper.dumpTypeText(vmlinux.findOne('file', Kind.Struct));
+  assert.ok(file.includes('struct file {\n') && !file.includes('struct task_struct {'));
 });
 
 test('the README library example, taken from README.md, compiles and runs as printed', async () => {

@@ -651,15 +651,16 @@ test('types nested to an exponential size end in an error, not a hang', () => {
   }
 });
 
-test('a very long chain of qualifiers is written or refused, never a stack overflow', () => {
+test('a chain of 50,000 qualifiers is written, sorted or not (docs/C-HEADER.md says so)', () => {
+  // libbpf writes the qualifiers of the base type before it, one `const ` per level; its size
+  // lookup gives up after 32 levels, so the member counts as sizeless and padding fills the
+  // struct (bpftool 7.1 writes exactly this, in about 6 s).
   const c = new Crafter();
   let t = c.int('int', 4, 32, 1);
   for (let i = 0; i < 50000; i++) t = c.const(t);
   c.struct('s', 4, [{ name: 'x', type: t, offset: 0 }]);
-  try {
-    const text = latin1(header(Btf.parse(c.build().bytes), { sorted: false }));
-    assert.ok(text.includes('struct s {'));
-  } catch (e) {
-    assert.ok(e instanceof BtfError, String(e));
-  }
+  const btf = Btf.parse(c.build().bytes);
+  const unsorted = latin1(header(btf, { sorted: false }));
+  assert.ok(unsorted.includes(`struct s {\n\t${'const '.repeat(50000)}int x;\n\tint: 32;\n};`));
+  assert.equal(latin1(header(btf)), unsorted);
 });

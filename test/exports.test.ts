@@ -20,7 +20,7 @@ const SURFACE: Record<string, string[]> = {
     'kindFromName', 'kindName', 'kindSince', 'loadBtf', 'parseHeader', 'parseKernelVersion',
   ],
   'btfkit/c': [
-    'cDeclaration', 'cHeader', 'dumpC', 'resolveRoot', 'sortedTypeIds',
+    'CDumper', 'cDeclaration', 'cHeader', 'dumpC', 'resolveRoot', 'sortedTypeIds',
   ],
   'btfkit/elf': [
     'BTF_BASE_SECTION', 'BTF_EXT_SECTION', 'BTF_IDS_SECTION', 'BTF_SECTION', 'COMPRESSION_SUFFIX', 'ElfType',

@@ -10,6 +10,7 @@ export {
   dumpC,
   cHeader,
   cDeclaration,
+  CDumper,
   resolveRoot,
   sortedTypeIds,
   type CDumpOptions,

@@ -21,7 +21,12 @@ export class CText {
   /** The string section names are written from (set by the context). */
   strings: Uint8Array = new Uint8Array(1);
 
-  constructor(private readonly sink: ByteSink, private readonly budget: number) {}
+  constructor(private sink: ByteSink, private readonly budget: number) {}
+
+  /** Writes to `sink` from now on; what was written before still counts against the budget. */
+  redirect(sink: ByteSink): void {
+    this.sink = sink;
+  }
 
   /** Writes a string of code units below 256 (names are kept as Latin-1, one unit per byte). */
   put(s: string): void {
@@ -103,6 +108,19 @@ export class CContext {
   stackLen = 0;
 
   /**
+   * Frames of the ordering and emitting walks ({@link WALK_FRAME} ints each). The walks keep
+   * their own stacks rather than recurse: a chain of 100,000 typedefs is valid BTF, and the
+   * JS stack would not hold it.
+   */
+  walkFrames: Int32Array = new Int32Array(WALK_FRAME * 64);
+
+  /** Frames of the declaration writer ({@link WRITER_FRAME} ints each), in use below {@link writerDepth}. */
+  writerFrames: Int32Array = new Int32Array(WRITER_FRAME * 64);
+  /** The name each writer frame declares, by depth (set and used by declaration chains only). */
+  readonly writerNames: DeclName[] = [];
+  writerDepth = 0;
+
+  /**
    * Records' alignment, memoised as alignment + 2 (alignments are at most 16): 0 not known
    * yet, 1 being computed. Bytes, not words, and no fill: fewer fresh pages to fault in.
    */
@@ -146,6 +164,28 @@ export class CContext {
     }
   }
 
+  /** {@link walkFrames}, made room for at least `ints` ints. */
+  growWalkFrames(ints: number): Int32Array {
+    if (ints > this.walkFrames.length) this.walkFrames = grown(this.walkFrames, ints);
+    return this.walkFrames;
+  }
+
+  /**
+   * Pushes a writer frame: operation `op` and its fields. (A frame that needs a name sets
+   * {@link writerNames} at its depth.)
+   */
+  pushWriter(op: number, a: number, b: number, c: number, d: number, e: number): void {
+    const at = this.writerDepth++ * WRITER_FRAME;
+    if (at + WRITER_FRAME > this.writerFrames.length) this.writerFrames = grown(this.writerFrames, at + WRITER_FRAME);
+    const w = this.writerFrames;
+    w[at] = op;
+    w[at + 1] = a;
+    w[at + 2] = b;
+    w[at + 3] = c;
+    w[at + 4] = d;
+    w[at + 5] = e;
+  }
+
   push(id: number): void {
     if (this.stackLen === this.stack.length) {
       const bigger = new Uint32Array(this.stack.length * 2);
@@ -154,4 +194,18 @@ export class CContext {
     }
     this.stack[this.stackLen++] = id;
   }
+}
+
+/** Ints per frame of the ordering and emitting walks: type id, next child, a third field (order.ts), flags. */
+export const WALK_FRAME = 4;
+/** Ints per frame of the declaration writer: operation and five fields. */
+export const WRITER_FRAME = 6;
+
+/** A copy of `a` at least `ints` long (doubling, so pushes stay amortised constant time). */
+function grown(a: Int32Array, ints: number): Int32Array {
+  let n = a.length * 2;
+  while (n < ints) n *= 2;
+  const bigger = new Int32Array(n);
+  bigger.set(a);
+  return bigger;
 }

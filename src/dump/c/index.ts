@@ -6,7 +6,7 @@ import { CContext, CText } from './context.js';
 import { writeDecl } from './decl.js';
 import { classify, DONE, dumpType, LEAVES_ONLY, UNKNOWN } from './order.js';
 import { C_EPILOGUE, C_PRELUDE, writeKfuncs } from './prelude.js';
-import { compareNames, DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
+import { DisambiguationHash, sortByNames, type NameOrder } from './sort.js';
 import { TypeTable } from './table.js';
 
 export { sortedTypeIds, sortByNames, NameOrder, typeRank, sortNameOffset, DisambiguationHash } from './sort.js';
@@ -45,30 +45,28 @@ export interface CDumpOptions {
  * ```
  */
 export function dumpC(btf: Btf, sink: ByteSink, opts: CDumpOptions = {}): void {
-  guardDepth(() => {
-    const table = new TypeTable(btf);
-    const ctx = new CContext(table, new CText(sink, outputBudget(btf)));
-    const roots = opts.roots;
-    if (roots) {
-      for (const id of roots) {
-        if (!Number.isInteger(id) || id < 0 || id >= table.count) {
-          throw new BtfError('bad-type-id', `root type ${id} does not exist (ids run from 1 to ${table.count - 1})`);
-        }
+  const table = new TypeTable(btf);
+  const ctx = new CContext(table, new CText(sink, outputBudget(btf)));
+  const roots = opts.roots;
+  if (roots) {
+    for (const id of roots) {
+      if (!Number.isInteger(id) || id < 0 || id >= table.count) {
+        throw new BtfError('bad-type-id', `root type ${id} does not exist (ids run from 1 to ${table.count - 1})`);
       }
     }
-    ctx.out.put(C_PRELUDE);
-    if (roots) {
-      for (const id of roots) dumpType(ctx, id);
+  }
+  ctx.out.put(C_PRELUDE);
+  if (roots) {
+    for (const id of roots) dumpType(ctx, id);
+  } else {
+    if (opts.sorted ?? true) {
+      dumpSorted(ctx);
     } else {
-      if (opts.sorted ?? true) {
-        dumpSorted(ctx);
-      } else {
-        for (let id = 1; id < table.count; id++) dumpType(ctx, id);
-      }
-      writeKfuncs(ctx);
+      for (let id = 1; id < table.count; id++) dumpType(ctx, id);
     }
-    ctx.out.put(C_EPILOGUE);
-  });
+    writeKfuncs(ctx);
+  }
+  ctx.out.put(C_EPILOGUE);
 }
 
 /**
@@ -137,7 +135,7 @@ function dumpLastRank(ctx: CContext, order: NameOrder, hasher: DisambiguationHas
     if (c === UNKNOWN) return false;
     if (c === LEAVES_ONLY) shown.push(id);
   }
-  shown.sort((a, b) => compareNames(t, a, b) || hasher.compare(a, b) || a - b);
+  shown.sort((a, b) => order.compareNames(a, b) || hasher.compare(a, b) || a - b);
   for (const id of shown) dumpType(ctx, id);
   return true;
 }
@@ -216,18 +214,90 @@ export function cHeader(btf: Btf, opts: CDumpOptions = {}): string {
  * The C declaration of type `id`, optionally naming what is declared: `struct foo *bar[4]`,
  * `int (*cb)(void *)`, `const char *`. Anonymous records and enums are written out in full.
  * Names are as in a fresh header, without the `___N` renaming a whole dump may give them.
+ *
+ * A function (FUNC) is declared under its own name unless `name` is given: its prototype as
+ * bpftool writes it in the kfunc section of a header, between `extern` and `__weak __ksym;`
+ * (`int bpf_foo(struct task_struct *p, u64 flags)`), without linkage or attributes. A variable
+ * (VAR) is declared likewise as its type under its own name (`struct task_struct
+ * *current_task`, `int counts[4]`). (libbpf's btf_dump__emit_type_decl writes nothing for
+ * either.) DATASEC and DECL_TAG have no C declaration: the result is empty.
  */
 export function cDeclaration(btf: Btf, id: number, name = ''): string {
-  return guardDepth(() => {
-    const table = tableOf(btf);
-    if (!Number.isInteger(id) || id < 0 || id >= table.count) {
-      throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${table.count - 1})`);
-    }
-    const sink = new ByteSink(undefined, 4096);
-    const ctx = new CContext(table, new CText(sink, outputBudget(btf)), true);
+  const table = tableOf(btf);
+  if (!Number.isInteger(id) || id < 0 || id >= table.count) {
+    throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${table.count - 1})`);
+  }
+  const sink = new ByteSink(undefined, 4096);
+  const ctx = new CContext(table, new CText(sink, outputBudget(btf)), true);
+  const kind = table.kind[id];
+  if (kind === WireKind.Func || kind === WireKind.Var) {
+    // The table checked that a function's type is a prototype.
+    writeDecl(ctx, table.ref[id]!, name === '' ? table.nameOff[id]! : latin1Of(name), 0);
+  } else {
     writeDecl(ctx, id, latin1Of(name), 0);
+  }
+  return new TextDecoder().decode(sink.toBytes());
+}
+
+/**
+ * A C dumper that remembers what it has written, as libbpf's `struct btf_dump` does:
+ * {@link CDumper.dumpType} writes the definition of one type together with every type it needs
+ * that this dumper has not written yet (each definition once, forward declarations where a
+ * pointer cycle needs them), in an order C accepts. Dumping every type in BTF order writes the
+ * body of `dumpC(btf, sink, { sorted: false })`; dumping some types writes what bpftool's
+ * `root_id` writes (without the prelude and epilogue, which {@link dumpC} adds). Names that
+ * clash get `___N` suffixes in the order this dumper prints them.
+ *
+ * After a {@link BtfError} the dumper is spent (its state is that of a dump cut short): later
+ * calls throw the same error.
+ *
+ * @example
+ * ```ts
+ * const dumper = new CDumper(vmlinux);
+ * const sink = new ByteSink();
+ * dumper.dumpType(vmlinux.findOne('task_struct', Kind.Struct), sink); // and all it needs
+ * dumper.dumpType(vmlinux.findOne('file', Kind.Struct), sink);        // only what is new
+ * console.log(dumper.dumpTypeText(vmlinux.findOne('u64', Kind.Typedef))); // '' if already written
+ * ```
+ */
+export class CDumper {
+  private readonly ctx: CContext;
+  private readonly table: TypeTable;
+  private failure: BtfError | undefined;
+
+  /** Checks the BTF as {@link dumpC} does (bad references, kinds without a C form, cycles of links); throws a {@link BtfError}. */
+  constructor(btf: Btf) {
+    this.table = new TypeTable(btf);
+    this.ctx = new CContext(this.table, new CText(new ByteSink(undefined, 1), outputBudget(btf)));
+  }
+
+  /**
+   * Writes type `id` and what it needs that is not written yet, into `sink`: libbpf's
+   * btf_dump__dump_type. Functions, variables, sections and declaration tags write nothing
+   * (see {@link cDeclaration}); void writes nothing. Throws a {@link BtfError} for an id out of
+   * range and for types C cannot express.
+   */
+  dumpType(id: number, sink: ByteSink): void {
+    if (this.failure) throw this.failure;
+    const count = this.table.count;
+    if (!Number.isInteger(id) || id < 0 || id >= count) {
+      throw new BtfError('bad-type-id', `type ${id} does not exist (ids run from 0 to ${count - 1})`);
+    }
+    this.ctx.out.redirect(sink);
+    try {
+      dumpType(this.ctx, id);
+    } catch (e) {
+      if (e instanceof BtfError) this.failure = e;
+      throw e;
+    }
+  }
+
+  /** {@link dumpType} into a string (UTF-8 decoded). */
+  dumpTypeText(id: number): string {
+    const sink = new ByteSink(undefined, 4096);
+    this.dumpType(id, sink);
     return new TextDecoder().decode(sink.toBytes());
-  });
+  }
 }
 
 /** Checked tables of the BTFs {@link cDeclaration} was asked about, so repeated calls are cheap. */
@@ -247,18 +317,6 @@ function outputBudget(btf: Btf): number {
   let bytes = 0;
   for (let b: Btf | undefined = btf; b; b = b.base) bytes += b.bytes.length;
   return 16 * 1024 * 1024 + 16 * bytes;
-}
-
-/** Deeply nested (but acyclic) types can exhaust the JS stack; that is bad input, not a crash. */
-function guardDepth<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof RangeError) {
-      throw new BtfError('type-loop', 'types are nested too deeply to write as C');
-    }
-    throw e;
-  }
 }
 
 /** A JS string as UTF-8 bytes held one per code unit, the form names take inside the dumper. */

@@ -1,6 +1,6 @@
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind } from '../../format/kinds.js';
-import type { CContext } from './context.js';
+import { WALK_FRAME, type CContext } from './context.js';
 import { writeDecl } from './decl.js';
 import { writeEnumDef } from './enums.js';
 import { writeFwdRef, writeRecordDef, writeRecordRef } from './records.js';
@@ -25,80 +25,207 @@ function nameIs(ctx: CContext, name: DeclName, literal: string): boolean {
  * calling it for every type in turn writes the whole header.
  */
 export function dumpType(ctx: CContext, id: number): void {
+  // Most types are ordered (hence written) by the time their turn comes.
+  if (ctx.orderState[id] === DONE) {
+    ctx.step();
+    return;
+  }
   const queue = ctx.queue;
   queue.length = 0;
-  orderType(ctx, id, false, queue);
-  for (let i = 0; i < queue.length; i++) emitType(ctx, queue[i]!, 0);
+  orderType(ctx, id, queue);
+  for (let i = 0; i < queue.length; i++) emitType(ctx, queue[i]!);
 }
 
 /**
- * Depth-first topological ordering. Returns true when the path to `id` is a strong link (the
- * definition must come first: the type is embedded, or anonymous and so written inline) and
- * false for a weak one (a forward declaration is enough: reached through a pointer to a named
- * type). Named records, enums, forward declarations and typedefs are queued once their own
- * strong dependencies are queued.
+ * The walks below keep a stack of frames, one per type whose children are being walked: its
+ * id, the index of its next child, a third field (the last child walked when ordering, the
+ * container around the type when emitting), and flags. Children are members, a prototype's
+ * return type then parameters, or the one type a pointer, array, qualifier, tag or typedef
+ * leads to.
  */
-function orderType(ctx: CContext, id: number, throughPtr: boolean, queue: number[]): boolean {
-  ctx.step();
+
+/** Walk frame flags: the walk came through a pointer; some child was strong; some child is not done. */
+const THROUGH_PTR = 1;
+const SOME_STRONG = 2;
+const SOME_PENDING = 4;
+
+/** What entering a type yields besides a result: it has children to walk (a frame is pushed). */
+const WALK_CHILDREN = -1;
+
+/**
+ * Depth-first topological ordering from `root`, queueing named records, enums, forward
+ * declarations and typedefs once their own strong dependencies are queued. Each type's walk
+ * yields "strong" when the path to it is a strong link (its definition must come first: it is
+ * embedded, or anonymous and so written inline) and "weak" for a weak one (a forward
+ * declaration is enough: reached through a pointer to a named type). libbpf's
+ * btf_dump_order_type, with an explicit stack of frames instead of recursion.
+ *
+ * One addition: qualifiers, arrays, type tags and prototypes, which libbpf walks again every
+ * time it meets them, are marked done once everything they lead to directly is done. Walking
+ * them again would find only done types and yield "strong", which is what a done type yields,
+ * so the result is the same; without the mark a chain of n qualifiers, each dumped in turn,
+ * costs n^2/2 steps.
+ */
+function orderType(ctx: CContext, root: number, queue: number[]): void {
+  const { kind, ref, vlen, first, words } = ctx.table;
   const state = ctx.orderState;
-  if (state[id] === DONE) return true;
+  let frames = ctx.walkFrames;
+  let depth = 0;
+  // The top frame lives in these locals; the frames below it in `frames`.
+  let fid = 0;
+  let k = 0;
+  let next = 0;
+  let last = 0;
+  let flags = 0;
+  let id = root;
+  let throughPtr = false;
+  for (;;) {
+    ctx.step();
+    let strong = true;
+    let returned = true;
+    const s = state[id];
+    if (s !== DONE) {
+      const entered = orderEnter(ctx, id, throughPtr, s === IN_PROGRESS, queue);
+      if (entered === WALK_CHILDREN) {
+        if (depth > 0) {
+          const at = (depth - 1) * WALK_FRAME;
+          if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
+          frames[at] = fid;
+          frames[at + 1] = next;
+          frames[at + 2] = last;
+          frames[at + 3] = flags;
+        }
+        depth++;
+        fid = id;
+        k = kind[id]!;
+        next = 0;
+        flags = throughPtr ? THROUGH_PTR : 0;
+        returned = false;
+      } else {
+        strong = entered === 1;
+      }
+    }
+    // Hand the result up the frames until one has another child to walk. Walking a done type
+    // yields "strong" at once, so done children (most of them) are not entered.
+    for (;;) {
+      if (depth === 0) return;
+      let child = -1;
+      if (k === Kind.Struct || k === Kind.Union) {
+        // A record is strong whatever its members yield.
+        const n = vlen[fid]!;
+        for (let e = first[fid]! + 3 * next + 1; next < n; e += 3) {
+          const member = words[e]!;
+          next++;
+          if (state[member] !== DONE) {
+            child = member;
+            break;
+          }
+          ctx.step();
+        }
+      } else {
+        if (returned) {
+          if (strong) flags |= SOME_STRONG;
+          if (state[last] !== DONE) flags |= SOME_PENDING;
+        }
+        // The return type and parameters of a prototype, or the one type a link leads to.
+        for (;;) {
+          if (k === Kind.FuncProto) {
+            if (next === 0) child = ref[fid]!;
+            else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+            else break;
+          } else if (next === 0) {
+            child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+          } else {
+            break;
+          }
+          next++;
+          if (state[child] !== DONE) break;
+          ctx.step();
+          flags |= SOME_STRONG;
+          child = -1;
+        }
+        last = child;
+      }
+      if (child >= 0) {
+        id = child;
+        if (k === Kind.Ptr) throughPtr = true;
+        else if (k === Kind.Array || k === Kind.Struct || k === Kind.Union) throughPtr = false;
+        else throughPtr = (flags & THROUGH_PTR) !== 0;
+        break;
+      }
+      strong = orderFinish(ctx, fid, flags, queue);
+      returned = true;
+      if (--depth > 0) {
+        const at = (depth - 1) * WALK_FRAME;
+        fid = frames[at]!;
+        k = kind[fid]!;
+        next = frames[at + 1]!;
+        last = frames[at + 2]!;
+        flags = frames[at + 3]!;
+      }
+    }
+  }
+}
+
+/**
+ * Enters type `id` (not yet ordered) in the ordering walk: 1 (strong) or 0 (weak) for a type
+ * settled at once, or {@link WALK_CHILDREN}.
+ */
+function orderEnter(ctx: CContext, id: number, throughPtr: boolean, inProgress: boolean, queue: number[]): number {
   const t = ctx.table;
-  const kind = t.kind[id];
-  if (state[id] === IN_PROGRESS) {
+  const state = ctx.orderState;
+  const k = t.kind[id];
+  if (inProgress) {
     // A cycle is fine when it passes through a pointer to a named record: forward-declare it.
-    if ((kind === Kind.Struct || kind === Kind.Union) && throughPtr && t.nameOff[id] !== 0) return false;
+    if ((k === Kind.Struct || k === Kind.Union) && throughPtr && t.nameOff[id] !== 0) return 0;
     throw new BtfError('type-loop', 'type cycle C cannot express (a type contains itself, or an anonymous type refers to itself)', { typeId: id });
   }
-  switch (kind) {
+  switch (k) {
     case Kind.Int: case Kind.Float:
       state[id] = DONE;
-      return false;
-    case Kind.Ptr: {
-      const strong = orderType(ctx, t.ref[id]!, true, queue);
-      state[id] = DONE;
-      return strong;
-    }
-    case Kind.Array:
-      return orderType(ctx, t.words[t.first[id]!]!, false, queue);
-    case Kind.Struct: case Kind.Union: {
+      return 0;
+    case Kind.Struct: case Kind.Union:
       // Only a named record behind a pointer can wait; an anonymous one is written inline.
-      if (throughPtr && t.nameOff[id] !== 0) return false;
+      if (throughPtr && t.nameOff[id] !== 0) return 0;
       state[id] = IN_PROGRESS;
-      const f = t.first[id]!;
-      const end = f + 3 * t.vlen[id]!;
-      for (let e = f + 1; e < end; e += 3) orderType(ctx, t.words[e]!, false, queue);
-      if (t.nameOff[id] !== 0) queue.push(id);
-      state[id] = DONE;
-      return true;
-    }
+      return WALK_CHILDREN;
     case Kind.Enum: case Kind.Enum64: case Kind.Fwd:
       // A named one is a top-level declaration; so is an anonymous enum nothing refers to
       // (a bag of constants). Other anonymous enums are written inline where used.
       if (t.nameOff[id] !== 0 || !ctx.referenced[id]) queue.push(id);
       state[id] = DONE;
-      return true;
-    case Kind.Typedef: {
-      const strong = orderType(ctx, t.ref[id]!, throughPtr, queue);
-      if (throughPtr && !strong) return false;
-      queue.push(id);
-      state[id] = DONE;
-      return true;
-    }
-    case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-      return orderType(ctx, t.ref[id]!, throughPtr, queue);
-    case Kind.FuncProto: {
-      let strong = orderType(ctx, t.ref[id]!, throughPtr, queue);
-      const f = t.first[id]!;
-      const end = f + 2 * t.vlen[id]!;
-      for (let e = f + 1; e < end; e += 2) {
-        if (orderType(ctx, t.words[e]!, throughPtr, queue)) strong = true;
-      }
-      return strong;
-    }
+      return 1;
+    case Kind.Ptr: case Kind.Array: case Kind.Typedef: case Kind.Volatile: case Kind.Const: case Kind.Restrict:
+    case Kind.TypeTag: case Kind.FuncProto:
+      return WALK_CHILDREN;
     default:
       // FUNC, VAR, DATASEC, DECL_TAG have no C type definition.
       state[id] = DONE;
-      return false;
+      return 0;
+  }
+}
+
+/** Ends the ordering walk of `id`, whose children are walked (`flags`); returns whether it is strong. */
+function orderFinish(ctx: CContext, id: number, flags: number, queue: number[]): boolean {
+  const state = ctx.orderState;
+  const strong = (flags & SOME_STRONG) !== 0;
+  switch (ctx.table.kind[id]) {
+    case Kind.Ptr:
+      state[id] = DONE;
+      return strong;
+    case Kind.Typedef:
+      if ((flags & THROUGH_PTR) !== 0 && !strong) return false;
+      queue.push(id);
+      state[id] = DONE;
+      return true;
+    case Kind.Struct: case Kind.Union:
+      if (ctx.table.nameOff[id] !== 0) queue.push(id);
+      state[id] = DONE;
+      return true;
+    default:
+      // Qualifiers, type tags, arrays, prototypes: done once what they lead to is.
+      if ((flags & SOME_PENDING) === 0) state[id] = DONE;
+      return strong;
   }
 }
 
@@ -173,103 +300,220 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
   return UNKNOWN;
 }
 
-/**
- * Writes type `id` if it is not written yet. `container` is the named record being defined
- * around it (0 at the top level): references to it need no forward declaration, and only at
- * the top level are enums and records defined rather than referred to.
- */
-function emitType(ctx: CContext, id: number, container: number): void {
-  ctx.step();
-  const state = ctx.emitState;
-  if (state[id] === DONE) return;
-  const t = ctx.table;
-  const out = ctx.out;
-  const kind = t.kind[id];
+/** Emit frame flag: some child could do more when walked again (see {@link emitType}). */
+const UNSETTLED = 1;
 
+/**
+ * Writes type `root` (queued by {@link orderType}) at the top level, and before it whatever
+ * its definition needs that is not written yet: forward declarations of records it reaches
+ * through pointers, typedefs, and the aliases of integers. libbpf's btf_dump_emit_type, with an
+ * explicit stack of frames instead of recursion.
+ *
+ * The walk carries a `container`: the named record or typedef being defined around the type
+ * (0 at the top level). References to the container need no forward declaration, and only at
+ * the top level are enums and records defined rather than referred to.
+ *
+ * As in {@link orderType}, qualifiers, pointers, arrays, prototypes and anonymous records are
+ * marked done once walking them again could do nothing: when every type they lead to directly
+ * is done or already forward-declared. (They are only ever walked inside a container, where a
+ * done or forward-declared type writes nothing.)
+ */
+function emitType(ctx: CContext, root: number): void {
+  const { kind, nameOff, ref, vlen, first, words } = ctx.table;
+  const state = ctx.emitState;
+  let frames = ctx.walkFrames;
+  let depth = 0;
+  // The top frame lives in these locals (`outer`: the container around it); the frames below
+  // it in `frames`.
+  let fid = 0;
+  let k = 0;
+  let next = 0;
+  let outer = 0;
+  let flags = 0;
+  let id = root;
+  let container = 0;
+  for (;;) {
+    ctx.step();
+    // Whether walking the type again (inside any container) would write nothing, change nothing.
+    let settled = true;
+    let returned = true;
+    if (state[id] !== DONE) {
+      const entered = emitEnter(ctx, id, container);
+      if (entered === WALK_CHILDREN) {
+        if (depth > 0) {
+          const at = (depth - 1) * WALK_FRAME;
+          if (at + WALK_FRAME > frames.length) frames = ctx.growWalkFrames(at + WALK_FRAME);
+          frames[at] = fid;
+          frames[at + 1] = next;
+          frames[at + 2] = outer;
+          frames[at + 3] = flags;
+        }
+        depth++;
+        fid = id;
+        k = kind[id]!;
+        next = 0;
+        outer = container;
+        flags = 0;
+        returned = false;
+      } else {
+        settled = entered === 1;
+      }
+    }
+    // Hand the result up the frames until one has another child to walk. Walking a done type
+    // does nothing, so done children (most of them) are not entered.
+    for (;;) {
+      if (depth === 0) return;
+      if (returned && !settled) flags |= UNSETTLED;
+      let child = -1;
+      if (k === Kind.Struct || k === Kind.Union) {
+        const n = vlen[fid]!;
+        for (let e = first[fid]! + 3 * next + 1; next < n; e += 3) {
+          const member = words[e]!;
+          next++;
+          if (state[member] !== DONE) {
+            child = member;
+            break;
+          }
+          ctx.step();
+        }
+      } else {
+        // The return type and parameters of a prototype, or the one type a link leads to.
+        for (;;) {
+          if (k === Kind.FuncProto) {
+            if (next === 0) child = ref[fid]!;
+            else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+            else break;
+          } else if (next === 0) {
+            child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+          } else {
+            break;
+          }
+          next++;
+          if (state[child] !== DONE) break;
+          ctx.step();
+          child = -1;
+        }
+      }
+      if (child >= 0) {
+        id = child;
+        container = k === Kind.Typedef || ((k === Kind.Struct || k === Kind.Union) && nameOff[fid] !== 0) ? fid : outer;
+        break;
+      }
+      settled = emitFinish(ctx, fid, outer, flags !== 0);
+      returned = true;
+      if (--depth > 0) {
+        const at = (depth - 1) * WALK_FRAME;
+        fid = frames[at]!;
+        k = kind[fid]!;
+        next = frames[at + 1]!;
+        outer = frames[at + 2]!;
+        flags = frames[at + 3]!;
+      }
+    }
+  }
+}
+
+/**
+ * Enters type `id` (not yet emitted) in the emitting walk inside `container`: 1 when walking it
+ * again would do nothing, 0 when it might, or {@link WALK_CHILDREN}.
+ */
+function emitEnter(ctx: CContext, id: number, container: number): number {
+  const t = ctx.table;
+  const state = ctx.emitState;
+  const fwdEmitted = ctx.fwdEmitted;
+  const out = ctx.out;
+  const k = t.kind[id];
   if (state[id] === IN_PROGRESS) {
     // Reached again while being written: a forward declaration breaks the cycle.
-    if (ctx.fwdEmitted[id]) return;
-    if (kind === Kind.Struct || kind === Kind.Union) {
-      if (id === container || t.nameOff[id] === 0) return;
-      writeRecordRef(ctx, id);
-      out.put(';\n\n');
-      ctx.fwdEmitted[id] = 1;
-    } else if (kind === Kind.Typedef) {
-      // The typedef can only be used through a pointer at this point, which is all its
-      // early definition has to support.
-      if (!isBuiltinVaList(ctx, id)) {
-        writeTypedefDef(ctx, id, 0);
-        out.put(';\n\n');
+    if (!fwdEmitted[id]) {
+      if (k === Kind.Struct || k === Kind.Union) {
+        if (id !== container && t.nameOff[id] !== 0) {
+          writeRecordRef(ctx, id);
+          out.put(';\n\n');
+          fwdEmitted[id] = 1;
+        }
+      } else if (k === Kind.Typedef) {
+        // The typedef can only be used through a pointer at this point, which is all its
+        // early definition has to support.
+        if (!isBuiltinVaList(ctx, id)) {
+          writeTypedefDef(ctx, id, 0);
+          out.put(';\n\n');
+        }
+        fwdEmitted[id] = 1;
       }
-      ctx.fwdEmitted[id] = 1;
     }
-    return;
+    return fwdEmitted[id]!;
   }
-
-  switch (kind) {
+  switch (k) {
     case Kind.Int:
       writeIntAlias(ctx, id);
       state[id] = DONE;
-      break;
+      return 1;
     case Kind.Enum: case Kind.Enum64:
       if (container === 0) {
         writeEnumDef(ctx, id, 0);
         out.put(';\n\n');
       }
       state[id] = DONE;
-      break;
-    case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
-      emitType(ctx, t.ref[id]!, container);
-      break;
-    case Kind.Array:
-      emitType(ctx, t.words[t.first[id]!]!, container);
-      break;
+      return 1;
     case Kind.Fwd:
       writeFwdRef(ctx, id);
       out.put(';\n\n');
       state[id] = DONE;
-      break;
+      return 1;
+    case Kind.Ptr: case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
+    case Kind.FuncProto: case Kind.Array:
+      return WALK_CHILDREN;
     case Kind.Typedef:
       state[id] = IN_PROGRESS;
-      emitType(ctx, t.ref[id]!, id);
-      if (!ctx.fwdEmitted[id] && !isBuiltinVaList(ctx, id)) {
-        writeTypedefDef(ctx, id, 0);
-        out.put(';\n\n');
-      }
-      state[id] = DONE;
-      break;
-    case Kind.Struct: case Kind.Union: {
+      return WALK_CHILDREN;
+    case Kind.Struct: case Kind.Union:
       state[id] = IN_PROGRESS;
-      const named = t.nameOff[id] !== 0;
-      if (container === 0 || !named) {
-        // The body will be written out, so every member type needs at least a declaration.
-        const inner = named ? id : container;
-        const f = t.first[id]!;
-        const end = f + 3 * t.vlen[id]!;
-        for (let e = f + 1; e < end; e += 3) emitType(ctx, t.words[e]!, inner);
-      } else if (!ctx.fwdEmitted[id] && id !== container) {
+      // The body will be written out, so every member type needs at least a declaration.
+      if (container === 0 || t.nameOff[id] === 0) return WALK_CHILDREN;
+      if (!fwdEmitted[id] && id !== container) {
         writeRecordRef(ctx, id);
         out.put(';\n\n');
-        ctx.fwdEmitted[id] = 1;
+        fwdEmitted[id] = 1;
       }
+      state[id] = NOT_YET;
+      return fwdEmitted[id]!;
+    default:
+      return 1;
+  }
+}
+
+/**
+ * Ends the emitting walk of `id`, whose children are walked, inside `container`; `unsettled`:
+ * some child could do more when walked again. Returns whether walking `id` again would do
+ * nothing.
+ */
+function emitFinish(ctx: CContext, id: number, container: number, unsettled: boolean): boolean {
+  const state = ctx.emitState;
+  switch (ctx.table.kind[id]) {
+    case Kind.Typedef:
+      if (!ctx.fwdEmitted[id] && !isBuiltinVaList(ctx, id)) {
+        writeTypedefDef(ctx, id, 0);
+        ctx.out.put(';\n\n');
+      }
+      state[id] = DONE;
+      return true;
+    case Kind.Struct: case Kind.Union:
+      // At the top level the definition is written; inside a container the record was only
+      // visited (an anonymous record is written inline where used, so the next use walks it
+      // again, unless that could do nothing).
       if (container === 0) {
         writeRecordDef(ctx, id, 0);
-        out.put(';\n\n');
+        ctx.out.put(';\n\n');
         state[id] = DONE;
-      } else {
-        state[id] = NOT_YET;
+        return true;
       }
-      break;
-    }
-    case Kind.FuncProto: {
-      emitType(ctx, t.ref[id]!, container);
-      const f = t.first[id]!;
-      const end = f + 2 * t.vlen[id]!;
-      for (let e = f + 1; e < end; e += 2) emitType(ctx, t.words[e]!, container);
-      break;
-    }
+      state[id] = unsettled ? NOT_YET : DONE;
+      return !unsettled;
     default:
-      break;
+      // Pointers, qualifiers, type tags, arrays, prototypes.
+      if (!unsettled) state[id] = DONE;
+      return !unsettled;
   }
 }
 

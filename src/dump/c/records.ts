@@ -1,7 +1,7 @@
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind } from '../../format/kinds.js';
-import type { CContext } from './context.js';
-import { writeDecl } from './decl.js';
+import { WRITER_FRAME, type CContext } from './context.js';
+import { RECORD, runWriter, startDecl } from './decl.js';
 
 const UINT32_MAX = 0xffffffff;
 /** btf__resolve_size gives up after this many typedefs, modifiers and arrays. */
@@ -74,6 +74,15 @@ function sized(count: number, size: number): number {
  * (void, forward declarations, functions, or a record holding one of those).
  */
 export function alignOf(ctx: CContext, id: number): number {
+  const known = knownAlign(ctx, id);
+  return known >= 0 ? known : recordAlign(ctx, -1 - known);
+}
+
+/**
+ * The alignment of `id` if it is known without working out a record's: else `-1 - record`,
+ * naming the record (the type itself, or the one it leads to) whose alignment is needed.
+ */
+function knownAlign(ctx: CContext, id: number): number {
   const t = ctx.table;
   for (;;) {
     switch (t.kind[id]) {
@@ -87,43 +96,72 @@ export function alignOf(ctx: CContext, id: number): number {
       case Kind.Array:
         id = t.words[t.first[id]!]!;
         break;
-      case Kind.Struct: case Kind.Union:
-        return recordAlign(ctx, id);
+      case Kind.Struct: case Kind.Union: {
+        const cached = ctx.alignCache[id]!;
+        if (cached >= 2) return cached - 2;
+        if (cached === 1) {
+          throw new BtfError('type-loop', 'record contains itself (not through a pointer)', { typeId: id });
+        }
+        return -1 - id;
+      }
       default:
         return 0;
     }
   }
 }
 
+/**
+ * Works out (and memoises) the alignment of record `id`. A member record not worked out yet is
+ * worked out first, its container waiting on an explicit stack: records nest as deep as the
+ * BTF likes.
+ */
 function recordAlign(ctx: CContext, id: number): number {
-  const cached = ctx.alignCache[id]!;
-  if (cached >= 2) return cached - 2;
-  if (cached === 1) {
-    throw new BtfError('type-loop', 'record contains itself (not through a pointer)', { typeId: id });
-  }
-  ctx.alignCache[id] = 1;
   const t = ctx.table;
-  const f = t.first[id]!;
-  const end = f + 3 * t.vlen[id]!;
-  const bitfields = t.kflag[id] === 1;
+  const cache = ctx.alignCache;
+  /** Records waiting on a member's record: id, member word index, greatest alignment so far. */
+  let waiting: number[] | undefined;
+  let rec = id;
+  let e = t.first[rec]!;
   let max = 1;
-  let result = -1;
-  for (let e = f; e < end; e += 3) {
-    const align = alignOf(ctx, t.words[e + 1]!);
-    if (align <= 0) {
-      result = 0;
-      break;
+  cache[rec] = 1;
+  for (;;) {
+    const end = t.first[rec]! + 3 * t.vlen[rec]!;
+    const bitfields = t.kflag[rec] === 1;
+    let result = -1;
+    let nested = -1;
+    for (; e < end; e += 3) {
+      const align = knownAlign(ctx, t.words[e + 1]!);
+      if (align < 0) {
+        nested = -1 - align;
+        break;
+      }
+      if (align === 0) {
+        result = 0;
+        break;
+      }
+      if (align > max) max = align;
+      const raw = t.words[e + 2]!;
+      if ((!bitfields || raw >>> 24 === 0) && raw % (8 * align) !== 0) {
+        result = 1;
+        break;
+      }
     }
-    if (align > max) max = align;
-    const raw = t.words[e + 2]!;
-    if ((!bitfields || raw >>> 24 === 0) && raw % (8 * align) !== 0) {
-      result = 1;
-      break;
+    if (nested >= 0) {
+      (waiting ??= []).push(rec, e, max);
+      rec = nested;
+      e = t.first[rec]!;
+      max = 1;
+      cache[rec] = 1;
+      continue;
     }
+    if (result < 0) result = t.ref[rec]! % max !== 0 ? 1 : max;
+    cache[rec] = result + 2;
+    if (!waiting?.length) return result;
+    // Back to the container, at the member that waited (its alignment is known now).
+    max = waiting.pop()!;
+    e = waiting.pop()!;
+    rec = waiting.pop()!;
   }
-  if (result < 0) result = t.ref[id]! % max !== 0 ? 1 : max;
-  ctx.alignCache[id] = result + 2;
-  return result;
 }
 
 /**
@@ -150,54 +188,115 @@ function isPacked(ctx: CContext, id: number): boolean {
  * members wherever the compiler would not put the next member (or the end) where BTF has it.
  */
 export function writeRecordDef(ctx: CContext, id: number, lvl: number): void {
-  const t = ctx.table;
-  const out = ctx.out;
+  const floor = ctx.writerDepth;
+  beginRecord(ctx, id, lvl);
+  // Most records are written in one go, without frames for nested parts.
+  stepRecord(ctx, floor * WRITER_FRAME);
+  if (ctx.writerDepth > floor) runWriter(ctx, floor);
+}
+
+/** Record frame flags: packed; the last member was a bitfield; a member's declaration is being written. */
+const PACKED = 1;
+const PREV_BITFIELD = 2;
+const IN_MEMBER = 4;
+
+/**
+ * Writes the head of record `id` (`struct name {`) and pushes the writer frame that writes its
+ * members and end ({@link stepRecord}).
+ */
+export function beginRecord(ctx: CContext, id: number, lvl: number): void {
   if (ctx.inlineActive[id]) {
     throw new BtfError('type-loop', 'anonymous record contains itself', { typeId: id });
   }
   ctx.inlineActive[id] = 1;
-  const isStruct = t.kind[id] === Kind.Struct;
-  const align = alignOf(ctx, id);
-  const packed = isStruct && isPacked(ctx, id);
+  // Worked out first (and memoised for the tail padding): a record that holds itself fails here.
+  alignOf(ctx, id);
+  const packed = ctx.table.kind[id] === Kind.Struct && isPacked(ctx, id);
   writeRecordRef(ctx, id);
-  out.put(' {');
+  ctx.out.put(' {');
+  ctx.pushWriter(RECORD, id, lvl, 0, 0, packed ? PACKED : 0);
+}
 
+/**
+ * Writes the members and end of the record of the frame at `at`: for each member the padding
+ * before it, its declaration, bitfield width and `;`; after the last, the tail padding and the
+ * closing brace. Returns early, its place kept in the frame, when a member's declaration has
+ * left frames of its own (an anonymous record, parentheses, parameters); it is called again to
+ * end that member once they are done.
+ */
+export function stepRecord(ctx: CContext, at: number): void {
+  const t = ctx.table;
+  const out = ctx.out;
+  const floor = ctx.writerDepth;
+  const w = ctx.writerFrames;
+  const id = w[at + 1]!;
+  const lvl = w[at + 2]!;
+  let i = w[at + 3]!;
+  let off = w[at + 4]!;
+  let flags = w[at + 5]!;
   const f = t.first[id]!;
   const n = t.vlen[id]!;
   const bitfields = t.kflag[id] === 1;
-  let off = 0;
-  let prevBitfield = false;
-  for (let i = 0; i < n; i++) {
+  if (flags & IN_MEMBER) {
+    // Back from the nested parts of member i - 1.
+    off = endMember(ctx, f + 3 * (i - 1), bitfields);
+    flags = (flags & ~(IN_MEMBER | PREV_BITFIELD)) | (bitfields && t.words[f + 3 * i - 1]! >>> 24 ? PREV_BITFIELD : 0);
+  }
+  for (; i < n; i++) {
     const e = f + 3 * i;
     const raw = t.words[e + 2]!;
     const bits = bitfields ? raw >>> 24 : 0;
-    const memberOff = i32(bitfields ? raw & 0xffffff : raw);
     const type = t.words[e + 1]!;
-    const memberAlign = packed ? 1 : alignOf(ctx, type);
-    writePadding(ctx, off, memberOff, memberAlign, prevBitfield && bits !== 0, lvl + 1, id, i);
+    const memberAlign = flags & PACKED ? 1 : alignOf(ctx, type);
+    writePadding(ctx, off, i32(bitfields ? raw & 0xffffff : raw), memberAlign, (flags & PREV_BITFIELD) !== 0 && bits !== 0, lvl + 1, id, i);
     out.line(lvl + 1);
-    writeDecl(ctx, type, t.words[e]!, lvl + 1);
+    startDecl(ctx, type, t.words[e]!, lvl + 1);
+    if (ctx.writerDepth > floor) {
+      const frames = ctx.writerFrames;
+      frames[at + 3] = i + 1;
+      frames[at + 4] = off;
+      frames[at + 5] = flags | IN_MEMBER;
+      return;
+    }
+    // endMember, inline: this runs once per member.
     if (bits) {
       out.put(': ');
       out.uint(bits);
-      off = i32(memberOff + bits);
-      prevBitfield = true;
+      off = i32((raw & 0xffffff) + bits);
+      flags |= PREV_BITFIELD;
     } else {
-      off = i32(memberOff + Math.imul(i32(resolvedSize(ctx, type)), 8));
-      prevBitfield = false;
+      off = i32(i32(raw) + Math.imul(i32(resolvedSize(ctx, type)), 8));
+      flags &= ~PREV_BITFIELD;
     }
     out.put(';');
   }
-  if (isStruct) writePadding(ctx, off, i32(Math.imul(t.ref[id]!, 8)), align, false, lvl + 1, id, undefined);
+  if (t.kind[id] === Kind.Struct) writePadding(ctx, off, i32(Math.imul(t.ref[id]!, 8)), alignOf(ctx, id), false, lvl + 1, id, undefined);
   // An empty record stays on one line: `struct empty {}`.
-  if (n || t.ref[id]) {
-    out.line(lvl);
-    out.put('}');
-  } else {
-    out.put('}');
-  }
-  if (packed) out.put(' __attribute__((packed))');
+  if (n || t.ref[id]) out.line(lvl);
+  out.put('}');
+  if (flags & PACKED) out.put(' __attribute__((packed))');
   ctx.inlineActive[id] = 0;
+  ctx.writerDepth--;
+}
+
+/**
+ * Ends the member at word `e` once its declaration is written (bitfield width, `;`) and returns
+ * the bit offset after it.
+ */
+function endMember(ctx: CContext, e: number, bitfields: boolean): number {
+  const t = ctx.table;
+  const raw = t.words[e + 2]!;
+  const bits = bitfields ? raw >>> 24 : 0;
+  let off: number;
+  if (bits) {
+    ctx.out.put(': ');
+    ctx.out.uint(bits);
+    off = i32((raw & 0xffffff) + bits);
+  } else {
+    off = i32(i32(raw) + Math.imul(i32(resolvedSize(ctx, t.words[e + 1]!)), 8));
+  }
+  ctx.out.put(';');
+  return off;
 }
 
 /**

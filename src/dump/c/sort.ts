@@ -41,9 +41,22 @@ export class NameOrder {
    * @param lastRankStart where the types of the last rank begin in `ids`; when
    * {@link sortByNames} was asked to leave them, they stay in id order from there on, unsorted.
    */
-  constructor(readonly ids: Int32Array, ties: readonly number[], readonly lastRankStart = ids.length) {
+  constructor(readonly ids: Int32Array, ties: readonly number[], readonly lastRankStart = ids.length,
+    private readonly keys?: { table: TypeTable; rank: Uint8Array; sortOff: Uint32Array }) {
     this.tieEnd = new Int32Array(ids.length);
     for (let k = 0; k < ties.length; k += 2) this.tieEnd[ties[k]!] = ties[k + 1]!;
+  }
+
+  /**
+   * The order of the first three keys (rank, sort name, own name) between types `a` and `b`, as
+   * strcmp would give it: negative when `a` sorts first, 0 when they tie.
+   */
+  compareNames(a: number, b: number): number {
+    const keys = this.keys!;
+    const bytes = keys.table.strBytes;
+    return keys.rank[a]! - keys.rank[b]!
+      || compareFrom(bytes, keys.sortOff[a]!, keys.sortOff[b]!)
+      || compareFrom(bytes, keys.table.nameOff[a]!, keys.table.nameOff[b]!);
   }
 
   /** One past the end of the run of ties starting at position `i` (a run start). */
@@ -120,7 +133,7 @@ export function sortByNames(t: TypeTable, leaveLastRank = false): NameOrder {
   }
   const ties: number[] = [];
   for (let k = 0; k < sameSortName.length; k += 2) sorter.sort(sameSortName[k]!, sameSortName[k + 1]!, t.nameOff, ties);
-  return new NameOrder(ids, ties, lastRankStart);
+  return new NameOrder(ids, ties, lastRankStart, { table: t, rank, sortOff });
 }
 
 /**
@@ -131,10 +144,12 @@ export function sortByNames(t: TypeTable, leaveLastRank = false): NameOrder {
  */
 function fillRankAndSortName(t: TypeTable, rankOut: Uint8Array, sortOffOut: Uint32Array, rankCount: Uint32Array): void {
   const { kind, nameOff, ref, vlen, first, words } = t;
+  const ends = new ChainEnds(t);
   for (let id = 0; id < t.count; id++) {
     let cur = id;
     let rank = -1;
     let named = false;
+    let hops = 0;
     for (;;) {
       const name = nameOff[cur]!;
       if (name !== 0) named = true;
@@ -142,7 +157,10 @@ function fillRankAndSortName(t: TypeTable, rankOut: Uint8Array, sortOffOut: Uint
       if (k === Kind.Array || k === Kind.TypeTag || k === Kind.Const || k === Kind.Ptr || k === Kind.Volatile
         || k === Kind.Restrict || k === Kind.Typedef || k === Kind.DeclTag) {
         if (rank < 0 && !named) rank = LAST_RANK;
-        cur = k === Kind.Array ? words[first[cur]!]! : ref[cur]!;
+        // Past the first links `named` no longer matters (the rank is settled, or a name was
+        // seen), so a long chain can jump to its end: walking each of n links to the end of
+        // their chain would take n^2/2 steps.
+        cur = ++hops === SHORT_CHAIN ? ends.of(cur) : k === Kind.Array ? words[first[cur]!]! : ref[cur]!;
         continue;
       }
       let off = name;
@@ -161,6 +179,43 @@ function fillRankAndSortName(t: TypeTable, rankOut: Uint8Array, sortOffOut: Uint
       sortOffOut[id] = off;
       break;
     }
+  }
+}
+
+/** Links down a reference chain {@link fillRankAndSortName} follows one by one. */
+const SHORT_CHAIN = 64;
+
+/** Whether kind `k` only leads to another type (for ranks, sort names and hashes). */
+function isLink(k: number): boolean {
+  return k === Kind.Array || k === Kind.TypeTag || k === Kind.Const || k === Kind.Ptr || k === Kind.Volatile
+    || k === Kind.Restrict || k === Kind.Typedef || k === Kind.DeclTag;
+}
+
+/**
+ * Where reference chains end (the first type down a chain that is not an array, pointer,
+ * qualifier, typedef or tag), memoised for every link on the way: for the rare chains too long
+ * to follow from each of their links. The table is made on first use.
+ */
+class ChainEnds {
+  /** End + 1 of the chain through each link (0: not known yet). */
+  private ends: Int32Array | undefined;
+  private readonly path: number[] = [];
+
+  constructor(private readonly t: TypeTable) {}
+
+  of(id: number): number {
+    const t = this.t;
+    const ends = (this.ends ??= new Int32Array(t.count));
+    const path = this.path;
+    path.length = 0;
+    // The table refused cycles of links alone, so this ends.
+    while (isLink(t.kind[id]!) && ends[id] === 0) {
+      path.push(id);
+      id = t.kind[id] === Kind.Array ? t.words[t.first[id]!]! : t.ref[id]!;
+    }
+    const end = isLink(t.kind[id]!) ? ends[id]! - 1 : id;
+    for (const link of path) ends[link] = end + 1;
+    return end;
   }
 }
 
@@ -321,17 +376,6 @@ export function typeRank(t: TypeTable, id: number, named = false): number {
   }
 }
 
-/**
- * The order of the first three keys (rank, sort name, own name) between types `a` and `b`, as
- * strcmp would give it: negative when `a` sorts first, 0 when they tie.
- */
-export function compareNames(t: TypeTable, a: number, b: number): number {
-  const byRank = typeRank(t, a) - typeRank(t, b);
-  if (byRank !== 0) return byRank;
-  return compareFrom(t.strBytes, sortNameOffset(t, a), sortNameOffset(t, b))
-    || compareFrom(t.strBytes, t.nameOff[a]!, t.nameOff[b]!);
-}
-
 /** String offset of the name type `id` sorts by. */
 export function sortNameOffset(t: TypeTable, id: number): number {
   let fromRef = false;
@@ -435,44 +479,68 @@ export class DisambiguationHash {
     this.mix(hi, lo);
   }
 
-  /** Computes and memoises the hash of `id`, leaving it in hi:lo. */
+  /**
+   * Links whose hash waits on the end of their chain, for full and shallow hashes. A full hash
+   * needs shallow ones (of a record's member types), a shallow one no other: each list serves
+   * one computation at a time.
+   */
+  private readonly fullChain: number[] = [];
+  private readonly shallowChain: number[] = [];
+
+  /**
+   * Computes and memoises the hash of `id`, leaving it in hi:lo. A link's hash is its name's
+   * mixed with its target's: the chain is followed down to a known hash or to the type it ends
+   * at, and the hashes are then worked out back up (chains can be 100,000 typedefs long).
+   */
   private compute(id: number, full: boolean): void {
-    const key = 2 * id + (full ? 1 : 0);
-    const known = this.slots.get(key);
-    if (known !== undefined) {
-      this.hi = this.his[known]!;
-      this.lo = this.los[known]!;
-      return;
-    }
     const t = this.t;
-    this.hi = 0;
-    this.lo = 0;
-    this.mixName(t.nameOff[id]!);
-    const f = t.first[id]!;
-    switch (t.kind[id]) {
-      case Kind.Enum: case Kind.Enum64: {
-        const stride = t.kind[id] === Kind.Enum64 ? 3 : 2;
-        for (let e = f; e < f + stride * t.vlen[id]!; e += stride) this.mixName(t.words[e]!);
+    const chain = full ? this.fullChain : this.shallowChain;
+    chain.length = 0;
+    const fullBit = full ? 1 : 0;
+    for (;;) {
+      const known = this.slots.get(2 * id + fullBit);
+      if (known !== undefined) {
+        this.hi = this.his[known]!;
+        this.lo = this.los[known]!;
         break;
       }
-      case Kind.Struct: case Kind.Union:
-        if (!full) break;
+      const k = t.kind[id]!;
+      if (isLink(k)) {
+        chain.push(id);
+        id = k === Kind.Array ? t.words[t.first[id]!]! : t.ref[id]!;
+        continue;
+      }
+      this.hi = 0;
+      this.lo = 0;
+      this.mixName(t.nameOff[id]!);
+      const f = t.first[id]!;
+      if (k === Kind.Enum || k === Kind.Enum64) {
+        const stride = k === Kind.Enum64 ? 3 : 2;
+        for (let e = f; e < f + stride * t.vlen[id]!; e += stride) this.mixName(t.words[e]!);
+      } else if ((k === Kind.Struct || k === Kind.Union) && full) {
         for (let e = f; e < f + 3 * t.vlen[id]!; e += 3) {
           this.mixName(t.words[e]!);
           this.mixSub(t.words[e + 1]!, false);
         }
-        break;
-      case Kind.TypeTag: case Kind.Const: case Kind.Ptr: case Kind.Volatile: case Kind.Restrict:
-      case Kind.Typedef: case Kind.DeclTag:
-        this.mixSub(t.ref[id]!, full);
-        break;
-      case Kind.Array:
-        this.mix(0, t.words[f + 2]!);
-        this.mixSub(t.words[f]!, full);
-        break;
-      default:
-        break;
+      }
+      this.remember(2 * id + fullBit);
+      break;
     }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const link = chain[i]!;
+      const subHi = this.hi;
+      const subLo = this.lo;
+      this.hi = 0;
+      this.lo = 0;
+      this.mixName(t.nameOff[link]!);
+      if (t.kind[link] === Kind.Array) this.mix(0, t.words[t.first[link]! + 2]!);
+      this.mix(subHi, subLo);
+      this.remember(2 * link + fullBit);
+    }
+  }
+
+  /** Memoises hi:lo under `key`. */
+  private remember(key: number): void {
     this.slots.set(key, this.his.length);
     this.his.push(this.hi);
     this.los.push(this.lo);
