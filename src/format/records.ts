@@ -91,6 +91,36 @@ export const enum Rec {
   SECINFO_TYPE_OFF = 0,
   SECINFO_OFFSET_OFF = 4,
   SECINFO_SIZE_OFF = 8,
+
+  // ---- the same layout in 32-bit words, for code that reads a type section as a u32 array
+  // (the C dump's TypeTable). `*_WORDS` are sizes and strides; the header's `*_WORD`s count
+  // from the record's first word, ARRAY's from the first word after the header (where the
+  // table's `first` points), an element's from the element's first word.
+  TYPE_HEADER_WORDS = TYPE_HEADER_SIZE >> 2,
+  NAME_WORD = NAME_OFF >> 2,
+  INFO_WORD = INFO_OFF >> 2,
+  SIZE_OR_TYPE_WORD = SIZE_OR_TYPE_OFF >> 2,
+  ARRAY_TYPE_WORD = (ARRAY_TYPE_OFF - TYPE_HEADER_SIZE) >> 2,
+  ARRAY_INDEX_TYPE_WORD = (ARRAY_INDEX_TYPE_OFF - TYPE_HEADER_SIZE) >> 2,
+  ARRAY_NELEMS_WORD = (ARRAY_NELEMS_OFF - TYPE_HEADER_SIZE) >> 2,
+  MEMBER_WORDS = MEMBER_SIZE >> 2,
+  MEMBER_NAME_WORD = MEMBER_NAME_OFF >> 2,
+  MEMBER_TYPE_WORD = MEMBER_TYPE_OFF >> 2,
+  MEMBER_OFFSET_WORD = MEMBER_OFFSET_OFF >> 2,
+  ENUM_WORDS = ENUM_SIZE >> 2,
+  ENUM_NAME_WORD = ENUM_NAME_OFF >> 2,
+  ENUM_VAL_WORD = ENUM_VAL_OFF >> 2,
+  ENUM64_WORDS = ENUM64_SIZE >> 2,
+  ENUM64_NAME_WORD = ENUM64_NAME_OFF >> 2,
+  ENUM64_VAL_LO_WORD = ENUM64_VAL_LO_OFF >> 2,
+  ENUM64_VAL_HI_WORD = ENUM64_VAL_HI_OFF >> 2,
+  PARAM_WORDS = PARAM_SIZE >> 2,
+  PARAM_NAME_WORD = PARAM_NAME_OFF >> 2,
+  PARAM_TYPE_WORD = PARAM_TYPE_OFF >> 2,
+  SECINFO_WORDS = SECINFO_SIZE >> 2,
+  SECINFO_TYPE_WORD = SECINFO_TYPE_OFF >> 2,
+  /** From the first word after the header, as ARRAY's. */
+  DECL_TAG_COMPONENT_IDX_WORD = (DECL_TAG_COMPONENT_IDX_OFF - TYPE_HEADER_SIZE) >> 2,
 }
 
 /** Size of the fixed `struct btf_type` that starts every type record, as a value for code outside the library's hot loops. */

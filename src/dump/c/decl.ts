@@ -1,4 +1,5 @@
 import { WireKind as Kind } from '../../format/kinds.js';
+import { Rec } from '../../format/records.js';
 import { WRITER_FRAME, type CContext } from './context.js';
 import type { DeclName } from './names.js';
 import { writeEnumDef, writeEnumRef } from './enums.js';
@@ -55,7 +56,7 @@ export function startDecl(ctx: CContext, id: number, name: DeclName, lvl: number
       || kind === Kind.FuncProto || kind === Kind.TypeTag) {
       id = t.ref[id]!;
     } else if (kind === Kind.Array) {
-      id = t.words[t.first[id]!]!;
+      id = t.words[t.first[id]! + Rec.ARRAY_TYPE_WORD]!;
     } else {
       // Named and basic types end the chain; so do kinds that have no place in a declaration
       // (FUNC, VAR, ...), which are then left out, as libbpf leaves them out.
@@ -80,7 +81,7 @@ export function runWriter(ctx: CContext, floor: number): void {
       case ARRAY_CLOSE: {
         if (w[at + 2] === 0) ctx.out.put(')');
         const t = ctx.table;
-        writeDimension(ctx, t.words[t.first[w[at + 1]!]! + 2]!);
+        writeDimension(ctx, t.words[t.first[w[at + 1]!]! + Rec.ARRAY_NELEMS_WORD]!);
         ctx.writerDepth--;
         break;
       }
@@ -214,7 +215,7 @@ function writeChain(ctx: CContext, base: number, top: number, lvl: number, after
         top = skipQualifiers(ctx, base, top);
         if (top === base) {
           writeName(ctx, name, afterPointer);
-          writeDimension(ctx, t.words[t.first[id]! + 2]!);
+          writeDimension(ctx, t.words[t.first[id]! + Rec.ARRAY_NELEMS_WORD]!);
           ctx.stackLen = base;
           return;
         }
@@ -275,21 +276,24 @@ function stepParams(ctx: CContext, at: number): void {
   const n = t.vlen[id]!;
   if (i === 0) {
     // No parameters, or the single `void` clang writes for them, is `(void)`.
-    if (n === 0 || (n === 1 && t.words[f + 1] === 0)) {
+    if (n === 0 || (n === 1 && t.words[f + Rec.PARAM_TYPE_WORD] === 0)) {
       out.put('(void)');
       ctx.writerDepth--;
       return;
     }
     out.put('(');
   }
+  // Parameters read inline with Rec's word constants: a call per field costs ~8% with TurboFan
+  // inlining off (the CLI).
   for (; i < n; i++) {
     if (i > 0) out.put(', ');
-    const type = t.words[f + 2 * i + 1]!;
+    const p = f + Rec.PARAM_WORDS * i;
+    const type = t.words[p + Rec.PARAM_TYPE_WORD]!;
     if (i === n - 1 && type === 0) {
       out.put('...');
       break;
     }
-    startDecl(ctx, type, t.words[f + 2 * i]!, lvl);
+    startDecl(ctx, type, t.words[p + Rec.PARAM_NAME_WORD]!, lvl);
     if (ctx.writerDepth > floor) {
       ctx.writerFrames[at + 3] = i + 1;
       return;

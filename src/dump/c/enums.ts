@@ -1,4 +1,5 @@
 import { WireKind as Kind } from '../../format/kinds.js';
+import { Rec } from '../../format/records.js';
 import type { CContext } from './context.js';
 
 /** `enum name`. */
@@ -29,11 +30,13 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
   const f = t.first[id]!;
   const signed = t.kflag[id] === 1;
   const is64 = t.kind[id] === Kind.Enum64;
-  // An enumerator is two words (name, value); an ENUM64 one three (name, low, high half).
-  const stride = is64 ? 3 : 2;
+  // An enumerator is two words (name, value); an ENUM64 one three (name, low, high half). Both
+  // read inline with Rec's word constants: ENUM_NAME_WORD/ENUM64_NAME_WORD and
+  // ENUM_VAL_WORD/ENUM64_VAL_LO_WORD are the same words, so one loop reads either.
+  const stride = is64 ? Rec.ENUM64_WORDS : Rec.ENUM_WORDS;
   const end = f + n * stride;
   for (let e = f; e < end; e += stride) {
-    const value = t.words[e]!;
+    const value = t.words[e + Rec.ENUM_NAME_WORD]!;
     const dups = ctx.names.countEnumerator(value);
     out.line(lvl + 1);
     out.putString(t.strBytes, value);
@@ -42,13 +45,13 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
       out.uint(dups);
     }
     out.put(' = ');
-    const lo = t.words[e + 1]!;
+    const lo = t.words[e + Rec.ENUM_VAL_WORD]!;
     if (!is64) {
       if (signed) out.int(lo | 0);
       else out.uint(lo);
       out.put(',');
     } else {
-      const hi = t.words[e + 2]!;
+      const hi = t.words[e + Rec.ENUM64_VAL_HI_WORD]!;
       out.put(`${value64(hi, lo, signed)}${signed ? 'LL' : 'ULL'},`);
     }
   }
@@ -62,7 +65,7 @@ export function writeEnumDef(ctx: CContext, id: number, lvl: number): void {
     let needsWord = true;
     if (is64) {
       for (let e = f; e < end; e += stride) {
-        if (t.words[e + 2] !== 0) {
+        if (t.words[e + Rec.ENUM64_VAL_HI_WORD] !== 0) {
           needsWord = false;
           break;
         }

@@ -1,5 +1,6 @@
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind } from '../../format/kinds.js';
+import { Rec } from '../../format/records.js';
 import { WALK_FRAME, type CContext } from './context.js';
 import { writeDecl } from './decl.js';
 import { writeEnumDef } from './enums.js';
@@ -113,7 +114,9 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
       if (k === Kind.Struct || k === Kind.Union) {
         // A record is strong whatever its members yield.
         const n = vlen[fid]!;
-        for (let e = first[fid]! + 3 * next + 1; next < n; e += 3) {
+        // Members' types read inline with Rec's word constants: a call per field costs ~8%
+        // with TurboFan inlining off (the CLI).
+        for (let e = first[fid]! + Rec.MEMBER_WORDS * next + Rec.MEMBER_TYPE_WORD; next < n; e += Rec.MEMBER_WORDS) {
           const member = words[e]!;
           next++;
           if (state[member] !== DONE) {
@@ -131,10 +134,10 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
         for (;;) {
           if (k === Kind.FuncProto) {
             if (next === 0) child = ref[fid]!;
-            else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+            else if (next <= vlen[fid]!) child = words[first[fid]! + Rec.PARAM_WORDS * (next - 1) + Rec.PARAM_TYPE_WORD]!;
             else break;
           } else if (next === 0) {
-            child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+            child = k === Kind.Array ? words[first[fid]! + Rec.ARRAY_TYPE_WORD]! : ref[fid]!;
           } else {
             break;
           }
@@ -266,7 +269,7 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
         throughPtr = true;
         break;
       case Kind.Array:
-        id = t.words[t.first[id]!]!;
+        id = t.words[t.first[id]! + Rec.ARRAY_TYPE_WORD]!;
         throughPtr = false;
         break;
       case Kind.Volatile: case Kind.Const: case Kind.Restrict: case Kind.TypeTag:
@@ -276,8 +279,8 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
         if (t.nameOff[id] !== 0) return throughPtr ? result : UNKNOWN;
         // An anonymous record is ordered member by member, each as if embedded.
         const f = t.first[id]!;
-        const end = f + 3 * t.vlen[id]!;
-        for (let e = f + 1; e < end; e += 3) {
+        const end = f + Rec.MEMBER_WORDS * t.vlen[id]!;
+        for (let e = f + Rec.MEMBER_TYPE_WORD; e < end; e += Rec.MEMBER_WORDS) {
           result = Math.max(result, classify(ctx, t.words[e]!, false, depth + 1));
           if (result === UNKNOWN) return UNKNOWN;
         }
@@ -285,8 +288,8 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
       }
       case Kind.FuncProto: {
         const f = t.first[id]!;
-        const end = f + 2 * t.vlen[id]!;
-        for (let e = f + 1; e < end; e += 2) {
+        const end = f + Rec.PARAM_WORDS * t.vlen[id]!;
+        for (let e = f + Rec.PARAM_TYPE_WORD; e < end; e += Rec.PARAM_WORDS) {
           result = Math.max(result, classify(ctx, t.words[e]!, throughPtr, depth + 1));
           if (result === UNKNOWN) return UNKNOWN;
         }
@@ -367,7 +370,9 @@ function emitType(ctx: CContext, root: number): void {
       let child = -1;
       if (k === Kind.Struct || k === Kind.Union) {
         const n = vlen[fid]!;
-        for (let e = first[fid]! + 3 * next + 1; next < n; e += 3) {
+        // Members' types read inline with Rec's word constants: a call per field costs ~8%
+        // with TurboFan inlining off (the CLI).
+        for (let e = first[fid]! + Rec.MEMBER_WORDS * next + Rec.MEMBER_TYPE_WORD; next < n; e += Rec.MEMBER_WORDS) {
           const member = words[e]!;
           next++;
           if (state[member] !== DONE) {
@@ -381,10 +386,10 @@ function emitType(ctx: CContext, root: number): void {
         for (;;) {
           if (k === Kind.FuncProto) {
             if (next === 0) child = ref[fid]!;
-            else if (next <= vlen[fid]!) child = words[first[fid]! + 2 * next - 1]!;
+            else if (next <= vlen[fid]!) child = words[first[fid]! + Rec.PARAM_WORDS * (next - 1) + Rec.PARAM_TYPE_WORD]!;
             else break;
           } else if (next === 0) {
-            child = k === Kind.Array ? words[first[fid]!]! : ref[fid]!;
+            child = k === Kind.Array ? words[first[fid]! + Rec.ARRAY_TYPE_WORD]! : ref[fid]!;
           } else {
             break;
           }

@@ -1,4 +1,5 @@
 import { WireKind as Kind } from '../../format/kinds.js';
+import { Rec } from '../../format/records.js';
 import type { CContext } from './context.js';
 import { writeDecl } from './decl.js';
 
@@ -50,7 +51,7 @@ export function kfuncIds(ctx: CContext): { kfuncs: number[]; fastcall: Set<numbe
   const kfuncs: number[] = [];
   const fastcall = new Set<number>();
   for (let id = 1; id < t.count; id++) {
-    if (t.kind[id] !== Kind.DeclTag || t.words[t.first[id]!] !== 0xffffffff) continue;
+    if (t.kind[id] !== Kind.DeclTag || t.words[t.first[id]! + Rec.DECL_TAG_COMPONENT_IDX_WORD] !== 0xffffffff) continue;
     const fn = t.ref[id]!;
     if (t.kind[fn] !== Kind.Func) continue;
     const tag = t.nameOff[id]!;

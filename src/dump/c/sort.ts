@@ -1,4 +1,5 @@
 import { WireKind as Kind } from '../../format/kinds.js';
+import { Rec } from '../../format/records.js';
 import type { TypeTable } from './table.js';
 
 /** Rank of types that sort last: anonymous records and prototypes, pointers, functions, variables. */
@@ -160,14 +161,14 @@ function fillRankAndSortName(t: TypeTable, rankOut: Uint8Array, sortOffOut: Uint
         // Past the first links `named` no longer matters (the rank is settled, or a name was
         // seen), so a long chain can jump to its end: walking each of n links to the end of
         // their chain would take n^2/2 steps.
-        cur = ++hops === SHORT_CHAIN ? ends.of(cur) : k === Kind.Array ? words[first[cur]!]! : ref[cur]!;
+        cur = ++hops === SHORT_CHAIN ? ends.of(cur) : k === Kind.Array ? words[first[cur]! + Rec.ARRAY_TYPE_WORD]! : ref[cur]!;
         continue;
       }
       let off = name;
       if (k === Kind.Enum || k === Kind.Enum64) {
         if (rank < 0) rank = named ? 1 : 0;
         // An anonymous enum on its own goes by its first enumerator.
-        if (cur === id && name === 0 && vlen[cur]! > 0) off = words[first[cur]!]!;
+        if (cur === id && name === 0 && vlen[cur]! > 0) off = words[first[cur]! + Rec.ENUM_NAME_WORD]!;
       } else if (rank < 0) {
         if (k === Kind.Int || k === Kind.Float) rank = 2;
         else if (k === Kind.Struct || k === Kind.Union) rank = named ? 3 : LAST_RANK;
@@ -211,7 +212,7 @@ class ChainEnds {
     // The table refused cycles of links alone, so this ends.
     while (isLink(t.kind[id]!) && ends[id] === 0) {
       path.push(id);
-      id = t.kind[id] === Kind.Array ? t.words[t.first[id]!]! : t.ref[id]!;
+      id = t.kind[id] === Kind.Array ? t.words[t.first[id]! + Rec.ARRAY_TYPE_WORD]! : t.ref[id]!;
     }
     const end = isLink(t.kind[id]!) ? ends[id]! - 1 : id;
     for (const link of path) ends[link] = end + 1;
@@ -363,7 +364,7 @@ export function typeRank(t: TypeTable, id: number, named = false): number {
         return named ? 4 : LAST_RANK;
       case Kind.Array:
         if (!named) return LAST_RANK;
-        id = t.words[t.first[id]!]!;
+        id = t.words[t.first[id]! + Rec.ARRAY_TYPE_WORD]!;
         break;
       case Kind.TypeTag: case Kind.Const: case Kind.Ptr: case Kind.Volatile: case Kind.Restrict:
       case Kind.Typedef: case Kind.DeclTag:
@@ -383,10 +384,10 @@ export function sortNameOffset(t: TypeTable, id: number): number {
     switch (t.kind[id]) {
       case Kind.Enum: case Kind.Enum64:
         // An anonymous enum on its own goes by its first enumerator.
-        if (!fromRef && t.nameOff[id] === 0 && t.vlen[id]! > 0) return t.words[t.first[id]!]!;
+        if (!fromRef && t.nameOff[id] === 0 && t.vlen[id]! > 0) return t.words[t.first[id]! + Rec.ENUM_NAME_WORD]!;
         return t.nameOff[id]!;
       case Kind.Array:
-        id = t.words[t.first[id]!]!;
+        id = t.words[t.first[id]! + Rec.ARRAY_TYPE_WORD]!;
         break;
       case Kind.TypeTag: case Kind.Const: case Kind.Ptr: case Kind.Volatile: case Kind.Restrict:
       case Kind.Typedef: case Kind.DeclTag:
@@ -507,7 +508,7 @@ export class DisambiguationHash {
       const k = t.kind[id]!;
       if (isLink(k)) {
         chain.push(id);
-        id = k === Kind.Array ? t.words[t.first[id]!]! : t.ref[id]!;
+        id = k === Kind.Array ? t.words[t.first[id]! + Rec.ARRAY_TYPE_WORD]! : t.ref[id]!;
         continue;
       }
       this.hi = 0;
@@ -515,12 +516,14 @@ export class DisambiguationHash {
       this.mixName(t.nameOff[id]!);
       const f = t.first[id]!;
       if (k === Kind.Enum || k === Kind.Enum64) {
-        const stride = k === Kind.Enum64 ? 3 : 2;
-        for (let e = f; e < f + stride * t.vlen[id]!; e += stride) this.mixName(t.words[e]!);
+        // Read inline with Rec's word constants (no call per field: ~8% with TurboFan inlining
+        // off, the CLI). ENUM_NAME_WORD and ENUM64_NAME_WORD are both 0: one loop reads either.
+        const stride = k === Kind.Enum64 ? Rec.ENUM64_WORDS : Rec.ENUM_WORDS;
+        for (let e = f; e < f + stride * t.vlen[id]!; e += stride) this.mixName(t.words[e + Rec.ENUM_NAME_WORD]!);
       } else if ((k === Kind.Struct || k === Kind.Union) && full) {
-        for (let e = f; e < f + 3 * t.vlen[id]!; e += 3) {
-          this.mixName(t.words[e]!);
-          this.mixSub(t.words[e + 1]!, false);
+        for (let e = f; e < f + Rec.MEMBER_WORDS * t.vlen[id]!; e += Rec.MEMBER_WORDS) {
+          this.mixName(t.words[e + Rec.MEMBER_NAME_WORD]!);
+          this.mixSub(t.words[e + Rec.MEMBER_TYPE_WORD]!, false);
         }
       }
       this.remember(2 * id + fullBit);
@@ -533,7 +536,7 @@ export class DisambiguationHash {
       this.hi = 0;
       this.lo = 0;
       this.mixName(t.nameOff[link]!);
-      if (t.kind[link] === Kind.Array) this.mix(0, t.words[t.first[link]! + 2]!);
+      if (t.kind[link] === Kind.Array) this.mix(0, t.words[t.first[link]! + Rec.ARRAY_NELEMS_WORD]!);
       this.mix(subHi, subLo);
       this.remember(2 * link + fullBit);
     }
