@@ -51,6 +51,7 @@ export function kfuncIds(ctx: CContext): { kfuncs: number[]; fastcall: Set<numbe
   const kfuncs: number[] = [];
   const fastcall = new Set<number>();
   for (let id = 1; id < t.count; id++) {
+    // component_idx is an i32 read as a u32: -1 (the tag is on the whole function) is 0xffffffff.
     if (t.kind[id] !== Kind.DeclTag || t.words[t.first[id]! + Rec.DECL_TAG_COMPONENT_IDX_WORD] !== 0xffffffff) continue;
     const fn = t.ref[id]!;
     if (t.kind[fn] !== Kind.Func) continue;

@@ -150,7 +150,7 @@ function checkReferences(t: TypeTable): void {
     if (state[start] !== 0 || IS_LINK[k] !== 1) continue;
     // Most links lead straight to a record, a base type or a link already checked: no walk.
     if (k !== Kind.FuncProto) {
-      const target = k === Kind.Array ? words[first[start]!]! : ref[start]!;
+      const target = k === Kind.Array ? words[first[start]! + Rec.ARRAY_TYPE_WORD]! : ref[start]!;
       if (target !== start && (target === 0 || state[target] === 2 || IS_LINK[kind[target]!] !== 1)) {
         state[start] = 2;
         continue;
@@ -326,6 +326,7 @@ function typeWords(b: Btf): Uint32Array {
   const n = b.header.typeLen >>> 2;
   if (b.littleEndian === HOST_LITTLE_ENDIAN && start % 4 === 0) return new Uint32Array(b.bytes.buffer, start, n);
   const words = new Uint32Array(n);
+  // Word i is bytes 4i..4i+3 of the section: the copy is of words, not records.
   for (let i = 0; i < n; i++) words[i] = b.u32(b.typeStart + i * 4);
   return words;
 }
