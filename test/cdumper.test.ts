@@ -6,8 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Btf } from '../src/btf/btf.js';
 import { loadBtf } from '../src/btf/source.js';
@@ -16,8 +15,9 @@ import { BtfError } from '../src/errors.js';
 import { IntEncoding, Kind } from '../src/format/kinds.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { C_PRELUDE, CDumper, cDeclaration, cHeader } from '../src/dump/c/index.js';
-import { fixture, fixtureText, REPO_ROOT } from './helpers/paths.js';
+import { fixture, fixtureText } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
+import { buildCHelper, scratchDir } from './helpers/cc.js';
 
 const G618 = 'golden/running-6.18';
 
@@ -31,22 +31,21 @@ const as11 = (text: string) => text.replace(/ __attribute__\(\(mode\((byte|word)
  * Builds test/helpers/btf_dump_type.c against the installed libbpf and runs it on `bytes` with
  * `ids`: what each btf_dump__dump_type call wrote, or the reason it could not run.
  */
+let calls = 0;
+
 function libbpfDumpTypes(bytes: Uint8Array, ids: readonly number[]): string[] | { skipped: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'btfkit-cdumper-'));
+  const tool = buildCHelper('btf_dump_type', { libbpf: true });
+  if ('skipped' in tool) return tool;
+  const file = join(scratchDir(), `types-${process.pid}-${calls++}.btf`);
+  writeFileSync(file, bytes);
   try {
-    const exe = join(dir, 'btf_dump_type');
-    const cc = spawnSync('cc', ['-O2', '-Wall', '-o', exe, join(REPO_ROOT, 'test', 'helpers', 'btf_dump_type.c'), '-lbpf'], { encoding: 'utf8' });
-    if (cc.error) return { skipped: `no C compiler: ${cc.error.message}` };
-    if (cc.status !== 0) return { skipped: `cannot build against libbpf (apt-get install libbpf-dev): ${cc.stderr.split('\n')[0]}` };
-    const file = join(dir, 'types.btf');
-    writeFileSync(file, bytes);
-    const run = spawnSync(exe, [file, ...ids.map(String)], { encoding: 'latin1', maxBuffer: 1 << 28 });
+    const run = spawnSync(tool.path, [file, ...ids.map(String)], { encoding: 'latin1', maxBuffer: 1 << 28 });
     assert.equal(run.status, 0, `btf_dump_type: ${run.stderr}`);
     const parts = run.stdout.split(/^\/\* end of \d+ \*\/\n/m);
     assert.equal(parts.length, ids.length + 1);
     return parts.slice(0, ids.length);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(file, { force: true });
   }
 }
 

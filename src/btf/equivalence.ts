@@ -35,7 +35,7 @@ import { recordEnd, wordRole, WordRole } from './slots.js';
  * (`btf_compat_enum`); and a type matching a second, structurally identical duplicate when
  * the first match is already taken (`btf_dedup_identical_types`, for compiler-emitted copies).
  *
- * **Compatibility** (CO-RE; not implemented here). A local type of a BPF program relocates to a
+ * **Compatibility** (the relation CO-RE relocation uses; this module does not compute it). A local type of a BPF program relocates to a
  * kernel type that is compatible, a much looser and purpose-dependent relation. Candidates are
  * kernel types of a compatible kind (the same kind, or ENUM with ENUM64) whose *essential
  * names* (the name before a `___flavor` suffix) are equal ({@link TypeSet.coreCandidates}).

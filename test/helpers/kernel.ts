@@ -1,38 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths.js';
+import { buildCHelper, scratchDir, type BuiltHelper } from './cc.js';
 
 /** What the running kernel said about a blob, or why it could not be asked. */
 export type KernelVerdict = { ok: boolean; log: string } | { skipped: string };
 
-const SOURCE = join(REPO_ROOT, 'test', 'helpers', 'btf_load.c');
-
-let workDir: string | undefined;
-let loader: { path: string } | { skipped: string } | undefined;
-
-function scratch(): string {
-  if (!workDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'btfkit-kernel-'));
-    workDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return workDir;
-}
-
 /** Builds test/helpers/btf_load.c once per process; the reason to skip if that cannot work. */
-function buildLoader(): { path: string } | { skipped: string } {
-  if (loader) return loader;
-  if (process.platform !== 'linux') return (loader = { skipped: `bpf() needs Linux; this is ${process.platform}` });
+function buildLoader(): BuiltHelper {
+  if (process.platform !== 'linux') return { skipped: `bpf() needs Linux; this is ${process.platform}` };
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    return (loader = { skipped: 'not root: BPF_BTF_LOAD needs CAP_BPF/CAP_SYS_ADMIN' });
+    return { skipped: 'not root: BPF_BTF_LOAD needs CAP_BPF/CAP_SYS_ADMIN' };
   }
-  const out = join(scratch(), 'btf_load');
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, SOURCE], { encoding: 'utf8' });
-  if (cc.error) return (loader = { skipped: `no C compiler to build the kernel loader: ${cc.error.message}` });
-  if (cc.status !== 0) throw new Error(`building ${SOURCE} failed:\n${cc.stderr}`);
-  return (loader = { path: out });
+  return buildCHelper('btf_load');
 }
 
 let counter = 0;
@@ -46,7 +26,7 @@ let counter = 0;
 export function kernelLoad(bytes: Uint8Array): KernelVerdict {
   const built = buildLoader();
   if ('skipped' in built) return built;
-  const file = join(scratch(), `blob-${process.pid}-${counter++}.btf`);
+  const file = join(scratchDir(), `blob-${process.pid}-${counter++}.btf`);
   writeFileSync(file, bytes);
   try {
     const run = spawnSync(built.path, [file], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -68,7 +48,7 @@ let bpftoolMissing: string | undefined;
  */
 export function bpftoolRaw(bytes: Uint8Array, base?: Uint8Array): { text: Uint8Array } | { skipped: string } {
   if (bpftoolMissing) return { skipped: bpftoolMissing };
-  const dir = scratch();
+  const dir = scratchDir();
   const file = join(dir, `dump-${process.pid}-${counter++}.btf`);
   const baseFile = base ? join(dir, `base-${process.pid}-${counter++}.btf`) : undefined;
   writeFileSync(file, bytes);

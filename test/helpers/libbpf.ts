@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths.js';
+import { buildCHelper, scratchDir } from './cc.js';
 
 /** What libbpf answers about a BTF file (test/helpers/btf_query.c). */
 export interface LibbpfAnswers {
@@ -14,33 +13,6 @@ export interface LibbpfAnswers {
   aligns: number[];
 }
 
-const SOURCE = join(REPO_ROOT, 'test', 'helpers', 'btf_query.c');
-
-let workDir: string | undefined;
-let built: { path: string } | { skipped: string } | undefined;
-
-function scratch(): string {
-  if (!workDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'btfkit-libbpf-'));
-    workDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return workDir;
-}
-
-/** Builds test/helpers/btf_query.c against the installed libbpf once per process. */
-function build(): { path: string } | { skipped: string } {
-  if (built) return built;
-  const out = join(scratch(), 'btf_query');
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, SOURCE, '-lbpf'], { encoding: 'utf8' });
-  if (cc.error) return (built = { skipped: `no C compiler to build the libbpf oracle: ${cc.error.message}` });
-  if (cc.status !== 0) {
-    if (/bpf\/btf\.h|-lbpf|cannot find/.test(cc.stderr)) return (built = { skipped: `libbpf (libbpf-dev) is not installed: ${cc.stderr.trim().split('\n')[0]}` });
-    throw new Error(`building ${SOURCE} failed:\n${cc.stderr}`);
-  }
-  return (built = { path: out });
-}
-
 let counter = 0;
 
 /**
@@ -49,11 +21,11 @@ let counter = 0;
  * built here.
  */
 export function libbpfAnswers(bytes: Uint8Array, base?: Uint8Array): LibbpfAnswers | { skipped: string } {
-  const tool = build();
+  const tool = buildCHelper('btf_query', { libbpf: true });
   if ('skipped' in tool) return tool;
   const n = counter++;
-  const file = join(scratch(), `blob-${n}.btf`);
-  const baseFile = join(scratch(), `base-${n}.btf`);
+  const file = join(scratchDir(), `blob-${n}.btf`);
+  const baseFile = join(scratchDir(), `base-${n}.btf`);
   writeFileSync(file, bytes);
   if (base) writeFileSync(baseFile, base);
   try {

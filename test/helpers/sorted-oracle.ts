@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { C_EPILOGUE, C_PRELUDE } from '../../src/dump/c/index.js';
-import { REPO_ROOT } from './paths.js';
+import { buildCHelper, scratchDir } from './cc.js';
 import { loudSkip } from './skip.js';
 
 /**
@@ -15,27 +14,9 @@ import { loudSkip } from './skip.js';
  * libbpf (Debian 12: libbpf-dev 1.1) write every type in that order, as v7.8 does with its own
  * libbpf 1.8. Built once per process with `cc ... -lbpf`.
  */
-const SOURCE = join(REPO_ROOT, 'test', 'helpers', 'sorted_header.c');
-
-let built: { path: string; dir: string } | { skipped: string } | undefined;
 let runs = 0;
 
-function build(): { path: string; dir: string } | { skipped: string } {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'btfkit-sorted-oracle-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'sorted_header');
-  const cc = spawnSync('cc', ['-O2', '-Wall', '-o', out, SOURCE, '-lbpf'], { encoding: 'utf8' });
-  if (cc.error) return (built = { skipped: `no C compiler (cc) to build the sorted-header oracle: ${cc.error.message}` });
-  if (cc.status !== 0) {
-    // Missing libbpf-dev shows as a missing header or library; anything else is a bug here.
-    if (/bpf\/btf\.h|cannot find -lbpf/.test(cc.stderr)) {
-      return (built = { skipped: `libbpf-dev is not installed (apt-get install libbpf-dev): ${cc.stderr.trim().split('\n')[0]}` });
-    }
-    throw new Error(`building ${SOURCE} failed:\n${cc.stderr}`);
-  }
-  return (built = { path: out, dir });
-}
+const build = () => buildCHelper('sorted_header', { libbpf: true });
 
 /**
  * True when the oracle can be built. Otherwise skips loudly, or fails where it must run: CI
@@ -68,7 +49,7 @@ export interface OracleHeader {
 export async function oracleSortedHeader(file: string, baseFile?: string): Promise<OracleHeader> {
   const b = build();
   if (!('path' in b)) throw new Error(b.skipped);
-  const orderFile = join(b.dir, `order-${runs++}.txt`);
+  const orderFile = join(scratchDir(), `order-${runs++}.txt`);
   const args = ['--order-to', orderFile, ...(baseFile ? ['-B', baseFile] : []), file];
   const { stdout, stderr } = await promisify(execFile)(b.path, args, { encoding: 'latin1', maxBuffer: 1 << 28 });
   const order = readFileSync(orderFile, 'latin1').trimEnd().split('\n').map(Number);
