@@ -29,7 +29,7 @@ const SURFACE: Record<string, string[]> = {
     'readSymbols', 'relocationSections', 'relocationsFor', 'sectionBytes', 'sectionData', 'symbolTables',
     'symbolsInSection',
   ],
-  'btfkit/core': [
+  'btfkit/query': [
     'TypeSet', 'TypeUnion', 'alignOf', 'declaredPointerSize', 'essentialName', 'mapEquivalentTypes', 'mapOntoBase',
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],

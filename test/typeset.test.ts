@@ -10,7 +10,7 @@ import { Btf } from '../src/btf/btf.js';
 import { Kind, kindFromName } from '../src/format/kinds.js';
 import { TypeSet, TypeUnion, essentialName, type TypeHit } from '../src/btf/typeset.js';
 import { KernelBtf } from '../src/node/sysfs.js';
-import * as api from '../src/entry/core.js';
+import * as api from '../src/entry/query.js';
 import { fixture, fixtureText } from './helpers/paths.js';
 
 const GOLDEN = 'golden/debian-6.1.0-50-cloud';

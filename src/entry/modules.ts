@@ -2,7 +2,7 @@
  * `btfkit/modules`: split BTF, the form kernel modules carry: reading a module on its base
  * (relocating a distilled `.BTF.base` first), judging whether a base is the right one,
  * converting between split and self-contained forms, merging modules and searching a kernel
- * with its modules as one (the type set itself is in `btfkit/core`). Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
+ * with its modules as one (the type set itself is in `btfkit/query`). Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
  *
  * Every name is listed: what this file does not name is not public (test/exports.test.ts).
  */

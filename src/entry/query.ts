@@ -1,5 +1,5 @@
 /**
- * `btfkit/core`: the shared vocabulary that module tools, CO-RE and dedup build on: libbpf's
+ * `btfkit/query`: the shared vocabulary that module tools, CO-RE and dedup build on: libbpf's
  * sizing (`btf__resolve_size`, `btf__align_of`, `btf__pointer_size`), the field iterator that
  * visits every type id and name offset of a record, type equivalence, and the type set that
  * searches vmlinux plus modules as one, by exact or essential name. Browser-safe.
