@@ -28,7 +28,7 @@ function nameIs(ctx: CContext, name: DeclName, literal: string): boolean {
 export function dumpType(ctx: CContext, id: number): void {
   // Most types are ordered (hence written) by the time their turn comes.
   if (ctx.orderState[id] === DONE) {
-    ctx.step();
+    if (--ctx.stepsLeft < 0) ctx.outOfSteps();
     return;
   }
   const queue = ctx.queue;
@@ -81,7 +81,7 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
   let id = root;
   let throughPtr = false;
   for (;;) {
-    ctx.step();
+    if (--ctx.stepsLeft < 0) ctx.outOfSteps();
     let strong = true;
     let returned = true;
     const s = state[id];
@@ -123,7 +123,7 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
             child = member;
             break;
           }
-          ctx.step();
+          if (--ctx.stepsLeft < 0) ctx.outOfSteps();
         }
       } else {
         if (returned) {
@@ -143,7 +143,7 @@ function orderType(ctx: CContext, root: number, queue: number[]): void {
           }
           next++;
           if (state[child] !== DONE) break;
-          ctx.step();
+          if (--ctx.stepsLeft < 0) ctx.outOfSteps();
           flags |= SOME_STRONG;
           child = -1;
         }
@@ -257,7 +257,7 @@ export function classify(ctx: CContext, id: number, throughPtr: boolean, depth =
   if (depth > 32) return UNKNOWN;
   let result = INERT;
   for (let hops = 0; hops < 64; hops++) {
-    ctx.step();
+    if (--ctx.stepsLeft < 0) ctx.outOfSteps();
     if (ctx.orderState[id] === DONE) return result;
     switch (t.kind[id]) {
       case Kind.Int: case Kind.Float: case Kind.Func: case Kind.Var: case Kind.Datasec: case Kind.DeclTag:
@@ -336,7 +336,7 @@ function emitType(ctx: CContext, root: number): void {
   let id = root;
   let container = 0;
   for (;;) {
-    ctx.step();
+    if (--ctx.stepsLeft < 0) ctx.outOfSteps();
     // Whether walking the type again (inside any container) would write nothing, change nothing.
     let settled = true;
     let returned = true;
@@ -379,7 +379,7 @@ function emitType(ctx: CContext, root: number): void {
             child = member;
             break;
           }
-          ctx.step();
+          if (--ctx.stepsLeft < 0) ctx.outOfSteps();
         }
       } else {
         // The return type and parameters of a prototype, or the one type a link leads to.
@@ -395,7 +395,7 @@ function emitType(ctx: CContext, root: number): void {
           }
           next++;
           if (state[child] !== DONE) break;
-          ctx.step();
+          if (--ctx.stepsLeft < 0) ctx.outOfSteps();
           child = -1;
         }
       }

@@ -255,8 +255,10 @@ export function stepRecord(ctx: CContext, at: number): void {
     const raw = t.words[e + Rec.MEMBER_OFFSET_WORD]!;
     const bits = bitfields ? raw >>> Rec.MEMBER_BITFIELD_SIZE_SHIFT : 0;
     const type = t.words[e + Rec.MEMBER_TYPE_WORD]!;
-    const memberAlign = flags & PACKED ? 1 : alignOf(ctx, type);
-    writePadding(ctx, off, i32(bitfields ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw), memberAlign, (flags & PREV_BITFIELD) !== 0 && bits !== 0, lvl + 1, id, i);
+    const memberBit = i32(bitfields ? raw & Rec.MEMBER_BIT_OFFSET_MASK : raw);
+    // Most members follow the previous one directly: no padding, and no call (8 arguments, not
+    // inlined in the CLI) to find that out.
+    if (off < memberBit) writePadding(ctx, off, memberBit, flags & PACKED ? 1 : alignOf(ctx, type), (flags & PREV_BITFIELD) !== 0 && bits !== 0, lvl + 1, id, i);
     out.line(lvl + 1);
     startDecl(ctx, type, t.words[e + Rec.MEMBER_NAME_WORD]!, lvl + 1);
     if (ctx.writerDepth > floor) {
