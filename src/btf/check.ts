@@ -1370,7 +1370,7 @@ class Checker {
             reported ??= new Set();
             if (!reported.has(prev) && prev >= this.firstId) {
               reported.add(prev);
-              this.report('bad-tag', `${this.what(prev)} refers to ${this.ref(cur)}; in a chain of modifiers, type tags must come first, before any TYPEDEF, CONST, VOLATILE or RESTRICT`, prev, this.rec(prev) + 8);
+              this.report('bad-tag', `${this.what(prev)} refers to ${this.ref(cur)}; in a chain of modifiers, type tags must come first, before any TYPEDEF, CONST, VOLATILE or RESTRICT`, prev, this.rec(prev) + Rec.SIZE_OR_TYPE_OFF);
             }
             ok = false;
             break;

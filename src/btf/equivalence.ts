@@ -1,5 +1,6 @@
 import type { Btf } from './btf.js';
 import { Kind } from '../format/kinds.js';
+import { Rec } from '../format/records.js';
 import { recordEnd, wordRole, WordRole } from './slots.js';
 
 /**
@@ -84,8 +85,8 @@ function buildIndexes(base: Btf): BaseIndexes {
         break;
       case Kind.Array: {
         const o = base.owner(id)!;
-        const p = o.recordOffset(id) + 12;
-        push(`A:${o.u32(p)}:${o.u32(p + 4)}:${o.u32(p + 8)}`, id);
+        const rec = o.recordOffset(id);
+        push(`A:${o.u32(rec + Rec.ARRAY_TYPE_OFF)}:${o.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF)}:${o.u32(rec + Rec.ARRAY_NELEMS_OFF)}`, id);
         break;
       }
       case Kind.FuncProto:
@@ -103,8 +104,8 @@ function protoKey(btf: Btf, id: number, map: (id: number) => number): string {
   const o = btf.owner(id)!;
   const rec = o.recordOffset(id);
   const vlen = btf.vlen(id);
-  let key = `P:${map(o.u32(rec + 8))}:${vlen}`;
-  for (let i = 0; i < vlen; i++) key += `:${map(o.u32(rec + 12 + i * 8 + 4))}`;
+  let key = `P:${map(o.u32(rec + Rec.SIZE_OR_TYPE_OFF))}:${vlen}`;
+  for (let i = 0; i < vlen; i++) key += `:${map(o.u32(rec + Rec.TYPE_HEADER_SIZE + i * Rec.PARAM_SIZE + Rec.PARAM_TYPE_OFF))}`;
   return key;
 }
 
@@ -113,7 +114,8 @@ function anonKey(btf: Btf, id: number): string {
   const o = btf.owner(id)!;
   const rec = o.recordOffset(id);
   const vlen = btf.vlen(id);
-  const first = vlen > 0 ? btf.str(o.u32(rec + 12)) ?? '' : '';
+  // Members and enumerators both start with their name.
+  const first = vlen > 0 ? btf.str(o.u32(rec + Rec.TYPE_HEADER_SIZE + Rec.MEMBER_NAME_OFF)) ?? '' : '';
   return `S:${btf.kind(id)}:${btf.sizeOrType(id)}:${vlen}:${first}`;
 }
 
@@ -207,11 +209,11 @@ class Matcher {
       }
       case Kind.Array: {
         const o = src.owner(id)!;
-        const p = o.recordOffset(id) + 12;
-        const elem = this.find(o.u32(p), depth + 1);
-        const index = this.find(o.u32(p + 4), depth + 1);
+        const rec = o.recordOffset(id);
+        const elem = this.find(o.u32(rec + Rec.ARRAY_TYPE_OFF), depth + 1);
+        const index = this.find(o.u32(rec + Rec.ARRAY_INDEX_TYPE_OFF), depth + 1);
         if (elem < 0 || index < 0) return [];
-        return shape.get(`A:${elem}:${index}:${o.u32(p + 8)}`) ?? [];
+        return shape.get(`A:${elem}:${index}:${o.u32(rec + Rec.ARRAY_NELEMS_OFF)}`) ?? [];
       }
       case Kind.FuncProto: {
         let missing = false;
@@ -277,9 +279,9 @@ class Matcher {
     const brec = bo.recordOffset(b);
     const slen = recordEnd(so, s) - srec;
     if (slen !== recordEnd(bo, b) - brec) return false;
-    const info = so.u32(srec + 4);
-    if (info !== bo.u32(brec + 4)) return false;
-    const kind = (info >>> 24) & 0x7f;
+    const info = so.u32(srec + Rec.INFO_OFF);
+    if (info !== bo.u32(brec + Rec.INFO_OFF)) return false;
+    const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
     const words = slen / 4;
     for (let w = 0; w < words; w++) {
       const sv = so.u32(srec + w * 4);

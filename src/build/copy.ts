@@ -2,6 +2,7 @@ import type { Btf } from '../btf/btf.js';
 import type { BtfBuilder } from './builder.js';
 import { BtfError } from '../errors.js';
 import { describeKind } from '../format/kinds.js';
+import { Rec } from '../format/records.js';
 import { recordEnd, wordRole, WordRole } from '../btf/slots.js';
 
 /*
@@ -24,11 +25,11 @@ export function copyRemapped(
   if (!owner) throw new BtfError('bad-type-id', `type ${id} does not exist`);
   const rec = owner.recordOffset(id);
   const words = (recordEnd(owner, id) - rec) / 4;
-  const info = owner.u32(rec + 4);
-  const kind = (info >>> 24) & 0x7f;
+  const info = owner.u32(rec + Rec.INFO_OFF);
+  const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
   let nameOff = 0;
   let sizeOrType = 0;
-  const payload = new Array<number>(words - 3);
+  const payload = new Array<number>(words - Rec.TYPE_HEADER_WORDS);
   for (let w = 0; w < words; w++) {
     let v = owner.u32(rec + w * 4);
     switch (wordRole(kind, w)) {
@@ -37,11 +38,11 @@ export function copyRemapped(
       case WordRole.Unknown:
         throw new BtfError('bad-kind', `the type ids inside a record of ${describeKind(kind)} cannot be renumbered: btfkit does not know where they sit`, { typeId: id });
     }
-    if (w === 0) nameOff = v;
-    else if (w === 2) sizeOrType = v;
-    else if (w > 2) payload[w - 3] = v;
+    if (w === Rec.NAME_WORD) nameOff = v;
+    else if (w === Rec.SIZE_OR_TYPE_WORD) sizeOrType = v;
+    else if (w >= Rec.TYPE_HEADER_WORDS) payload[w - Rec.TYPE_HEADER_WORDS] = v;
   }
-  return builder.addRecord(kind, nameOff, info & 0xffffff, info >>> 31 === 1, sizeOrType, payload);
+  return builder.addRecord(kind, nameOff, info & Rec.INFO_VLEN_MASK, info >>> Rec.INFO_KIND_FLAG_SHIFT === 1, sizeOrType, payload);
 }
 
 /** The bytes of the name at `off` (without its NUL), wherever in the chain it lives. */
@@ -77,7 +78,7 @@ export class OffsetStrings {
       const owner = this.src.owner(id)!;
       const rec = owner.recordOffset(id);
       const words = (recordEnd(owner, id) - rec) / 4;
-      const kind = (owner.u32(rec + 4) >>> 24) & 0x7f;
+      const kind = (owner.u32(rec + Rec.INFO_OFF) >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
       for (let w = 0; w < words; w++) {
         if (wordRole(kind, w) === WordRole.Name) this.add(owner.u32(rec + w * 4), id);
       }
