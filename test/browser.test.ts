@@ -19,6 +19,7 @@ import * as c from '../src/entry/c.js';
 import * as elf from '../src/entry/elf.js';
 import * as modules from '../src/entry/modules.js';
 import * as vocabulary from '../src/entry/query.js';
+import * as load from '../src/entry/load.js';
 import { fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -26,8 +27,8 @@ const BROWSERS = ['chromium-headless-shell', 'chromium', 'chromium-browser', 'go
 const browser = BROWSERS.find((b) => spawnSync(b, ['--version'], { encoding: 'utf8' }).status === 0);
 
 /** What the page's bundle holds: every browser-safe entry point's names in one object. */
-const btfkit = { ...core, ...c, ...elf, ...modules, ...vocabulary };
-const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/query', 'btfkit/elf', 'btfkit/modules'];
+const btfkit = { ...core, ...c, ...elf, ...modules, ...vocabulary, ...load };
+const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/query', 'btfkit/elf', 'btfkit/modules', 'btfkit/load'];
 
 /** FNV-1a over bytes: a digest both sides compute without any crypto API. */
 function fnv1a(bytes: Uint8Array): string {

@@ -33,10 +33,13 @@ const SURFACE: Record<string, string[]> = {
     'TypeSet', 'TypeUnion', 'alignOf', 'declaredPointerSize', 'essentialName', 'mapEquivalentTypes', 'mapOntoBase',
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],
+  'btfkit/load': [
+    'SECTION_DEFS', 'attachTargetName', 'kernelVariables', 'listVariables', 'programSection', 'resolveAttachTarget',
+  ],
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
-    'splitOnBase', 'toSplitAppearance',
+    'splitOffVariables', 'splitOnBase', 'toSplitAppearance',
   ],
   'btfkit/node': [
     'DEFAULT_MAX_INPUT_SIZE', 'KernelBtf', 'MAX_DECOMPRESSED_SIZE', 'MAX_INPUT_ENV', 'SYSFS_BTF_DIR',

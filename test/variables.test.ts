@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { Btf } from '../src/btf/btf.js';
@@ -90,4 +90,30 @@ test('an extra-variables module split off a real kernel: bpftool reads it, the k
   const verdict = kernelLoad(base);
   if ('skipped' in verdict) return loudSkip(t, verdict.skipped);
   assert.ok(verdict.ok, verdict.log);
+});
+
+test('btfkit vars lists the variables of a folder laid out like /sys/kernel/btf with an extra-variables module; find finds them there', () => {
+  const kernel = Btf.parse(fixture(KERNEL));
+  const { base, variables } = splitOffVariables(kernel);
+  const dir = join(scratchDir(), 'extra-vars-kernel');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'vmlinux'), base);
+  writeFileSync(join(dir, 'vmlinux_btf_extra'), variables);
+  const cli = join(process.cwd(), 'dist', 'btfkit.cjs');
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const expected = listVariables(kernel);
+  const all = run(['vars', dir, '--json']);
+  assert.equal(all.status, 0, all.stderr);
+  const listed = JSON.parse(all.stdout) as { btf: string; name: string; section: string; offset: number; size: number; declaration: string }[];
+  assert.deepEqual(listed.map((v) => [v.btf, v.name, v.section, v.offset, v.size, v.declaration]),
+    expected.map((v) => ['vmlinux_btf_extra', v.name, v.section, v.offset, v.size, v.declaration]));
+  const one = run(['vars', dir, '--name', 'runqueues']);
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stdout, /^vmlinux_btf_extra\t\[\d+\] \.data\.\.percpu\+0x[0-9a-f]+\t\d+\tglobal\tstruct rq runqueues;\n$/);
+  const none = run(['vars', dir, '--name', 'no_such_variable']);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no variable named 'no_such_variable' in vmlinux or the 1 modules under/);
+  const found = run(['find', 'runqueues', dir]);
+  assert.equal(found.status, 0, found.stderr);
+  assert.match(found.stdout, /^vmlinux_btf_extra\t\[\d+\] VAR 'runqueues'\n$/);
 });

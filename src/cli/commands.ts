@@ -61,6 +61,16 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       func, ...). A MOD that does not match BASE gets a warning on stderr.
       Exit 0 when found, 1 when not (one line on stderr).
 `,
+  vars: `  btfkit vars [--base BASE] [--name NAME] [--json] [MOD... | DIR]
+      Every kernel variable (VAR) of BASE (default /sys/kernel/btf/vmlinux) and
+      each MOD, or of a folder laid out like /sys/kernel/btf (vmlinux and
+      module files, e.g. with an extra-variables module), or, with neither,
+      of the running kernel and its modules. One line per variable:
+      WHERE<TAB>[ID] SECTION+OFFSET<TAB>SIZE<TAB>LINKAGE<TAB>C declaration;
+      ('-' for a VAR no DATASEC places). --name keeps one name. --json prints
+      [{"btf", "id", "name", "linkage", "section", "offset", "size", "typeId",
+      "declaration"}]. Exit 0 when some were found, 1 when none.
+`,
   convert: `  btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
                  [--for-kernel X.Y]
       Re-encode IN (raw BTF or ELF .BTF) as raw BTF: byte order and the optional
@@ -87,6 +97,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   split: async () => (await import('./modules.js')).split,
   merge: async () => (await import('./modules.js')).merge,
   find: async () => (await import('./modules.js')).find,
+  vars: async () => (await import('./load.js')).vars,
 };
 
 /** True when the arguments ask for help: `--help` or `-h` before any `--`. */

@@ -2,7 +2,11 @@ import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { btfBytesOf, loadBtf } from '../btf/source.js';
 import { parseHeader } from '../format/header.js';
-import { defaultBasePath, loadBtfFile, readInput } from '../node/files.js';
+import { statSync } from 'node:fs';
+import { TypeSet } from '../btf/typeset.js';
+import { moduleNameOf } from '../elf/compress.js';
+import { defaultBasePath, loadBtfFile, readInput, SYSFS_BTF_DIR, SYSFS_VMLINUX } from '../node/files.js';
+import { KernelBtf } from '../node/sysfs.js';
 import { checkSplit, formatEvidence } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { warn } from './output.js';
@@ -59,5 +63,42 @@ export function warnIfWrongBase(bytes: Uint8Array, base: Btf, file: string, base
     warn(`${file} does not match its base ${basePath}: ${r.summary}${first}; the names and ids read from it are likely wrong (give the vmlinux it was built against with --base)`);
   } else if (r.verdict === 'standalone' || r.verdict === 'not-split') {
     warn(`${file} is self-contained BTF, not split BTF: read on the base ${basePath}, its ids start after the base's and its names come from the base's strings; leave out --base to read it on its own`);
+  }
+}
+
+/**
+ * The kernel BTF a search command looks in, and how to say so in a message: with neither FILEs
+ * nor --base, the running kernel (vmlinux and every module under /sys/kernel/btf); one FILE that
+ * is a directory, a folder laid out like /sys/kernel/btf; otherwise BASE (default
+ * /sys/kernel/btf/vmlinux) with each FILE as a module on it, loaded when a search reaches it
+ * (with a warning when it does not match BASE).
+ */
+export function typeSetOf(files: string[], basePath: string | undefined): { set: TypeSet; searched: string } {
+  if (files.length === 0 && basePath === undefined) {
+    const set = new KernelBtf().typeSet();
+    return { set, searched: `vmlinux or the ${set.moduleNames().length} modules under ${SYSFS_BTF_DIR}` };
+  }
+  if (files.length === 1 && basePath === undefined && isDirectory(files[0]!)) {
+    const set = new KernelBtf(files[0]!).typeSet();
+    return { set, searched: `vmlinux or the ${set.moduleNames().length} modules under ${files[0]}` };
+  }
+  const basePathUsed = basePath ?? SYSFS_VMLINUX;
+  const base = loadBtfFile(basePathUsed);
+  const load = (file: string): Btf => {
+    const bytes = readInput(file);
+    // A module read on the wrong base finds wrong names, or none, without a word otherwise.
+    warnIfWrongBase(bytes, base, file, basePathUsed);
+    return loadModuleBtf(bytes, base, file);
+  };
+  const set = new TypeSet(base, files.map((f) => [moduleNameOf(f), () => load(f)] as [string, () => Btf]));
+  const searched = files.length ? `${basePathUsed} or ${files.length === 1 ? files[0] : `the ${files.length} modules given`}` : basePathUsed;
+  return { set, searched };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

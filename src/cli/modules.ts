@@ -2,15 +2,13 @@ import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { KIND_NAMES, kindFromName, kindName } from '../format/kinds.js';
 import { moduleNameOf } from '../elf/compress.js';
-import { defaultBasePath, loadBtfFile, readInput, SYSFS_BTF_DIR, SYSFS_VMLINUX } from '../node/files.js';
-import { KernelBtf } from '../node/sysfs.js';
+import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
 import { checkSplit, selfContained } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
 import { mergeModules } from '../split/merge.js';
-import { TypeSet } from '../btf/typeset.js';
 import { parse, UsageError } from './args.js';
-import { warnIfWrongBase } from './inputs.js';
+import { typeSetOf } from './inputs.js';
 import { print, printError, printing, writeOutputFile } from './output.js';
 
 export function standalone(args: string[]): number {
@@ -98,23 +96,7 @@ export function find(args: string[]): number {
   if (kindText !== undefined && kind === undefined) {
     throw new UsageError(`unknown kind '${kindText}' (one of ${KIND_NAMES.slice(1).map((k) => k.toLowerCase()).join(', ')})`);
   }
-  let set: TypeSet;
-  let searched: string;
-  if (files.length === 0 && values.base === undefined) {
-    set = new KernelBtf().typeSet();
-    searched = `vmlinux or the ${set.moduleNames().length} modules under ${SYSFS_BTF_DIR}`;
-  } else {
-    const basePath = (values.base as string | undefined) ?? SYSFS_VMLINUX;
-    const base = loadBtfFile(basePath);
-    const load = (file: string): Btf => {
-      const bytes = readInput(file);
-      // A module read on the wrong base finds wrong names, or none, without a word otherwise.
-      warnIfWrongBase(bytes, base, file, basePath);
-      return loadModuleBtf(bytes, base, file);
-    };
-    set = new TypeSet(base, files.map((f) => [moduleNameOf(f), () => load(f)] as [string, () => Btf]));
-    searched = files.length ? `${basePath} or ${files.length === 1 ? files[0] : `the ${files.length} modules given`}` : basePath;
-  }
+  const { set, searched } = typeSetOf(files, values.base as string | undefined);
   const hits = set.find(name, kind);
   if (hits.length === 0) printError(`btfkit: no ${kind === undefined ? 'type' : kindName(kind)} named '${name}' in ${searched}\n`);
   return printing(hits.length ? 0 : 1, () => {

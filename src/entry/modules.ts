@@ -46,6 +46,12 @@ export {
   type StandaloneOptions,
 } from '../split/forms.js';
 
+// src/split/variables.ts
+export {
+  splitOffVariables,
+  type SplitVariables,
+} from '../split/variables.js';
+
 // src/split/merge.ts
 export {
   mergeModules,
