@@ -33,6 +33,11 @@ const SURFACE: Record<string, string[]> = {
     'TypeSet', 'TypeUnion', 'alignOf', 'declaredPointerSize', 'essentialName', 'mapEquivalentTypes', 'mapOntoBase',
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],
+  'btfkit/core': [
+    'CORE_KIND_NAMES', 'CORE_POISON_HELPER', 'CORE_SPEC_MAX_LEN', 'CoreKind', 'CoreRelocator', 'calcRelocation',
+    'coreKindFamily', 'coreKindName', 'fieldsCompatible', 'formatCoreSpec', 'matchCoreSpec', 'parseCoreSpec',
+    'patchCoreInstruction', 'resolveCoreRelocations', 'typesCompatible', 'typesMatch',
+  ],
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
