@@ -1,6 +1,6 @@
 /**
  * The library core runs in a browser: esbuild bundles the package's browser-safe entry points
- * (`btfkit`, `btfkit/c`, `btfkit/query`, `btfkit/modules`, `btfkit/elf`, by name, through the package's
+ * (`btfkit`, `btfkit/c`, `btfkit/query`, `btfkit/core`, `btfkit/modules`, `btfkit/elf`, by name, through the package's
  * exports) for the browser (which fails outright if anything in them reaches a node:* module), headless Chromium runs it
  * on real inputs embedded in a page, and what it computes must equal what Node computes with
  * the same code, and the goldens: the 6.18 kernel's sorted vmlinux.h, a Debian 6.1 module
@@ -20,6 +20,7 @@ import * as elf from '../src/entry/elf.js';
 import * as modules from '../src/entry/modules.js';
 import * as vocabulary from '../src/entry/query.js';
 import * as load from '../src/entry/load.js';
+import * as coreRelocation from '../src/entry/core.js';
 import { fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -27,8 +28,8 @@ const BROWSERS = ['chromium-headless-shell', 'chromium', 'chromium-browser', 'go
 const browser = BROWSERS.find((b) => spawnSync(b, ['--version'], { encoding: 'utf8' }).status === 0);
 
 /** What the page's bundle holds: every browser-safe entry point's names in one object. */
-const btfkit = { ...core, ...c, ...elf, ...modules, ...vocabulary, ...load };
-const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/query', 'btfkit/elf', 'btfkit/modules', 'btfkit/load'];
+const btfkit = { ...core, ...c, ...elf, ...modules, ...vocabulary, ...load, ...coreRelocation };
+const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/query', 'btfkit/core', 'btfkit/elf', 'btfkit/modules', 'btfkit/load'];
 
 /** FNV-1a over bytes: a digest both sides compute without any crypto API. */
 function fnv1a(bytes: Uint8Array): string {

@@ -34,7 +34,12 @@ const SURFACE: Record<string, string[]> = {
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],
   'btfkit/load': [
-    'SECTION_DEFS', 'attachTargetName', 'kernelVariables', 'listVariables', 'programSection', 'resolveAttachTarget',
+    'SECTION_DEFS', 'attachTargetName', 'kernelVariables', 'listVariables', 'sectionDefOf', 'resolveAttachTarget',
+  ],
+  'btfkit/core': [
+    'CORE_KIND_NAMES', 'CORE_POISON_HELPER', 'CORE_SPEC_MAX_LEN', 'CoreKind', 'CoreRelocator', 'calcRelocation',
+    'coreKindFamily', 'coreKindName', 'fieldsCompatible', 'formatCoreSpec', 'matchCoreSpec', 'parseCoreSpec',
+    'patchCoreInstruction', 'resolveCoreRelocations', 'typesCompatible', 'typesMatch',
   ],
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',

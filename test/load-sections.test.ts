@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import test from 'node:test';
-import { attachTargetName, programSection, SECTION_DEFS } from '../src/load/sections.js';
+import { attachTargetName, sectionDefOf, SECTION_DEFS } from '../src/load/sections.js';
 import { buildCHelper } from './helpers/cc.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -35,7 +35,7 @@ test('every section name is read as libbpf 1.1 reads it (program type, expected 
   for (const [i, line] of lines.entries()) {
     const [name, type, attach] = line.split('\t');
     assert.equal(name, list[i]);
-    const ours = programSection(list[i]!);
+    const ours = sectionDefOf(list[i]!);
     if (type === 'none') {
       assert.equal(ours, undefined, `${JSON.stringify(name)}: libbpf finds no entry, we found ${ours?.def.name}`);
       continue;
@@ -50,16 +50,16 @@ test('every section name is read as libbpf 1.1 reads it (program type, expected 
 });
 
 test('the part after the entry name is the attach target, prefixed as libbpf looks it up', () => {
-  const fentry = programSection('fentry/do_unlinkat')!;
+  const fentry = sectionDefOf('fentry/do_unlinkat')!;
   assert.equal(fentry.extra, 'do_unlinkat');
   assert.deepEqual(attachTargetName(fentry.def, fentry.extra), { name: 'do_unlinkat', kind: 'func' });
-  const tp = programSection('tp_btf/sched_switch')!;
+  const tp = sectionDefOf('tp_btf/sched_switch')!;
   assert.deepEqual(attachTargetName(tp.def, tp.extra), { name: 'btf_trace_sched_switch', kind: 'typedef' });
-  const lsm = programSection('lsm.s/file_open')!;
+  const lsm = sectionDefOf('lsm.s/file_open')!;
   assert.equal(lsm.def.sleepable, true);
   assert.deepEqual(attachTargetName(lsm.def, lsm.extra), { name: 'bpf_lsm_file_open', kind: 'func' });
-  const iter = programSection('iter/task')!;
+  const iter = sectionDefOf('iter/task')!;
   assert.deepEqual(attachTargetName(iter.def, iter.extra), { name: 'bpf_iter_task', kind: 'func' });
-  assert.equal(programSection('kprobe/')!.extra, '');
-  assert.equal(programSection('fentryx'), undefined);
+  assert.equal(sectionDefOf('kprobe/')!.extra, '');
+  assert.equal(sectionDefOf('fentryx'), undefined);
 });

@@ -24,8 +24,19 @@ export type CoreBtfOrigin = 'local' | 'vmlinux' | string;
 export interface CoreSpecSummary {
   btf: CoreBtfOrigin;
   typeId: number;
-  /** libbpf's spec text, e.g. `[5] STRUCT task_struct.pid (0:57 @ offset 2336)`. */
+  /**
+   * libbpf's spec text (`bpf_core_format_spec`, without the `<kind> ` its log puts first), e.g.
+   * `[5] struct task_struct.pid (0:1 @ offset 4)`; empty when the local spec could not be read.
+   */
   spec: string;
+}
+
+/** The target side of a decision: where the matching candidate lives, its name and the access there. */
+export interface CoreTargetSpec extends CoreSpecSummary {
+  /** The candidate's own name (a flavor of the local name's essential part). */
+  name: string;
+  /** The access in the target, every step (anonymous members included), e.g. `0:3:1`. */
+  access: string;
 }
 
 /**
@@ -37,13 +48,20 @@ export interface CoreDecision {
   kind: CoreKind | number;
   local: CoreSpecSummary & { name: string; access: string };
   /** The target spec the value came from; null when no candidate matched (or kind is local). */
-  target: CoreSpecSummary | null;
+  target: CoreTargetSpec | null;
+  /**
+   * Candidates by essential name (`considered`; after earlier relocations of the same local
+   * type narrowed the list, as libbpf does) and those whose spec matched (`matched`).
+   */
   candidates: { considered: number; matched: number };
   /** Value the compiler put in the instruction (computed from the local spec). */
   origValue: bigint;
   /** Value for the target; meaningless when `poison`. */
   newValue: bigint;
-  /** For byte_off on memory loads/stores: the access size locally and on the target. */
+  /**
+   * Field kinds: the memory access size locally and on the target (0 for bitfields and where
+   * no size is kept); the patch step resizes loads and stores when they differ.
+   */
   origSize?: number;
   newSize?: number;
   /** True when the access size cannot be adjusted (the patch step poisons a memory instruction). */
@@ -52,7 +70,10 @@ export interface CoreDecision {
   validate: boolean;
   /** No target: the instruction is replaced by libbpf's poison call (not an error by itself). */
   poison: boolean;
-  /** Set when the relocation cannot be processed at all (malformed record, ambiguity...). */
+  /**
+   * Set when the relocation cannot be processed at all (malformed record or access string,
+   * ambiguity, a bitfield no load can read...): libbpf fails the whole load on these.
+   */
   error?: string;
   /** Why it was poisoned or failed, in words a person can act on. */
   reason?: string;

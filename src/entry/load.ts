@@ -10,7 +10,7 @@
 // src/load/sections.ts
 export {
   SECTION_DEFS,
-  programSection,
+  sectionDefOf,
   attachTargetName,
   type SectionDef,
   type SectionMatch,

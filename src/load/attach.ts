@@ -1,6 +1,6 @@
 import type { TypeSet } from '../btf/typeset.js';
 import { Kind } from '../format/kinds.js';
-import { attachTargetName, programSection, type SectionDef } from './sections.js';
+import { attachTargetName, sectionDefOf, type SectionDef } from './sections.js';
 
 /** Where a program's BTF attach target was found. */
 export interface AttachTarget {
@@ -39,7 +39,7 @@ const MAX_ATTACH_NAME = 127;
  * for a function with the colon in its name and fail, which the reason says.
  */
 export function resolveAttachTarget(set: TypeSet, sectionName: string): AttachResolution {
-  const sec = programSection(sectionName);
+  const sec = sectionDefOf(sectionName);
   if (!sec) {
     return { section: sectionName, programType: null, attachType: null, needsBtfTarget: false, target: null,
       reason: `libbpf knows no program type for section '${sectionName}'` };

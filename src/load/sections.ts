@@ -131,7 +131,7 @@ export interface ProgramSection {
  * The entry of libbpf's table a section name falls under, or undefined when none does (libbpf
  * then refuses to load the program unless a custom handler is registered).
  */
-export function programSection(sectionName: string): ProgramSection | undefined {
+export function sectionDefOf(sectionName: string): ProgramSection | undefined {
   for (const def of SECTION_DEFS) {
     if (def.match === 'exact') {
       if (sectionName === def.name) return { def, extra: '' };
