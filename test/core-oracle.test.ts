@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreTargets, libbpfCore, moduleTarget, type OracleRun, type OracleTarget } from './helpers/core-oracle.js';
+import { CORE_DATA_DIR, coreTargets, libbpfCore, moduleTarget, type OracleRun, type OracleTarget } from './helpers/core-oracle.js';
 import { FIXTURES, fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -215,6 +215,9 @@ test('the targets differ: task_struct.tgid moves between kernels, and the oracle
   // The PREEMPT_RT build's locks are larger: its tgid sits elsewhere than in the cloud build.
   const rt = [...offsets].find(([label]) => label.includes('-rt-'));
   const cloud = [...offsets].find(([label]) => label.includes('-cloud-'));
+  if (process.env.BTFKIT_REQUIRE_DATA === '1') {
+    assert.ok(rt && cloud, `BTFKIT_REQUIRE_DATA=1: a cloud build under data/ and an rt build under ${CORE_DATA_DIR} (.ci/run fetches both)`);
+  }
   if (rt && cloud) assert.notEqual(rt[1], cloud[1], `tgid: ${rt[0]} vs ${cloud[0]}`);
 });
 
