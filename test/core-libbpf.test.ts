@@ -1,5 +1,5 @@
 /**
- * The CO-RE engine against libbpf 1.1 itself: test/bpf/core_engine.bpf.c (every kind, flavors,
+ * The CO-RE engine against libbpf 1.1 itself: test/bpf-engine/core_engine.bpf.c (every kind, flavors,
  * anonymous members, arrays incl. flexible ones, signed and unsigned bitfields, ENUM64, missing
  * fields and types, type_matches, memory-size patches), compiled by clang 14 and 19, relocated
  * by btfkit and by libbpf (test/helpers/core_relo.c, bpf_object__load with btf_custom_path)
@@ -24,7 +24,7 @@ import { libbpfCoreRelocations } from './helpers/libbpf-core.js';
 import { DATA_DIR, REPO_ROOT, fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
-const SOURCE = join(REPO_ROOT, 'test', 'bpf', 'core_engine.bpf.c');
+const SOURCE = join(REPO_ROOT, 'test', 'bpf-engine', 'core_engine.bpf.c');
 
 /** Compiles the test program; undefined (with the reason) when this clang cannot. */
 function compile(clang: string, target: 'bpfel' | 'bpfeb', defines: string[] = []): Uint8Array | string {

@@ -12,6 +12,9 @@
 #
 # BTFKIT_KERNEL_FLAVOUR picks another flavour than cloud-amd64 (amd64: the generic build, XZ
 # payload, ~4,000 modules; rt-amd64); a .deb path brings its own flavour.
+# BTFKIT_KERNEL_MODULES=0 fetches vmlinux.btf only (no modules/): what the CO-RE tests need of
+# a second flavour (.ci/run fetches rt-amd64 so into data/core-targets), in a fraction of the
+# time (only boot/ is unpacked; the ~4,000 compressed modules are not).
 #
 # Result:
 #   OUTDIR/debian-<abi>/vmlinux.btf           the .BTF section of the kernel image
@@ -27,6 +30,7 @@ set -euo pipefail
 OUTDIR=${1:-./data}
 WANT=${2:-}
 FLAVOUR=${BTFKIT_KERNEL_FLAVOUR:-cloud-amd64}
+WITH_MODULES=${BTFKIT_KERNEL_MODULES:-1}
 
 log() { printf 'fetch-debian-kernel: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -100,7 +104,12 @@ if [ -z "$DEB" ]; then
 fi
 VERSION=$(dpkg-deb -f "$DEB" Version)
 log "unpacking $(basename "$DEB")"
-dpkg-deb -x "$DEB" "$WORK/root"
+if [ "$WITH_MODULES" = 0 ]; then
+  mkdir -p "$WORK/root"
+  dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$WORK/root" ./boot
+else
+  dpkg-deb -x "$DEB" "$WORK/root"
+fi
 
 # --- vmlinux.btf -----------------------------------------------------------------------
 # The bzImage carries the compressed vmlinux ELF as its payload: the protected-mode code
@@ -135,8 +144,9 @@ mkdir -p "$WORK/out/modules"
 rm -f "$WORK/vmlinux"
 
 # --- modules ---------------------------------------------------------------------------
-KDIR=$(ls -d "$WORK"/root/lib/modules/*/kernel)
 count=0
+if [ "$WITH_MODULES" != 0 ]; then
+KDIR=$(ls -d "$WORK"/root/lib/modules/*/kernel)
 while IFS= read -r -d '' f; do
   rel=${f#"$KDIR"/}
   base=${rel%.xz}; base=${base%.zst}; base=${base%.gz}
@@ -150,6 +160,7 @@ while IFS= read -r -d '' f; do
   count=$((count + 1))
 done < <(find "$KDIR" -type f \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz' \) -print0)
 [ "$count" -gt 0 ] || die "no modules under $KDIR"
+fi
 
 {
   printf 'package=%s\nversion=%s\nabi=%s\nmodules=%s\n' "$PKG" "$VERSION" "$ABI-$FLAVOUR" "$count"

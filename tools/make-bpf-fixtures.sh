@@ -12,6 +12,12 @@
 # CC is the compiler's major version (clang14, clang19). Two compilers because clang 14 (Debian
 # 12's default) cannot emit ENUM64 or signed enums, which clang >= 15 does.
 #
+# A source that an older clang cannot compile says so in a line of its own:
+#   // btfkit-fixture: min-clang 15
+# and is built only by the compilers of that major version or newer (test/bpf/core_matches.bpf.c:
+# clang 14 has no type_matches relocation and writes no ENUM64). Sources include headers from
+# test/bpf/ (core_kernel.h: the CO-RE corpus's local views of kernel types).
+#
 # Reproducible: sources are compiled by relative path from the repository root with the
 # debug prefix mapped (the .BTF string table holds file names and source lines from
 # .BTF.ext line info), and gzip -n stores no name or time stamp.
@@ -46,8 +52,13 @@ rm -f "$OUT"/*.o.gz "$OUT"/*.o.raw.txt.gz "$OUT"/*.o.json.gz
 
 for src in test/bpf/*.bpf.c; do
   name=$(basename "$src" .bpf.c)
+  min_clang=$(sed -n 's|^// btfkit-fixture: min-clang \([0-9]*\)$|\1|p' "$src")
   for cc in $CLANGS; do
     major=$("$cc" -dumpversion | cut -d. -f1)
+    if [ -n "$min_clang" ] && [ "$major" -lt "$min_clang" ]; then
+      echo "make-bpf-fixtures: $name: skipped for $cc (the source needs clang >= $min_clang)" >&2
+      continue
+    fi
     for order in bpfel bpfeb; do
       target=bpf; [ "$order" = bpfeb ] && target=bpfeb
       obj=$name.clang$major.$order.o
