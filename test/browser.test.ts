@@ -17,10 +17,12 @@ import { build } from 'esbuild';
 import * as core from '../src/index.js';
 import * as c from '../src/entry/c.js';
 import * as elf from '../src/entry/elf.js';
+import * as ext from '../src/entry/ext.js';
 import * as modules from '../src/entry/modules.js';
 import * as vocabulary from '../src/entry/query.js';
 import * as load from '../src/entry/load.js';
 import * as coreRelocation from '../src/entry/core.js';
+import { parseElf, sectionData } from '../src/elf/elf.js';
 import { fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -28,8 +30,8 @@ const BROWSERS = ['chromium-headless-shell', 'chromium', 'chromium-browser', 'go
 const browser = BROWSERS.find((b) => spawnSync(b, ['--version'], { encoding: 'utf8' }).status === 0);
 
 /** What the page's bundle holds: every browser-safe entry point's names in one object. */
-const btfkit = { ...core, ...c, ...elf, ...modules, ...vocabulary, ...load, ...coreRelocation };
-const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/query', 'btfkit/core', 'btfkit/elf', 'btfkit/modules', 'btfkit/load'];
+const btfkit = { ...core, ...c, ...elf, ...ext, ...modules, ...vocabulary, ...load, ...coreRelocation };
+const BROWSER_ENTRIES = ['btfkit', 'btfkit/c', 'btfkit/query', 'btfkit/core', 'btfkit/elf', 'btfkit/ext', 'btfkit/modules', 'btfkit/load'];
 
 /** FNV-1a over bytes: a digest both sides compute without any crypto API. */
 function fnv1a(bytes: Uint8Array): string {
@@ -61,6 +63,10 @@ function workload(lib: typeof btfkit, inputs: Record<string, Uint8Array>, digest
   const object = lib.loadBtf(inputs.bpfObject!);
   out.objectEndian = object.littleEndian ? 'little' : 'big';
   out.objectJson = sinkOf((s) => lib.dumpJson(object, s));
+  const bpf = lib.parseBpfObject(inputs.bpfObject!);
+  out.objectExt = digest(lib.encodeBtfExt(bpf.ext!));
+  out.objectCoreRelocations = bpf.programs.map((p) => `${p.name}: ${p.coreRelocations.map((r) => `${r.insnOffset}/${r.kind}/${r.access}`).join(' ')}`).join('; ');
+  out.objectInsns = digest(new TextEncoder().encode(bpf.programs.map((p) => lib.decodeInsns(p.bytes, bpf.littleEndian).map((i) => lib.formatInsn(i)).join('\n')).join('\n')));
   try {
     lib.Btf.parse(inputs.vmlinux!.subarray(0, 4000));
     out.truncated = 'parsed';
@@ -97,6 +103,9 @@ test('the core runs in headless Chromium and computes what Node computes', async
   assert.equal(expected.vmlinuxHeader, fnv1a(fixture('golden/running-6.18/vmlinux.sorted.h.gz')));
   assert.equal(expected.vmlinuxRaw, fnv1a(fixture('golden/running-6.18/vmlinux.raw.txt.gz')));
   assert.equal(expected.objectJson, fnv1a(fixture('bpf/core.clang19.bpfeb.o.json.gz')));
+  // Re-encoding .BTF.ext gives clang's bytes back, and the object has the CO-RE records its source asks for.
+  assert.equal(expected.objectExt, fnv1a(sectionData(parseElf(data.bpfObject!), '.BTF.ext')!));
+  assert.match(expected.objectCoreRelocations!, /^tp_btf\/sched_process_exec: (\d+\/\d+\/[\d:]+ ?){19}$/);
 
   const dir = mkdtempSync(join(tmpdir(), 'btfkit-browser-'));
   try {

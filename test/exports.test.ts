@@ -29,6 +29,14 @@ const SURFACE: Record<string, string[]> = {
     'readSymbols', 'relocationSections', 'relocationsFor', 'sectionBytes', 'sectionData', 'symbolTables',
     'symbolsInSection',
   ],
+  'btfkit/ext': [
+    'AluOp', 'AtomicOp', 'BTF_EXT_HEADER_LEN_CORE', 'BTF_EXT_HEADER_LEN_V1', 'BTF_EXT_MAGIC', 'BpfRelocationType',
+    'CORE_RELO_MIN_SIZE', 'CallKind', 'FUNC_INFO_MIN_SIZE', 'INSN_SIZE', 'InsnClass', 'InsnMode', 'InsnPatcher',
+    'InsnSize', 'InsnSource', 'JmpOp', 'LD_IMM64', 'LINE_INFO_MIN_SIZE', 'LdImm64Kind', 'decodeInsn', 'decodeInsns',
+    'encodeBtfExt', 'encodeInsn', 'encodeInsns', 'formatInsn', 'insnClass', 'isCall', 'isExit', 'isLdImm64',
+    'isMemoryClass', 'ldImm64Value', 'memAccessSize', 'parseBpfObject', 'parseBtfExt', 'programSection',
+    'withMemAccessSize',
+  ],
   'btfkit/query': [
     'TypeSet', 'TypeUnion', 'alignOf', 'declaredPointerSize', 'essentialName', 'mapEquivalentTypes', 'mapOntoBase',
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',

@@ -126,8 +126,8 @@ export function buildCorpus(opts: { withVmlinux?: boolean } = {}): Corpus {
   }
 
   // Compiled BPF objects, when another part of the project has committed some.
-  const bpfDir = join(FIXTURES, 'bpf');
-  if (existsSync(bpfDir)) {
+  for (const bpfDir of [join(FIXTURES, 'bpf'), join(FIXTURES, 'bpf-insn')]) {
+    if (!existsSync(bpfDir)) continue;
     for (const f of readdirSync(bpfDir).sort()) {
       if (!/\.o(\.gz)?$/.test(f)) continue;
       const raw = readFileSync(join(bpfDir, f));

@@ -3,6 +3,7 @@
  * structure-aware ones that know where the header fields, records, names, type ids, vlen,
  * kind and the layout section are, so that corruptions reach past the first sanity check.
  */
+import { parseElf, SectionFlag, SectionType } from '../../src/elf/elf.js';
 import { elfBtfRange, replaceElfBtf, scanBtf, type ElfFields, type ScannedBtf } from './encode.js';
 import type { Corpus, Seed } from './corpus.js';
 import { pickSeed } from './corpus.js';
@@ -586,6 +587,9 @@ export function mutate(seed: Seed, corpus: Corpus, rng: Rng, seedScan?: ScannedB
     if (steps.length === 0 || rng.chance(0.25)) {
       for (let k = rng.range(1, 2); k > 0; k--) steps.push(mutateElf(bytes, fields, rng));
     }
+    if (rng.chance(0.35)) {
+      for (let k = rng.range(1, 3); k > 0; k--) steps.push(mutateObjectSection(bytes, rng));
+    }
     if (rng.chance(0.1)) {
       const at = rng.below(bytes.length);
       bytes = bytes.slice(0, at);
@@ -604,4 +608,32 @@ export function mutate(seed: Seed, corpus: Corpus, rng: Rng, seedScan?: ScannedB
   if (seed.base?.kind === 'bytes') input.baseBytes = seed.base.bytes;
   input.bytes = mutateRaw(seed.bytes, seed.large ? seedScan : undefined, count, '');
   return input;
+}
+
+/**
+ * Changes one u32 (or one byte) of what a BPF object carries besides .BTF: `.BTF.ext`, a program
+ * section's instructions, or a relocation section, in place. Returns the step's description.
+ */
+function mutateObjectSection(bytes: Uint8Array, rng: Rng): string {
+  let sections;
+  try {
+    sections = parseElf(bytes).sections.filter((x) => x.size >= 4 && x.type !== SectionType.Nobits && x.offset + x.size <= bytes.length &&
+      (x.name === '.BTF.ext' || x.flags & SectionFlag.Exec || x.type === SectionType.Rel));
+  } catch {
+    return 'object section: ELF unreadable, left alone';
+  }
+  if (sections.length === 0) return 'object section: none';
+  const sec = rng.pick(sections);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = sec.offset + 4 * rng.below(Math.floor(sec.size / 4));
+  if (rng.chance(0.3)) {
+    const old = bytes[at]!;
+    bytes[at] = rng.below(256);
+    return `${sec.name}+${at - sec.offset}: byte ${old}->${bytes[at]}`;
+  }
+  const le = bytes[5] === 1;
+  const old = dv.getUint32(at, le);
+  const value = rng.pick([0, 1, 3, 4, 7, 8, 0x7fffffff, 0xffffffff, 0x10000001, (old + 4) >>> 0, (old + 8) >>> 0, (old - 1) >>> 0, (old * 2) >>> 0, rng.u32()]);
+  dv.setUint32(at, value, le);
+  return `${sec.name}+${at - sec.offset}: u32 ${old}->${value}`;
 }

@@ -12,6 +12,9 @@ import { dumpC, cDeclaration } from '../../src/dump/c/index.js';
 import { dumpJson, dumpRaw } from '../../src/dump/raw.js';
 import { ByteSink } from '../../src/dump/sink.js';
 import { isElf, parseElf, sectionData } from '../../src/elf/elf.js';
+import { decodeInsns, formatInsn } from '../../src/bpf/insn.js';
+import { parseBpfObject } from '../../src/bpf/object.js';
+import { encodeBtfExt, parseBtfExt } from '../../src/ext/btf-ext.js';
 import { BtfError } from '../../src/errors.js';
 import { Kind } from '../../src/format/kinds.js';
 
@@ -94,12 +97,13 @@ export interface TargetOptions {
   variant?: number;
   /**
    * Operations to leave out, to fuzz the rest while a known bug is open: any of `check`, `raw`,
-   * `json`, `views`, `resolve`, `sizeof`, `alignof`, `find`, `c`.
+   * `json`, `views`, `resolve`, `sizeof`, `alignof`, `find`, `c`, `ext` (BPF object model,
+   * `.BTF.ext` and instruction decoding of ELF inputs).
    */
   skip?: ReadonlySet<string>;
 }
 
-export const OPERATION_GROUPS = ['check', 'raw', 'json', 'views', 'resolve', 'sizeof', 'alignof', 'find', 'c'] as const;
+export const OPERATION_GROUPS = ['check', 'raw', 'json', 'views', 'resolve', 'sizeof', 'alignof', 'find', 'c', 'ext'] as const;
 
 /**
  * Parses `bytes` (raw BTF, or an ELF file: both `Btf.parse` and `loadBtf` paths) on `base`, then
@@ -129,6 +133,8 @@ export function runTarget(bytes: Uint8Array, base?: Btf | Uint8Array, opts: Targ
   } else {
     baseBtf = base;
   }
+
+  if (isElf(bytes) && !opts.skip?.has('ext')) runObjectTarget(bytes, outcome);
 
   let btf: Btf;
   operationListener?.('parse');
@@ -224,4 +230,33 @@ export function runTarget(bytes: Uint8Array, base?: Btf | Uint8Array, opts: Targ
   }
   guarded('findOne', outcome, () => btf.findOne('task_struct'));
   return outcome;
+}
+
+/**
+ * The BPF object side of an ELF input: the object model (with its `.BTF.ext`), every program
+ * section's instructions decoded and printed, `.BTF.ext` re-encoded and read again; and the
+ * `.BTF.ext` section read on its own (without the object model's checks), whatever the ELF's
+ * machine.
+ */
+function runObjectTarget(bytes: Uint8Array, outcome: TargetOutcome): void {
+  const object = guarded('parseBpfObject', outcome, () => parseBpfObject(bytes, { file: 'input.o' }));
+  if (object) {
+    guarded('decodeInsns+formatInsn', outcome, () => {
+      let n = 0;
+      for (const p of object.programs) for (const insn of decodeInsns(p.bytes, object.littleEndian)) n += formatInsn(insn).length;
+      return n;
+    });
+    if (object.ext && object.btf) {
+      const ext = object.ext;
+      const btf = object.btf;
+      guarded('encodeBtfExt+parseBtfExt', outcome, () => parseBtfExt(encodeBtfExt(ext), btf));
+    }
+  }
+  guarded('parseBtfExt(section)', outcome, () => {
+    const elf = parseElf(bytes);
+    const raw = sectionData(elf, '.BTF.ext');
+    const btfRaw = sectionData(elf, '.BTF');
+    if (!raw || !btfRaw) return undefined;
+    return parseBtfExt(raw, Btf.parse(btfRaw), { littleEndian: elf.littleEndian });
+  });
 }
