@@ -14,13 +14,13 @@ import test from 'node:test';
 import { Btf } from '../src/btf/btf.js';
 import { TypeSet } from '../src/btf/typeset.js';
 import type { CoreDecision } from '../src/core/decision.js';
-import { CoreRelocator } from '../src/core/engine.js';
+import { relocateObject } from '../src/core/object.js';
+import { parseBpfObject } from '../src/bpf/object.js';
 import { CORE_KIND_NAMES, CoreKind } from '../src/core/kinds.js';
-import { patchCoreInstruction, type CorePatchResult } from '../src/core/patch.js';
+import type { CorePatchResult } from '../src/core/patch.js';
 import { readInput } from '../src/node/files.js';
 import { KernelBtf } from '../src/node/sysfs.js';
 import { loadModuleBtf } from '../src/split/load.js';
-import { readObjectCoreRelocations } from './helpers/core-ext.js';
 import { coreTargets, libbpfCore, moduleTarget, type OracleRelocation, type OracleTarget } from './helpers/core-oracle.js';
 import { FIXTURES, fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
@@ -31,19 +31,9 @@ interface Outcome { section: string; index: number; insnOffset: number; decision
 
 /** btfkit's decisions for every CO-RE record, in .BTF.ext order, and the object's sections patched. */
 function relocate(object: Uint8Array, target: TypeSet): { outcomes: Outcome[]; code: Map<string, Uint8Array> } {
-  const copy = object.slice();
-  const obj = readObjectCoreRelocations(copy);
-  const relocator = new CoreRelocator(obj.btf, target);
-  const outcomes: Outcome[] = [];
-  const code = new Map<string, Uint8Array>();
-  for (const section of obj.sections) {
-    code.set(section.name, section.code);
-    for (const [index, record] of section.records.entries()) {
-      const decision = relocator.resolve(record);
-      const patch = patchCoreInstruction(section.code, record.insnOffset, obj.littleEndian, decision);
-      outcomes.push({ section: section.name, index, insnOffset: record.insnOffset, decision, patch });
-    }
-  }
+  const result = relocateObject(object, target);
+  const outcomes = result.relocations.map((r) => ({ section: r.section, index: r.index, insnOffset: r.insnOffset, decision: r.decision, patch: r.patch }));
+  const code = new Map(parseBpfObject(result.patched).programs.map((p) => [p.name, p.bytes]));
   return { outcomes, code };
 }
 

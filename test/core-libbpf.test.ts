@@ -13,13 +13,12 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { BtfBuilder } from '../src/build/builder.js';
 import { Btf } from '../src/btf/btf.js';
-import { CoreRelocator } from '../src/core/engine.js';
+import { relocateObject } from '../src/core/object.js';
 import { CORE_KIND_NAMES, CoreKind } from '../src/core/kinds.js';
-import { patchCoreInstruction, type CorePatchResult } from '../src/core/patch.js';
+import type { CorePatchResult } from '../src/core/patch.js';
 import type { CoreDecision } from '../src/core/decision.js';
 import { IntEncoding } from '../src/format/kinds.js';
 import { scratchDir } from './helpers/cc.js';
-import { readObjectCoreRelocations } from './helpers/core-ext.js';
 import { libbpfCoreRelocations } from './helpers/libbpf-core.js';
 import { DATA_DIR, REPO_ROOT, fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
@@ -88,16 +87,7 @@ interface Outcome { decision: CoreDecision; patch: CorePatchResult }
 
 /** btfkit's decisions and patches for every record of an object, in .BTF.ext order. */
 function relocate(object: Uint8Array, target: Uint8Array): Outcome[] {
-  const obj = readObjectCoreRelocations(object);
-  const relocator = new CoreRelocator(obj.btf, Btf.parse(target));
-  const out: Outcome[] = [];
-  for (const section of obj.sections) {
-    for (const record of section.records) {
-      const decision = relocator.resolve(record);
-      out.push({ decision, patch: patchCoreInstruction(section.code, record.insnOffset, obj.littleEndian, decision) });
-    }
-  }
-  return out;
+  return relocateObject(object, Btf.parse(target)).relocations.map(({ decision, patch }) => ({ decision, patch }));
 }
 
 function compareWithLibbpf(object: Uint8Array, target: { name: string; bytes: Uint8Array }, label: string): number {
