@@ -197,7 +197,7 @@ class Deduper {
   private hypotAdjustCanon = false;
   private readonly table: CandidateTable;
   /** Work stack of the equivalence walk: (candidate, canonical) pairs. */
-  private pairs = new Uint32Array(1024);
+  private pairs: Uint32Array = new Uint32Array(1024);
 
   constructor(private readonly btf: Btf) {
     this.start = btf.firstId;
@@ -393,13 +393,6 @@ class Deduper {
     return id;
   }
 
-  /** A forward declaration already resolved to a struct or union: that struct or union. */
-  private resolveFwd(id: number): number {
-    if (this.kindOf(id) !== WireKind.Fwd) return id;
-    const to = this.resolve(id);
-    return this.kindOf(to) === WireKind.Fwd ? id : to;
-  }
-
   private mapLoop(id: number): BtfError {
     return new BtfError('type-loop', `dedup found types equivalent to one another in a loop through type ${id}`, { typeId: id });
   }
@@ -502,15 +495,10 @@ class Deduper {
     this.hypot[from] = to;
   }
 
-  private pushPair(sp: number, cand: number, canon: number): number {
-    if (sp + 2 > this.pairs.length) {
-      const grown = new Uint32Array(this.pairs.length * 2);
-      grown.set(this.pairs);
-      this.pairs = grown;
-    }
-    this.pairs[sp] = cand;
-    this.pairs[sp + 1] = canon;
-    return sp + 2;
+  private growPairs(): Uint32Array {
+    const grown = new Uint32Array(this.pairs.length * 2);
+    grown.set(this.pairs);
+    return (this.pairs = grown);
   }
 
   /**
@@ -520,14 +508,32 @@ class Deduper {
    * deep graphs cannot exhaust the JS stack; the visiting order is the recursion's.
    */
   private isEquiv(candRoot: number, canonRoot: number): boolean {
-    const { w, rec, hypot } = this;
-    let sp = this.pushPair(0, candRoot, canonRoot);
+    const { w, rec, hypot, map } = this;
+    const limit = this.end;
+    let pairs: Uint32Array = this.pairs;
+    pairs[0] = candRoot;
+    pairs[1] = canonRoot;
+    let sp = 2;
     while (sp > 0) {
       sp -= 2;
-      const cand = this.pairs[sp]!;
-      let canon = this.pairs[sp + 1]!;
-      if (this.resolve(cand) === this.resolve(canon)) continue;
-      canon = this.resolveFwd(canon);
+      const cand = pairs[sp]!;
+      let canon = pairs[sp + 1]!;
+      // resolve() of both, inline: this runs for every edge of both graphs.
+      let rc = cand;
+      let steps = 0;
+      for (let m = map[rc]!; m <= MAX_ID && m !== rc; m = map[rc]!) {
+        rc = m;
+        if (++steps > limit) throw this.mapLoop(rc);
+      }
+      let rn = canon;
+      for (let m = map[rn]!; m <= MAX_ID && m !== rn; m = map[rn]!) {
+        rn = m;
+        if (++steps > limit) throw this.mapLoop(rn);
+      }
+      if (rc === rn) continue;
+      // resolveFwd(canon): a FWD already resolved stands for its struct.
+      if (((w[rec[canon]! + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === WireKind.Fwd &&
+        ((w[rec[rn]! + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) !== WireKind.Fwd) canon = rn;
       const seen = hypot[canon]!;
       if (seen <= MAX_ID) {
         if (seen === cand) continue;
@@ -570,26 +576,40 @@ class Deduper {
         case WireKind.Const: case WireKind.Volatile: case WireKind.Restrict: case WireKind.Ptr:
         case WireKind.Typedef: case WireKind.Func: case WireKind.TypeTag:
           if (w[a + 1] !== w[b + 1]) return false;
-          sp = this.pushPair(sp, w[a + 2]!, w[b + 2]!);
+          if (sp + 2 > pairs.length) pairs = this.growPairs();
+          pairs[sp++] = w[a + 2]!;
+          pairs[sp++] = w[b + 2]!;
           break;
         case WireKind.Array:
           if (!this.equalCommon(a, b) || w[a + 5] !== w[b + 5]) return false;
           // The element type after the index type: pushed first, popped last.
-          sp = this.pushPair(sp, w[a + 3]!, w[b + 3]!);
-          sp = this.pushPair(sp, w[a + 4]!, w[b + 4]!);
+          if (sp + 4 > pairs.length) pairs = this.growPairs();
+          pairs[sp++] = w[a + 3]!;
+          pairs[sp++] = w[b + 3]!;
+          pairs[sp++] = w[a + 4]!;
+          pairs[sp++] = w[b + 4]!;
           break;
         case WireKind.Struct: case WireKind.Union: {
           if (!this.shallowEqualStruct(a, b)) return false;
           const vlen = w[a + 1]! & Rec.INFO_VLEN_MASK;
-          for (let i = vlen - 1; i >= 0; i--) sp = this.pushPair(sp, w[a + 3 + i * 3 + 1]!, w[b + 3 + i * 3 + 1]!);
+          while (sp + 2 * vlen > pairs.length) pairs = this.growPairs();
+          for (let i = vlen - 1; i >= 0; i--) {
+            pairs[sp++] = w[a + 3 + i * 3 + 1]!;
+            pairs[sp++] = w[b + 3 + i * 3 + 1]!;
+          }
           break;
         }
         case WireKind.FuncProto: {
           if (w[a] !== w[b] || w[a + 1] !== w[b + 1]) return false;
           const vlen = w[a + 1]! & Rec.INFO_VLEN_MASK;
           for (let i = 0; i < vlen; i++) if (w[a + 3 + i * 2] !== w[b + 3 + i * 2]) return false;
-          for (let i = vlen - 1; i >= 0; i--) sp = this.pushPair(sp, w[a + 3 + i * 2 + 1]!, w[b + 3 + i * 2 + 1]!);
-          sp = this.pushPair(sp, w[a + 2]!, w[b + 2]!);
+          while (sp + 2 * vlen + 2 > pairs.length) pairs = this.growPairs();
+          for (let i = vlen - 1; i >= 0; i--) {
+            pairs[sp++] = w[a + 3 + i * 2 + 1]!;
+            pairs[sp++] = w[b + 3 + i * 2 + 1]!;
+          }
+          pairs[sp++] = w[a + 2]!;
+          pairs[sp++] = w[b + 2]!;
           break;
         }
         default:
