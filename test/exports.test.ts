@@ -34,7 +34,7 @@ const SURFACE: Record<string, string[]> = {
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],
   'btfkit/modules': [
-    'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
+    'baseClosure', 'checkSplit', 'dedup', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
     'splitOnBase', 'toSplitAppearance',
   ],
