@@ -12,7 +12,7 @@
  * picks another bpftool than the one on PATH.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -265,6 +265,9 @@ function main(): number {
         rows.push(benchPair(label, 'C dump (sorted, v7.8 default)', { argv: [node, CLI, 'dump', file, '--format', 'c'] }, bt(['btf', 'dump', 'file', file, 'format', 'c']), runs, devNull));
       }
     }
+    const dedupRow = mergeDedupRow(node, tmp, runs, devNull);
+    if ('skipped' in dedupRow) skipped.push(dedupRow.skipped);
+    else rows.push(dedupRow);
     rows.push({ input: '(process start-up)', operation: 'node / bpftool with no work', ...startupRow(node, bpftool, runs, devNull) });
 
     process.stderr.write('bench: in-process micro timings\n');
@@ -329,6 +332,40 @@ function main(): number {
  * bpftool (Debian 12 ships 7.1) lacks `root_id`: then the raw dump is piped into `head -c 4096`,
  * which closes the pipe so bpftool stops at its first flush after loading.
  */
+/**
+ * Every module of the first Debian build under data/ merged on its vmlinux in module-name order
+ * and deduplicated: `btfkit merge --dedup` next to the same done with libbpf 1.1 in C
+ * (test/helpers/btf_dedup.c --merge: btf__add_type per module type, then btf__dedup), whose
+ * output the tests hold btfkit's to byte for byte. The libbpf harness takes the bpftool column.
+ */
+function mergeDedupRow(node: string, tmp: string, runs: number, devNull: number): Row | { skipped: string } {
+  const data = join(ROOT, 'data');
+  const build = existsSync(data)
+    ? readdirSync(data).sort().map((d) => join(data, d)).find((d) => existsSync(join(d, 'build')) && existsSync(join(d, 'vmlinux.btf')))
+    : undefined;
+  if (!build) return { skipped: 'no Debian build under data/ (tools/fetch-debian-kernel.sh): the merge + dedup row is left out' };
+  const harness = join(tmp, 'btf_dedup');
+  const cc = spawnSync('cc', ['-O2', '-o', harness, join(ROOT, 'test', 'helpers', 'btf_dedup.c'), '-lbpf'], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) return { skipped: `the libbpf merge + dedup harness does not build here (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]}): its row is left out` };
+  const modules: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.ko')) modules.push(join(d, e.name));
+    }
+  };
+  walk(join(build, 'modules'));
+  const nameOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  modules.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0));
+  const base = join(build, 'vmlinux.btf');
+  const label = `${modules.length} modules of ${build.slice(build.lastIndexOf('/') + 1)}`;
+  process.stderr.write(`bench: ${label}\n`);
+  const row = benchPair(label, 'merge + dedup (bpftool column: libbpf 1.1 harness)',
+    { argv: [node, CLI, 'merge', '--dedup', '--base', base, ...modules, '-o', join(tmp, 'btfkit-merged.btf')] },
+    { argv: [harness, '--merge', join(tmp, 'libbpf-merged.btf'), base, ...modules] }, runs, devNull);
+  return row;
+}
+
 function bpftoolLoadCommand(bpftool: string, file: string, devNull: number): { command: Command; note?: string } {
   const rootId = { argv: [bpftool, 'btf', 'dump', 'file', file, 'format', 'raw', 'root_id', '1'] };
   if (!('error' in timeCommand(rootId, devNull))) return { command: rootId };

@@ -43,12 +43,23 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       types become references to them. --renumber only shifts ids and string
       offsets after BASE's (how the kernel presents a standalone module).
 `,
-  merge: `  btfkit merge --base BASE MOD... -o OUT [--force] [--json]
+  merge: `  btfkit merge --base BASE MOD... -o OUT [--force] [--json] [--dedup]
       One split blob holding every module's types, renumbered after BASE
       without overlapping ids (bpftool reads it with --base-btf BASE). Prints
       each module's new id range on stderr, or with --json an array of
       {"name", "firstId", "endId", "originalFirstId"} on stdout. Refuses a MOD
-      that does not match BASE unless --force.
+      that does not match BASE unless --force. --dedup deduplicates the result
+      as 'btfkit dedup' does (types equal to BASE's or to another module's
+      appear once) and prints the type counts instead of the ranges (--json:
+      {"inputTypes", "outputTypes"}).
+`,
+  dedup: `  btfkit dedup IN [--base BASE] -o OUT [--map MAP.json]
+      Deduplicate IN (raw BTF or ELF .BTF) with libbpf's algorithm (btf__dedup):
+      OUT is what libbpf 1.1 writes, byte for byte. Split BTF (a module, or
+      merged modules) needs --base BASE: its types equal to BASE's collapse
+      onto them and OUT is split BTF on BASE. --map writes where each input
+      type went: {"firstId": F, "newIds": [...]}, the new id of each input
+      id from F on. Prints the type counts on stderr.
 `,
   find: `  btfkit find NAME [--kind KIND] [--base BASE] [--json] [MOD...]
       Where a type named NAME is defined: in BASE (default
@@ -98,6 +109,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   merge: async () => (await import('./modules.js')).merge,
   find: async () => (await import('./modules.js')).find,
   vars: async () => (await import('./load.js')).vars,
+  dedup: async () => (await import('./dedup.js')).dedup,
 };
 
 /** True when the arguments ask for help: `--help` or `-h` before any `--`. */

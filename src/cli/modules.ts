@@ -7,6 +7,7 @@ import { checkSplit, selfContained } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
 import { mergeModules } from '../split/merge.js';
+import { dedup } from '../dedup/dedup.js';
 import { parse, UsageError } from './args.js';
 import { typeSetOf } from './inputs.js';
 import { print, printError, printing, writeOutputFile } from './output.js';
@@ -58,6 +59,7 @@ export function merge(args: string[]): number {
     output: { type: 'string', short: 'o' },
     force: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    dedup: { type: 'boolean', default: false },
   });
   if (positionals.length === 0) throw new UsageError('merge needs at least one module');
   if (!values.output) throw new UsageError('merge needs -o OUT');
@@ -68,6 +70,14 @@ export function merge(args: string[]): number {
     return { name: moduleNameOf(file), btf: loadModuleBtf(bytes, base, file) };
   });
   const r = mergeModules(base, modules);
+  if (values.dedup) {
+    const d = dedup(r.bytes, { base });
+    writeOutputFile(values.output as string, d.bytes);
+    const counts = { inputTypes: d.inputTypes, outputTypes: d.outputTypes };
+    if (values.json) return printing(0, () => print(JSON.stringify(counts) + '\n'));
+    printError(`btfkit: ${modules.length} modules, ${counts.inputTypes} types merged, ${counts.outputTypes} after dedup\n`);
+    return 0;
+  }
   writeOutputFile(values.output as string, r.bytes);
   if (values.json) return printing(0, () => print(JSON.stringify(r.modules) + '\n'));
   for (const m of r.modules) printError(`${m.name}: ids ${m.firstId}..${m.endId - 1} (were ${m.originalFirstId}..${m.originalFirstId + m.endId - m.firstId - 1})\n`);

@@ -1,7 +1,8 @@
 /**
  * `btfkit/modules`: split BTF, the form kernel modules carry: reading a module on its base
  * (relocating a distilled `.BTF.base` first), judging whether a base is the right one,
- * converting between split and self-contained forms, merging modules and searching a kernel
+ * converting between split and self-contained forms, merging modules, deduplicating (libbpf's
+ * btf__dedup, split-aware) and searching a kernel
  * with its modules as one (the type set itself is in `btfkit/query`). Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
  *
  * Every name is listed: what this file does not name is not public (test/exports.test.ts).
@@ -59,6 +60,13 @@ export {
   type MergedRange,
   type MergeResult,
 } from '../split/merge.js';
+
+// src/dedup/dedup.ts
+export {
+  dedup,
+  type DedupOptions,
+  type DedupResult,
+} from '../dedup/dedup.js';
 
 // src/split/refs.ts
 export {
