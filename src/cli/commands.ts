@@ -72,6 +72,19 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       func, ...). A MOD that does not match BASE gets a warning on stderr.
       Exit 0 when found, 1 when not (one line on stderr).
 `,
+  core: `  btfkit core OBJ... [--target BTF|DIR]... [--base BASE] [--json] [-o OUT]
+      Relocate each BPF object's CO-RE records (.BTF.ext) as libbpf 1.1 does
+      when it loads it, against each target: a vmlinux BTF (raw or ELF), or a
+      folder laid out like /sys/kernel/btf (vmlinux and module files; CO-RE
+      searches vmlinux, then the modules). Default: the running kernel. With
+      --base BASE, the --target files are modules on BASE, one target. One
+      line per relocation: SECTION+OFFSET KIND local spec → where found and
+      target spec: field old → new, or why it was poisoned or failed.
+      --json: [{"file", "target", "relocations": [...]}], schema in
+      docs/CORE.md. -o OUT (one object, one target): the object with its
+      instructions patched. Exit 0 when every relocation was patched, 5 when
+      some were poisoned or failed (all are printed), 1 on unreadable input.
+`,
   vars: `  btfkit vars [--base BASE] [--name NAME] [--json] [MOD... | DIR]
       Every kernel variable (VAR) of BASE (default /sys/kernel/btf/vmlinux) and
       each MOD, or of a folder laid out like /sys/kernel/btf (vmlinux and
@@ -97,7 +110,8 @@ ${Object.values(COMMAND_HELP).join('')}  btfkit help [COMMAND] | version
   btfkit COMMAND --help
 
 Exit codes: 0 success, 1 bad input or unwritable output (one line on stderr),
-2 wrong usage (check adds 3 and 4, find uses 1 for not found, see above).
+2 wrong usage (check adds 3 and 4, find uses 1 for not found, core 5 for
+unresolved relocations, see above).
 `;
 
 const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number>>> = {
@@ -109,6 +123,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   merge: async () => (await import('./modules.js')).merge,
   find: async () => (await import('./modules.js')).find,
   vars: async () => (await import('./load.js')).vars,
+  core: async () => (await import('./core.js')).core,
   dedup: async () => (await import('./dedup.js')).dedup,
 };
 

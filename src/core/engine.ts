@@ -8,6 +8,11 @@ import { matchCoreSpec } from './match.js';
 import { formatCoreSpec, parseCoreSpec, type CoreSpec } from './spec.js';
 import { calcRelocation, type RelocationValues } from './values.js';
 
+/** Wraps an error from reading the target, so that {@link CoreRelocator.resolve} passes it on. */
+class TargetUnreadable {
+  constructor(readonly error: unknown) {}
+}
+
 /** Options of a {@link CoreRelocator}. */
 export interface CoreRelocatorOptions {
   /**
@@ -61,12 +66,23 @@ export class CoreRelocator {
     try {
       this.decide(record, decision);
     } catch (e) {
+      // A target that cannot be read (a module file that does not parse) is the caller's
+      // problem, not this record's.
+      if (e instanceof TargetUnreadable) throw e.error;
       if (!isBtfError(e)) throw e;
       decision.error = e.detail;
       decision.reason = e.detail;
       decision.poison = false;
     }
     return decision;
+  }
+
+  private candidatesOf(name: string, kind: number): TypeHit[] {
+    try {
+      return this.target.coreCandidates(name, kind);
+    } catch (e) {
+      throw new TargetUnreadable(e);
+    }
   }
 
   private decide(record: CoreRelocationRecord, decision: CoreDecision): void {
@@ -86,7 +102,7 @@ export class CoreRelocator {
     if (record.kind !== CoreKind.TypeIdLocal) {
       if (localName === '') throw new BtfError('bad-input', `${what}: CO-RE relocations of anonymous types have no candidates (${coreKindName(record.kind)})`, { typeId: localId });
       const cached = this.candidateCache.get(localId);
-      candidates = cached ?? this.target.coreCandidates(localName, localKind);
+      candidates = cached ?? this.candidatesOf(localName, localKind);
       if (!cached) this.candidateCache.set(localId, candidates);
     }
 

@@ -61,3 +61,10 @@ export {
   type CorePatch,
   type CorePatchResult,
 } from '../core/patch.js';
+
+// src/core/object.ts
+export {
+  relocateObject,
+  type ObjectCoreRelocation,
+  type ObjectCoreResult,
+} from '../core/object.js';

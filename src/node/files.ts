@@ -36,13 +36,13 @@ export function readInput(path: string, opts: ReadOptions = {}): Uint8Array {
   const limit = inputLimit(opts);
   const input = InputFile.open(path);
   try {
-    return readOpenInput(input, limit);
+    return readOpenInput(input, limit, opts.wholeElf === true);
   } finally {
     input.close();
   }
 }
 
-function readOpenInput(input: InputFile, limit: InputLimit): Uint8Array {
+function readOpenInput(input: InputFile, limit: InputLimit, wholeElf: boolean): Uint8Array {
   const probe = input.read(0, PROBE_SIZE);
   const whole = (what: string) => input.readToEnd(probe, limit, what);
   if (detectEndian(probe)) {
@@ -63,6 +63,7 @@ function readOpenInput(input: InputFile, limit: InputLimit): Uint8Array {
     return probe.length + got === end ? bytes : bytes.subarray(0, probe.length + got);
   }
   if (isElf(probe)) {
+    if (wholeElf) return whole('the ELF file is larger than');
     return input.regular ? readElfImage(input, probe, limit) : whole('the ELF file arriving through the pipe is larger than');
   }
   const compression = detectCompression(probe);

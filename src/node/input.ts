@@ -28,6 +28,11 @@ export interface ReadOptions {
    * {@link DEFAULT_MAX_INPUT_SIZE}.
    */
   maxInputSize?: number;
+  /**
+   * Read an ELF file whole (up to the limit) instead of only its headers, `.BTF*` sections and
+   * symbol tables: what a BPF object's instructions and relocations need (`btfkit core`).
+   */
+  wholeElf?: boolean;
 }
 
 /** The limit in force and how a user raises it, for error messages. */

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
 import { TypeSet } from '../btf/typeset.js';
+import { loadModuleBtf } from '../split/load.js';
+import { loadBtf } from '../btf/source.js';
 import { SYSFS_BTF_DIR, readInput, type ReadOptions } from './files.js';
 
 /**
@@ -33,7 +35,8 @@ export class KernelBtf {
   get vmlinux(): Btf {
     if (!this.vmlinuxBtf) {
       const file = join(this.dir, 'vmlinux');
-      this.vmlinuxBtf = Btf.parse(readInput(file, this.readOptions), { file });
+      // Raw BTF in /sys/kernel/btf; an ELF vmlinux in a folder laid out the same way.
+      this.vmlinuxBtf = loadBtf(readInput(file, this.readOptions), { file });
     }
     return this.vmlinuxBtf;
   }
@@ -65,7 +68,9 @@ export class KernelBtf {
         throw new BtfError('not-found', `the kernel has no BTF for a module named '${name}'`, { file: join(this.dir, name) });
       }
       const file = join(this.dir, name);
-      btf = Btf.parse(readInput(file, this.readOptions), { base: this.vmlinux, file });
+      // Raw split BTF as /sys/kernel/btf has it; a folder laid out the same way may hold the
+      // modules' .ko files instead (with a distilled base, relocated onto vmlinux).
+      btf = loadModuleBtf(readInput(file, this.readOptions), this.vmlinux, file);
       this.modules.set(name, btf);
     }
     return btf;
