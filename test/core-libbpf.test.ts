@@ -2,13 +2,13 @@
  * The CO-RE engine against libbpf 1.1 itself: test/bpf-engine/core_engine.bpf.c (every kind, flavors,
  * anonymous members, arrays incl. flexible ones, signed and unsigned bitfields, ENUM64, missing
  * fields and types, type_matches, memory-size patches), compiled by clang 14 and 19, relocated
- * by btfkit and by libbpf (test/helpers/core_relo.c, bpf_object__load with btf_custom_path)
+ * by btfkit and by libbpf (test/helpers/core_oracle.c through test/helpers/core-compare.ts, bpf_object__load with btf_custom_path)
  * against real kernels and a target crafted here; the big-endian twins must decide as the
  * little-endian objects do.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { BtfBuilder } from '../src/build/builder.js';
@@ -19,7 +19,8 @@ import type { CorePatchResult } from '../src/core/patch.js';
 import type { CoreDecision } from '../src/core/decision.js';
 import { IntEncoding } from '../src/format/kinds.js';
 import { scratchDir } from './helpers/cc.js';
-import { libbpfCoreRelocations } from './helpers/libbpf-core.js';
+import { compare } from './helpers/core-compare.js';
+import { libbpfCore, type OracleTarget } from './helpers/core-oracle.js';
 import { DATA_DIR, REPO_ROOT, fixture } from './helpers/paths.js';
 import { loudSkip } from './helpers/skip.js';
 
@@ -90,39 +91,11 @@ function relocate(object: Uint8Array, target: Uint8Array): Outcome[] {
   return relocateObject(object, Btf.parse(target)).relocations.map(({ decision, patch }) => ({ decision, patch }));
 }
 
-function compareWithLibbpf(object: Uint8Array, target: { name: string; bytes: Uint8Array }, label: string): number {
-  const oracle = libbpfCoreRelocations(object, target.bytes);
-  if ('skipped' in oracle) throw new Error(oracle.skipped);
-  const ours = relocate(object, target.bytes);
-  let compared = 0;
-  for (const [i, { decision, patch }] of ours.entries()) {
-    const where = `${label} on ${target.name}, relo #${i} ${decision.local.spec}`;
-    const theirs = oracle.relocations.get(i);
-    assert.ok(theirs, `${where}: libbpf logged nothing (it stopped earlier?)`);
-    if (theirs.failed) {
-      assert.ok(decision.error !== undefined || patch.error !== undefined, `${where}: libbpf failed, btfkit did not`);
-      break; // libbpf stops the object's CO-RE at its first failure
-    }
-    assert.equal(decision.error, undefined, `${where}: btfkit failed (${decision.error}), libbpf did not`);
-    assert.equal(patch.error, undefined, `${where}: patch failed (${patch.error}), libbpf did not`);
-    assert.equal(theirs.kind, CORE_KIND_NAMES[decision.record.kind], `${where}: kind`);
-    assert.equal(decision.local.spec, theirs.local, `${where}: local spec text`);
-    if (decision.record.kind !== CoreKind.TypeIdLocal) {
-      assert.equal(decision.candidates.considered, theirs.candidates.length, `${where}: candidates considered`);
-      assert.equal(decision.candidates.matched, theirs.candidates.filter((c) => c.matched).length, `${where}: candidates matched`);
-      assert.equal(decision.target?.spec, theirs.candidates.find((c) => c.matched)?.spec, `${where}: target spec`);
-    }
-    assert.equal(patch.poisoned, theirs.poisoned, `${where}: poisoned`);
-    if (!theirs.poisoned) {
-      const ourPatches = patch.patches.map((p) => ({ field: p.field === 'size' ? 'mem_sz' : p.field, from: BigInt.asUintN(64, p.from), to: BigInt.asUintN(64, p.to) }));
-      const expected: { field: string; from: bigint; to: bigint }[] = (theirs.patched ?? []).map((p) => ({ ...p, from: BigInt.asUintN(64, p.from) }));
-      // libbpf prints the new value before truncating it to the instruction's field.
-      if (ourPatches[0]?.field === 'imm') ourPatches[0].to = BigInt.asUintN(64, decision.newValue);
-      assert.deepEqual(ourPatches, expected, `${where}: patches`);
-    }
-    compared++;
-  }
-  return compared;
+/** A target as the oracle takes it: a file. */
+function oracleTarget(target: { name: string; bytes: Uint8Array }): OracleTarget {
+  const path = join(scratchDir(), `core-libbpf-${target.name.replace(/\W+/g, '_')}.btf`);
+  writeFileSync(path, target.bytes);
+  return { label: target.name, vmlinux: path };
 }
 
 test('core-libbpf: btfkit decides and patches as libbpf 1.1 on real and crafted targets', (t) => {
@@ -135,7 +108,13 @@ test('core-libbpf: btfkit decides and patches as libbpf 1.1 on real and crafted 
       continue;
     }
     for (const target of ts) {
-      const n = compareWithLibbpf(object, target, `${clang} bpfel`);
+      let n: number;
+      try {
+        n = compare(`${clang} bpfel`, object, oracleTarget(target)).relocations;
+      } catch (e) {
+        if ((e as { skipped?: boolean }).skipped) return loudSkip(t, (e as Error).message);
+        throw e;
+      }
       t.diagnostic(`${clang} on ${target.name}: ${n} relocations equal to libbpf's`);
       assert.ok(n >= 40, `${clang} on ${target.name}: only ${n} relocations compared`);
     }
@@ -146,9 +125,10 @@ test('core-libbpf: two matching candidates at different offsets are an ambiguity
   const object = compile('clang-19', 'bpfel', ['-DAMBIGUOUS']);
   if (typeof object === 'string') return loudSkip(t, object);
   const target = { name: 'crafted', bytes: craftedTarget() };
-  const oracle = libbpfCoreRelocations(object, target.bytes);
+  const oracle = libbpfCore(object, oracleTarget(target));
   if ('skipped' in oracle) return loudSkip(t, oracle.skipped);
-  assert.equal(oracle.relocations.get(0)?.failed, true, 'libbpf should fail this relocation');
+  assert.equal(oracle.core, 'failed');
+  assert.equal(oracle.relocations[0]?.result, 'error', 'libbpf should fail this relocation');
   const [first] = relocate(object, target.bytes);
   assert.match(first!.decision.error ?? '', /field offset ambiguity/);
   assert.equal(first!.decision.candidates.considered, 2);
