@@ -27,6 +27,8 @@
  * applied (patched or poisoned, each a distinct `prog 'P': relo #I`) and that the load stopped
  * in this harness's handler; prints `OBJ: N/N CO-RE relocations applied` per object.
  *
+ * CORE_RELOCATE_VERBOSE=1 copies libbpf's log (with --check, its debug lines too) to stderr.
+ *
  * Exit: 0 ok; 1 an object did not open, did not stop where expected, or (--check) left a
  * relocation unapplied; 2 usage; 3 no bpf() here (libbpf needs it for maps and BTF: root).
  */
@@ -49,6 +51,7 @@ static int announced;                 /* sum of "found N CO-RE relocations" */
 static char applied[MAX_APPLIED][160]; /* distinct "prog 'P': relo #I" with an outcome */
 static int napplied;
 static bool stopped_here, core_failed, no_bpf;
+static char last_warning[2048]; /* why libbpf stopped, when it was not this harness's handler */
 
 static void note_applied(const char *line)
 {
@@ -92,7 +95,9 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args
 		core_failed = true;
 	if (strstr(s, "Couldn't load trivial BPF program") || strstr(s, "Operation not permitted"))
 		no_bpf = true;
-	if ((level == LIBBPF_WARN || getenv("CORE_RELOCATE_DEBUG")) && getenv("CORE_RELOCATE_VERBOSE"))
+	if (level == LIBBPF_WARN && !strstr(s, "failed to load object"))
+		snprintf(last_warning, sizeof(last_warning), "%s", s);
+	if (getenv("CORE_RELOCATE_VERBOSE"))
 		fputs(line, stderr);
 	return 0;
 }
@@ -197,14 +202,18 @@ int main(int argc, char **argv)
 		keep_log = check;
 		announced = napplied = 0;
 		stopped_here = core_failed = no_bpf = false;
+		last_warning[0] = '\0';
 		err = relocate_one(vmlinux, argv[i]);
 		keep_log = false;
 		if (err == 3 || no_bpf) {
 			fprintf(stderr, "core_relocate: bpf() is unusable here (root needed for maps and BTF)\n");
 			return 3;
 		}
-		if (err)
+		if (err) {
+			if (check && last_warning[0])
+				fprintf(stderr, "core_relocate: %s: libbpf stopped before this harness's handler: %s", argv[i], last_warning);
 			return 1;
+		}
 		if (check) {
 			printf("%s: %d/%d CO-RE relocations applied%s\n", argv[i], napplied, announced,
 			       stopped_here ? ", stopped before any program load" : "");
