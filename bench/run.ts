@@ -23,6 +23,8 @@ import { Btf } from '../src/btf/btf.js';
 import { checkBtf } from '../src/btf/check.js';
 import { dumpJson, dumpRaw } from '../src/dump/raw.js';
 import { ByteSink } from '../src/dump/sink.js';
+import { relocateObject } from '../src/core/object.js';
+import { parseBpfObject } from '../src/bpf/object.js';
 
 /** The CLI as the package ships it, built next to this file (dist/bench/run.js → dist/btfkit.cjs). */
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'btfkit.cjs');
@@ -34,6 +36,8 @@ const RESULTS = join(ROOT, 'bench', 'results.md');
 
 interface Command {
   argv: string[];
+  /** Exit statuses that mean success besides 0 (`btfkit core` exits 5 when it poisoned a relocation). */
+  okStatus?: number[];
 }
 
 interface Row {
@@ -69,7 +73,7 @@ function timeCommand(cmd: Command, devNull: number): { ms: number } | { error: s
   const r = spawnSync(cmd.argv[0]!, cmd.argv.slice(1), { stdio: ['ignore', devNull, 'pipe'], maxBuffer: 1 << 24 });
   const ms = performance.now() - t0;
   if (r.error) return { error: r.error.message };
-  if (r.status !== 0) return { error: `exit ${r.status ?? r.signal}: ${(r.stderr?.toString() ?? '').trim().split('\n')[0]}` };
+  if (r.status !== 0 && !(r.status !== null && cmd.okStatus?.includes(r.status))) return { error: `exit ${r.status ?? r.signal}: ${(r.stderr?.toString() ?? '').trim().split('\n')[0]}` };
   return { ms };
 }
 
@@ -210,6 +214,8 @@ function main(): number {
     options: {
       runs: { type: 'string', default: '10' },
       'micro-runs': { type: 'string', default: '5' },
+      // `--only core`: the CO-RE rows alone, printed and written nowhere (to time them by themselves).
+      only: { type: 'string' },
       // Another results file (e.g. against a hand-built bpftool): the docs' summary is left alone.
       out: { type: 'string' },
     },
@@ -218,7 +224,11 @@ function main(): number {
   const runs = Number(values.runs);
   const microRuns = Number(values['micro-runs']);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(microRuns) || microRuns < 1) {
-    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N] [--out FILE]\n');
+    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N] [--out FILE] [--only core]\n');
+    return 2;
+  }
+  if (values.only !== undefined && values.only !== 'core') {
+    process.stderr.write(`bench: --only takes 'core', not '${values.only}'\n`);
     return 2;
   }
   if (!existsSync(CLI)) {
@@ -228,6 +238,16 @@ function main(): number {
   const loadAtStart = loadavg();
   const tmp = mkdtempSync(join(tmpdir(), 'btfkit-bench-'));
   const devNull = openSync('/dev/null', 'w');
+  if (values.only === 'core') {
+    try {
+      const core = coreRows(process.execPath, tmp, runs, microRuns, devNull);
+      process.stdout.write(`${coreLines(core, runs, microRuns).join('\n')}\n`);
+      return 0;
+    } finally {
+      closeSync(devNull);
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
   try {
     const goldenBytes = gunzipSync(readFileSync(GOLDEN));
     const goldenFile = join(tmp, 'vmlinux-6.18.btf');
@@ -268,6 +288,9 @@ function main(): number {
     const dedupRow = mergeDedupRow(node, tmp, runs, devNull);
     if ('skipped' in dedupRow) skipped.push(dedupRow.skipped);
     else rows.push(dedupRow);
+    const core = coreRows(node, tmp, runs, microRuns, devNull);
+    if ('skipped' in core) skipped.push(core.skipped);
+    else rows.push(core.row);
     rows.push({ input: '(process start-up)', operation: 'node / bpftool with no work', ...startupRow(node, bpftool, runs, devNull) });
 
     process.stderr.write('bench: in-process micro timings\n');
@@ -305,6 +328,7 @@ function main(): number {
       ...micros.map((m) => `| ${m.operation} | ${fmt(median(m.ms))} | ${fmt(Math.min(...m.ms))} | ${fmt(Math.max(...m.ms))} |`),
       '',
     );
+    if (!('skipped' in core)) lines.push(...coreInProcessLines(core, microRuns), '');
     const summary = summaryBlock(rows, environment(bpftool, loadAtStart), runs);
     lines.push('## Summary (copied into README.md and docs/BENCHMARKS.md)', '', summary, '');
     const text = lines.join('\n');
@@ -388,3 +412,123 @@ function startupRow(node: string, bpftool: string | undefined, runs: number, dev
 }
 
 process.exitCode = main();
+
+/** The CO-RE rows: whole process (a {@link Row}) and in process (each side's own timings). */
+interface CoreRows {
+  row: Row;
+  /** ms per pass over every object: btfkit's relocateObject, libbpf's open + load + close. */
+  btfkitMs: number[];
+  libbpfMs: number[];
+  objects: string[];
+  target: string;
+  /** Objects left out, and why. */
+  leftOut: string[];
+}
+
+/**
+ * CO-RE relocation of the corpus's little-endian objects against one vmlinux BTF (the running
+ * kernel's, copied to a file; else the first Debian build under data/), btfkit next to libbpf
+ * 1.1 through bench/core_relocate.c (stopped right after relocation). An object enters only when
+ * the harness's `--check` shows libbpf applied every CO-RE relocation it has before the stop
+ * (libbpf aborts at an ambiguity; kfunc externs resolve against the running kernel first).
+ * Needs root: libbpf creates the objects' maps and loads their BTF inside bpf_object__load.
+ */
+function coreRows(node: string, tmp: string, runs: number, microRuns: number, devNull: number): CoreRows | { skipped: string } {
+  const what = 'the CO-RE relocation rows are left out';
+  if (process.platform !== 'linux') return { skipped: `not Linux: ${what}` };
+  if (process.getuid?.() !== 0) return { skipped: `not root (libbpf's bpf_object__load creates maps and loads BTF): ${what}` };
+  let target: string;
+  let targetLabel: string;
+  try {
+    target = join(tmp, 'vmlinux-running.btf');
+    writeFileSync(target, readFileSync(SYSFS));
+    targetLabel = `running kernel's vmlinux (${release()})`;
+  } catch {
+    const data = join(ROOT, 'data');
+    const build = existsSync(data) ? readdirSync(data).sort().find((d) => existsSync(join(data, d, 'vmlinux.btf'))) : undefined;
+    if (!build) return { skipped: `neither ${SYSFS} nor a Debian build under data/: ${what}` };
+    target = join(data, build, 'vmlinux.btf');
+    targetLabel = `${build} vmlinux`;
+  }
+  const harness = join(tmp, 'core_relocate');
+  const cc = spawnSync('cc', ['-O2', '-o', harness, join(ROOT, 'bench', 'core_relocate.c'), '-lbpf'], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) return { skipped: `the libbpf CO-RE harness does not build here (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]}): ${what}` };
+
+  const dir = join(ROOT, 'test', 'fixtures', 'bpf');
+  const objects: string[] = [];
+  const leftOut: string[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.bpfel.o.gz')).sort()) {
+    const bytes = gunzipSync(readFileSync(join(dir, f)));
+    if (!hasCoreRecords(bytes)) continue;
+    const file = join(tmp, f.replace(/\.gz$/, ''));
+    writeFileSync(file, bytes);
+    const check = spawnSync(harness, ['--check', target, file], { encoding: 'utf8' });
+    if (check.status === 3) return { skipped: `bpf() is unusable here (${check.stderr.trim().split('\n').pop()}): ${what}` };
+    if (check.status !== 0) {
+      leftOut.push(`${f.replace(/\.gz$/, '')} (${check.stderr.trim().split('\n').pop()!.replace(/^.*libbpf stopped before this harness's handler: /, '')})`);
+      continue;
+    }
+    objects.push(file);
+  }
+  if (objects.length === 0) return { skipped: `no object relocates completely with libbpf here (${leftOut.join('; ')}): ${what}` };
+  const label = `${objects.length} CO-RE objects on the ${targetLabel}`;
+  process.stderr.write(`bench: ${label}\n`);
+  const row = benchPair(label, 'CO-RE relocation (bpftool column: libbpf 1.1 harness)',
+    { argv: [node, CLI, 'core', ...objects, '--target', target], okStatus: [5] },
+    { argv: [harness, target, ...objects] }, runs, devNull);
+  const names = objects.map((o) => o.slice(o.lastIndexOf('/') + 1));
+  if (leftOut.length) row.note = [row.note, `left out: ${leftOut.join('; ')}`].filter(Boolean).join('; ');
+
+  // In process: libbpf parses the target inside bpf_object__load (once per object), and reads
+  // the object and target files there: btfkit's timed region reads and parses the same.
+  const pass = () => {
+    for (const o of objects) relocateObject(new Uint8Array(readFileSync(o)), Btf.parse(new Uint8Array(readFileSync(target))), { file: o });
+  };
+  const btfkitMs = micro('relocateObject', microRuns, () => undefined, pass).ms;
+  const timed = spawnSync(harness, ['--runs', String(microRuns), target, ...objects], { encoding: 'utf8' });
+  const libbpfMs = timed.status === 0 ? [...timed.stdout.matchAll(/^ms ([\d.]+)$/gm)].map((m) => Number(m[1])) : [];
+  if (timed.status !== 0) row.note = [row.note, `libbpf in-process timing failed: ${timed.stderr.trim().split('\n').pop()}`].filter(Boolean).join('; ');
+  return { row, btfkitMs, libbpfMs, objects: names, target: targetLabel, leftOut };
+}
+
+/** True when a BPF object's `.BTF.ext` has CO-RE records. */
+function hasCoreRecords(bytes: Uint8Array): boolean {
+  try {
+    return (parseBpfObject(bytes).ext?.coreRelo.blocks.length ?? 0) > 0;
+  } catch {
+    return false;
+  }
+}
+
+function coreInProcessLines(core: CoreRows, microRuns: number): string[] {
+  const b = core.btfkitMs;
+  const l = core.libbpfMs;
+  return [
+    `## In-process CO-RE relocation, btfkit vs libbpf 1.1 (median of ${microRuns} passes after 1 warm-up)`,
+    '',
+    `Each pass relocates ${core.objects.join(', ')} against the ${core.target}. btfkit: \`relocateObject\` per object, reading the object and the target file and parsing the target inside the timed pass; libbpf: bench/core_relocate.c's \`bpf_object__open_file\` + \`bpf_object__load\` (stopped after relocation) + \`bpf_object__close\` per object, timed with \`clock_gettime\`.`,
+    '',
+    '| side | median ms | min ms | max ms |',
+    '|---|---:|---:|---:|',
+    `| btfkit relocateObject | ${fmt(b.length ? median(b) : undefined)} | ${fmt(b.length ? Math.min(...b) : undefined)} | ${fmt(b.length ? Math.max(...b) : undefined)} |`,
+    `| libbpf 1.1 open + load | ${fmt(l.length ? median(l) : undefined)} | ${fmt(l.length ? Math.min(...l) : undefined)} | ${fmt(l.length ? Math.max(...l) : undefined)} |`,
+    `| ratio of medians, btfkit/libbpf | ${b.length && l.length ? `${(median(b) / median(l)).toFixed(2)}×` : '–'} | | |`,
+  ];
+}
+
+/** `--only core`: the whole-process row and the in-process table, as they would appear in results.md. */
+function coreLines(core: CoreRows | { skipped: string }, runs: number, microRuns: number): string[] {
+  if ('skipped' in core) return [`CO-RE rows skipped: ${core.skipped}`];
+  const r = core.row;
+  const per = perRunRatios(r);
+  return [
+    `## Whole process (median of ${runs} runs)`,
+    '',
+    '| input | operation | btfkit ms: median (min–max) | libbpf harness ms: median (min–max) | paired ratio: median [quartiles] |',
+    '|---|---|---:|---:|---:|',
+    `| ${r.input} | ${r.operation} | ${fmt(r.btfkit?.length ? median(r.btfkit) : undefined)} (${range(r.btfkit)}) | ${fmt(r.bpftool?.length ? median(r.bpftool) : undefined)} (${range(r.bpftool)}) | ${per ? `**${median(per).toFixed(2)}×** [${quantile(per, 0.25).toFixed(2)}–${quantile(per, 0.75).toFixed(2)}]` : '–'} |`,
+    ...(r.note ? ['', `Note: ${r.note}`] : []),
+    '',
+    ...coreInProcessLines(core, microRuns),
+  ];
+}

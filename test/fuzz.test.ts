@@ -10,11 +10,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Btf } from '../src/btf/btf.js';
+import { BtfError } from '../src/errors.js';
 import { FIXTURES, fixture } from './helpers/paths.js';
 import { buildCorpus } from './fuzz/corpus.js';
 import { generateInput, PER_INPUT_LIMIT_MS } from './fuzz/engine.js';
 import type { ReplayJob, ReplayMessage } from './fuzz/replay.js';
 import { Crash, runTarget } from './fuzz/target.js';
+import { mutateCoreRecords } from './fuzz/core.js';
+import { Rng } from './fuzz/rng.js';
+import { parseBpfObject } from '../src/bpf/object.js';
+import { relocateObject } from '../src/core/object.js';
 
 const CRASHERS = join(FIXTURES, 'crashers');
 const SHORT_RUN_SEED = 20261124;
@@ -117,4 +122,33 @@ test('the oracle reports a non-BtfError as a crash', () => {
   // And a BtfError is an answer, not a crash.
   const outcome = runTarget(module.subarray(0, 10));
   assert.equal(outcome.parseError, 'truncated');
+});
+
+test('CO-RE record mutations reach the engine: the object still parses and the hostile records come back as decisions', () => {
+  const object = fixture('bpf/core_fields.clang19.bpfel.o.gz');
+  const own = parseBpfObject(object).btf!;
+  const rng = new Rng(0xc0de, 10);
+  let relocated = 0;
+  const reasons = new Set<string>();
+  const steps = new Set<string>();
+  for (let i = 0; i < 150; i++) {
+    const m = mutateCoreRecords(object, rng)!;
+    assert.ok(m, 'the fixture has CO-RE records to mutate');
+    for (const step of m.steps) steps.add(/: (type id|access offset|access|kind|insn offset) /.exec(step)?.[1] ?? step);
+    let result;
+    try {
+      result = relocateObject(m.bytes, own);
+    } catch (e) {
+      assert.ok(e instanceof BtfError, `relocateObject threw ${String(e)}`);
+      continue;
+    }
+    relocated++;
+    for (const r of result.relocations) if (r.result === 'error') reasons.add(r.reason!.replace(/\d+/g, 'N'));
+  }
+  assert.deepEqual([...steps].sort(), ['access', 'access offset', 'insn offset', 'kind', 'type id'], 'every kind of record mutation occurs');
+  assert.ok(relocated >= 100, `only ${relocated} of 150 mutated objects could be relocated: the mutation breaks the objects instead of their records`);
+  const all = [...reasons].join('\n');
+  for (const expected of [/unknown CO-RE relocation kind/, /local type id N does not exist/, /access .* step N/, /holds N, not the expected N/]) {
+    assert.match(all, expected, `no relocation failed with ${expected}`);
+  }
 });

@@ -8,6 +8,7 @@ import { elfBtfRange, replaceElfBtf, scanBtf, type ElfFields, type ScannedBtf } 
 import type { Corpus, Seed } from './corpus.js';
 import { pickSeed } from './corpus.js';
 import { Rng } from './rng.js';
+import { mutateCoreRecords } from './core.js';
 
 /** One fuzz input: the bytes to parse and, for split BTF, the base (fixed or mutable bytes). */
 export interface FuzzInput {
@@ -579,6 +580,18 @@ export function mutate(seed: Seed, corpus: Corpus, rng: Rng, seedScan?: ScannedB
     const [off, size] = elfBtfRange(seed.bytes, seed.elf);
     let bytes: Uint8Array = seed.bytes.slice();
     const fields = seed.elf;
+    if (rng.chance(0.3)) {
+      // CO-RE records rewritten through encodeBtfExt; mostly alone, so the object still parses
+      // and the engine sees them.
+      const core = mutateCoreRecords(seed.bytes, rng);
+      if (core) {
+        steps.push(...core.steps);
+        bytes = core.bytes;
+        if (rng.chance(0.2)) steps.push(mutateObjectSection(bytes, rng));
+        input.bytes = bytes;
+        return input;
+      }
+    }
     if (rng.chance(0.75)) {
       // Mutate the embedded BTF and put it back so the ELF itself stays well-formed.
       const btf = mutateRaw(seed.bytes.subarray(off, off + size), undefined, count, 'BTF: ');

@@ -6,7 +6,7 @@
  *
  * Extra options: `--only I` reruns input I of the seed; `--crash-dir DIR`; `--no-save`;
  * `--no-vmlinux` leaves the whole-kernel seeds out; `--skip alignof,c` leaves operation groups
- * out of the target (check, raw, json, views, resolve, sizeof, alignof, find, c, ext) so the rest can
+ * out of the target (check, raw, json, views, resolve, sizeof, alignof, find, c, ext, core) so the rest can
  * be fuzzed while a known bug is open.
  */
 import { join } from 'node:path';

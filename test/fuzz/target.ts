@@ -17,6 +17,10 @@ import { parseBpfObject } from '../../src/bpf/object.js';
 import { encodeBtfExt, parseBtfExt } from '../../src/ext/btf-ext.js';
 import { BtfError } from '../../src/errors.js';
 import { Kind } from '../../src/format/kinds.js';
+import { relocateObject, type ObjectCoreResult } from '../../src/core/object.js';
+import { CoreRelocator } from '../../src/core/engine.js';
+import { patchCoreInstruction } from '../../src/core/patch.js';
+import { debianBaseBtf } from './corpus.js';
 
 /** A non-`BtfError` escaped from the library. */
 export class Crash extends Error {
@@ -98,12 +102,12 @@ export interface TargetOptions {
   /**
    * Operations to leave out, to fuzz the rest while a known bug is open: any of `check`, `raw`,
    * `json`, `views`, `resolve`, `sizeof`, `alignof`, `find`, `c`, `ext` (BPF object model,
-   * `.BTF.ext` and instruction decoding of ELF inputs).
+   * `.BTF.ext` and instruction decoding of ELF inputs), `core` (CO-RE relocation of ELF inputs).
    */
   skip?: ReadonlySet<string>;
 }
 
-export const OPERATION_GROUPS = ['check', 'raw', 'json', 'views', 'resolve', 'sizeof', 'alignof', 'find', 'c', 'ext'] as const;
+export const OPERATION_GROUPS = ['check', 'raw', 'json', 'views', 'resolve', 'sizeof', 'alignof', 'find', 'c', 'ext', 'core'] as const;
 
 /**
  * Parses `bytes` (raw BTF, or an ELF file: both `Btf.parse` and `loadBtf` paths) on `base`, then
@@ -135,6 +139,7 @@ export function runTarget(bytes: Uint8Array, base?: Btf | Uint8Array, opts: Targ
   }
 
   if (isElf(bytes) && !opts.skip?.has('ext')) runObjectTarget(bytes, outcome);
+  if (isElf(bytes) && !opts.skip?.has('core')) runCoreTarget(bytes, outcome);
 
   let btf: Btf;
   operationListener?.('parse');
@@ -258,5 +263,56 @@ function runObjectTarget(bytes: Uint8Array, outcome: TargetOutcome): void {
     const btfRaw = sectionData(elf, '.BTF');
     if (!raw || !btfRaw) return undefined;
     return parseBtfExt(raw, Btf.parse(btfRaw), { littleEndian: elf.littleEndian });
+  });
+}
+
+/** Most CO-RE records the record-by-record path decides per input (a section holds at most ~1M). */
+const MAX_CORE_RECORDS = 4096;
+
+/** A relocation result that is not the values `relocateObject` promises is a crash too. */
+function checkCoreResult(operation: string, bytes: Uint8Array, r: ObjectCoreResult | undefined): void {
+  if (r === undefined) return;
+  const bad = (why: string) => new Crash(operation, new TypeError(why));
+  if (!(r.patched instanceof Uint8Array) || r.patched.length !== bytes.length) throw bad('the patched object differs in size from the input');
+  for (const x of r.relocations) {
+    if (x.result !== 'patched' && x.result !== 'poisoned' && x.result !== 'error') throw bad(`result '${String(x.result)}'`);
+    if (x.result !== 'patched' && typeof x.reason !== 'string') throw bad(`a ${x.result} relocation without a reason`);
+    if (typeof x.decision.origValue !== 'bigint' || typeof x.decision.newValue !== 'bigint') throw bad('a decision without bigint values');
+  }
+  if (r.ok !== r.relocations.every((x) => x.result === 'patched')) throw bad('ok disagrees with the relocations');
+}
+
+/**
+ * CO-RE over an ELF input: the whole object relocated against a real kernel (the Debian base
+ * every module seed uses: real candidates, real mismatches) and against its own BTF (every
+ * type matches itself: the patch paths); and, from `.BTF.ext` and `.BTF` read without the
+ * object model's checks, each record decided and applied to its section's bytes, so records
+ * the object model refuses (instruction offsets past a section, odd ones) still reach the engine.
+ */
+function runCoreTarget(bytes: Uint8Array, outcome: TargetOutcome): void {
+  const object = guarded('parseBpfObject(core)', outcome, () => parseBpfObject(bytes, { file: 'input.o' }));
+  if (object?.btf && object.ext) {
+    const own = object.btf;
+    checkCoreResult('relocateObject(kernel)', bytes, guarded('relocateObject(kernel)', outcome, () => relocateObject(bytes, debianBaseBtf(), { file: 'input.o' })));
+    checkCoreResult('relocateObject(own BTF)', bytes, guarded('relocateObject(own BTF)', outcome, () => relocateObject(bytes, own, { file: 'input.o' })));
+    return;
+  }
+  guarded('CoreRelocator(records)', outcome, () => {
+    const elf = parseElf(bytes);
+    const raw = sectionData(elf, '.BTF.ext');
+    const btfRaw = sectionData(elf, '.BTF');
+    if (!raw || !btfRaw) return undefined;
+    const btf = Btf.parse(btfRaw);
+    const ext = parseBtfExt(raw, btf, { littleEndian: elf.littleEndian });
+    const relocator = new CoreRelocator(btf, debianBaseBtf());
+    let n = 0;
+    for (const block of ext.coreRelo.blocks) {
+      const code = sectionData(elf, block.section)?.slice() ?? new Uint8Array(0);
+      for (const record of block.records) {
+        if (n++ >= MAX_CORE_RECORDS) return n;
+        patchCoreInstruction(code, record.insnOffset, elf.littleEndian, relocator.resolve(record));
+      }
+    }
+    return n;
   });
 }
