@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Btf } from '../btf/btf.js';
 import { TypeSet } from '../btf/typeset.js';
-import { relocateObject, type ObjectCoreRelocation } from '../core/object.js';
+import { coreQueries, relocateObject, type ObjectCoreRelocation } from '../core/object.js';
+import { parseBpfObject } from '../bpf/object.js';
 import { CoreKind, coreKindName } from '../core/kinds.js';
 import { moduleNameOf } from '../elf/compress.js';
 import { loadBtfFile, readInput, SYSFS_BTF_DIR } from '../node/files.js';
@@ -95,9 +96,12 @@ export function core(args: string[]): number {
     throw new UsageError('-o OUT writes one relocated object: give one object and one target');
   }
   const runs: { file: string; target: string; relocations: ObjectCoreRelocation[]; patched: Uint8Array }[] = [];
-  for (const file of positionals) {
-    // Instructions and relocations too, not only the .BTF sections.
-    const bytes = readInput(file, { wholeElf: true });
+  // Instructions and relocations too, not only the .BTF sections.
+  const inputs = positionals.map((file) => ({ file, bytes: readInput(file, { wholeElf: true }) }));
+  // Every object's local types looked up in one pass over each kernel.
+  const queries = coreQueries(inputs.map(({ file, bytes }) => parseBpfObject(bytes, { file })));
+  for (const target of targets) target.set.prefetchCoreCandidates(queries);
+  for (const { file, bytes } of inputs) {
     for (const target of targets) {
       const r = relocateObject(bytes, target.set, { file });
       runs.push({ file, target: target.label, relocations: r.relocations, patched: r.patched });

@@ -1,5 +1,7 @@
 import type { Btf } from '../btf/btf.js';
-import type { TypeSet } from '../btf/typeset.js';
+import { TypeSet } from '../btf/typeset.js';
+import type { Kind } from '../format/kinds.js';
+import { CoreKind } from './kinds.js';
 import { parseBpfObject, type BpfObject } from '../bpf/object.js';
 import { BtfError } from '../errors.js';
 import type { CoreDecision } from './decision.js';
@@ -32,6 +34,25 @@ export interface ObjectCoreResult {
 }
 
 /**
+ * The local types whose CO-RE candidates relocating these objects will look up: give them to
+ * `TypeSet.prefetchCoreCandidates` to find all of them in one pass over a kernel before
+ * relocating several objects against it.
+ */
+export function coreQueries(objects: readonly BpfObject[]): { name: string; kind: Kind }[] {
+  const out: { name: string; kind: Kind }[] = [];
+  for (const o of objects) {
+    if (!o.btf) continue;
+    const seen = new Set<number>();
+    for (const r of o.ext?.coreRelo.blocks.flatMap((b) => b.records) ?? []) {
+      if (r.kind === CoreKind.TypeIdLocal || seen.has(r.typeId) || !o.btf.has(r.typeId)) continue;
+      seen.add(r.typeId);
+      out.push({ name: o.btf.name(r.typeId), kind: o.btf.kind(r.typeId) });
+    }
+  }
+  return out;
+}
+
+/**
  * Relocates a BPF object's CO-RE records against a target, as libbpf does in
  * `bpf_object__load`: records in `.BTF.ext` order, one {@link CoreRelocator} for the object (so
  * candidates narrow as in libbpf), each decision applied to its instruction in a copy of the
@@ -43,6 +64,13 @@ export function relocateObject(object: Uint8Array, target: TypeSet | Btf, opts: 
   const parsed: BpfObject = parseBpfObject(patched, { file: opts.file });
   if (!parsed.btf) throw new BtfError('not-found', 'the object has no .BTF section: CO-RE needs the types it was compiled against', { file: opts.file });
   const relocator = new CoreRelocator(parsed.btf, target);
+  if (target instanceof TypeSet) {
+    try {
+      target.prefetchCoreCandidates(coreQueries([parsed]));
+    } catch {
+      // A module that cannot be read: the relocation that needs it reports it.
+    }
+  }
   const relocations: ObjectCoreRelocation[] = [];
   const sections = new Map(parsed.programs.map((p) => [p.name, p]));
   for (const block of parsed.ext?.coreRelo.blocks ?? []) {
