@@ -61,6 +61,39 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       func, ...). A MOD that does not match BASE gets a warning on stderr.
       Exit 0 when found, 1 when not (one line on stderr).
 `,
+  distill: `  btfkit distill MOD --base BASE (-o OUT.ko | --base-out B --split-out S) [--force]
+      Give MOD a distilled base, as pahole --btf_features=distilled_base does
+      for Linux 6.11+ (libbpf's btf__distill_base): the named INT, FLOAT,
+      ENUM, STRUCT, UNION and FWD types it uses from BASE, structs and enums
+      without members, in a .BTF.base section; pointers, typedefs and
+      anonymous types it reaches are copied into its .BTF. -o writes the .ko
+      with the two sections replaced (the rest of the ELF unchanged);
+      --base-out/--split-out write the raw blobs. Refuses a MOD that does not
+      match BASE unless --force.
+`,
+  relocate: `  btfkit relocate MOD --base NEW -o OUT [--raw] [--distilled BLOB]
+      Renumber a module with a distilled base (.BTF.base) onto NEW, as the
+      kernel and libbpf do when they load it: a .ko comes out with .BTF split
+      on NEW and no .BTF.base (--raw: the raw split BTF); raw split BTF needs
+      its distilled base as --distilled BLOB. Refused, naming the type and the
+      reason, when a type of the distilled base is missing from NEW, is there
+      several times, or is a struct the module embeds whose size differs.
+`,
+  rebase: `  btfkit rebase MOD --from OLD --to NEW -o OUT [--json] [--force]
+      Move MOD's split BTF, built on OLD, onto NEW: distill on OLD, relocate
+      onto NEW. A .ko comes out with the new .BTF (a stamped one restamped
+      for NEW), raw split BTF as raw. Reports on stderr what became of each
+      named base type the module uses (kept, moved to another id, changed);
+      --json prints the report on stdout. Refused, naming the types and
+      reasons, when the module's base types do not fit NEW.
+`,
+  stamp: `  btfkit stamp MOD.ko --base BASE -o OUT.ko [--force]
+      Write a .BTF.base_checksum section into MOD: SHA-256 of BASE's type and
+      string sections, the exact base MOD's split BTF refers into. 'check'
+      then decides by it: matched on BASE, mismatched (checksum) on any other
+      base, even one that differs by a single appended type. Refuses a MOD
+      that does not match BASE unless --force.
+`,
   convert: `  btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
                  [--for-kernel X.Y]
       Re-encode IN (raw BTF or ELF .BTF) as raw BTF: byte order and the optional
@@ -87,6 +120,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   split: async () => (await import('./modules.js')).split,
   merge: async () => (await import('./modules.js')).merge,
   find: async () => (await import('./modules.js')).find,
+  distill: async () => (await import('./portable.js')).distill,
+  relocate: async () => (await import('./portable.js')).relocate,
+  rebase: async () => (await import('./portable.js')).rebase,
+  stamp: async () => (await import('./portable.js')).stamp,
 };
 
 /** True when the arguments ask for help: `--help` or `-h` before any `--`. */

@@ -42,6 +42,23 @@ export function readInput(path: string, opts: ReadOptions = {}): Uint8Array {
   }
 }
 
+/**
+ * Reads a whole ELF file (a compressed one inflated), for commands that write it back with
+ * some sections changed: unlike {@link readInput}, every section is read, within the same limit.
+ * Anything else comes back as {@link readInput} gives it.
+ */
+export function readWholeInput(path: string, opts: ReadOptions = {}): Uint8Array {
+  const limit = inputLimit(opts);
+  const input = InputFile.open(path);
+  try {
+    const probe = input.read(0, PROBE_SIZE);
+    if (isElf(probe)) return input.readToEnd(probe, limit, 'the ELF file is larger than');
+    return readOpenInput(input, limit);
+  } finally {
+    input.close();
+  }
+}
+
 function readOpenInput(input: InputFile, limit: InputLimit): Uint8Array {
   const probe = input.read(0, PROBE_SIZE);
   const whole = (what: string) => input.readToEnd(probe, limit, what);

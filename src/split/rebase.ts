@@ -1,0 +1,120 @@
+import { Btf } from '../btf/btf.js';
+import { kindName } from '../format/kinds.js';
+import { recordEnd, wordRole, WordRole } from '../btf/slots.js';
+import { distillBase } from './distill.js';
+import { matchDistilledBase, relocateOntoBase } from './relocate.js';
+import { describeType } from './refs.js';
+
+/**
+ * Rebasing: moving a module's split BTF from the base it was built on onto another build's
+ * base, which no other tool does. It is a distill on the old base followed by a relocation
+ * onto the new one (the kernel's rules: every named base type the module uses must exist
+ * there once, with the same size where the module embeds it). Beyond the bytes, it says what
+ * happened to each base type the module uses.
+ */
+
+/**
+ * What became of one base type the module uses:
+ * - `kept`: same id and same definition in the new base;
+ * - `moved`: same definition under another id;
+ * - `changed`: found (by the relocation rules), but its own record differs: other members,
+ *   member offsets, values or size (accepted, since the module holds it only by pointer, or
+ *   embeds it and the size is the same);
+ * - `refused`: no counterpart, or several: the rebase cannot be done.
+ */
+export type RebaseFate = 'kept' | 'moved' | 'changed' | 'refused';
+
+/** One base type of the module's distilled base and its fate. */
+export interface RebasedType {
+  /** The type in the old base, as `[id] KIND 'name'`. */
+  type: string;
+  fromId: number;
+  /** Its counterpart's id in the new base (absent when refused). */
+  toId?: number;
+  fate: RebaseFate;
+  /** For `refused`, why; for `changed`, what differs. */
+  reason?: string;
+}
+
+/** The outcome of {@link rebaseModule}. */
+export interface RebaseResult {
+  /** The module's split BTF on the new base; absent when refused. */
+  bytes?: Uint8Array;
+  /** Each base type the distilled base names (named INT, FLOAT, ENUM, STRUCT, UNION, FWD), in old id order. */
+  types: RebasedType[];
+  /** Counts per fate. */
+  counts: Record<RebaseFate, number>;
+  /** Base types copied into the module's own BTF (pointers, typedefs, anonymous types...). */
+  moved: number;
+}
+
+/**
+ * Rebases `mod` (split BTF on the base it was built against) onto `newBase`. Refusals are not
+ * thrown: they are the `refused` entries, and `bytes` is then absent.
+ */
+export function rebaseModule(mod: Btf, newBase: Btf): RebaseResult {
+  const oldBase = mod.base!;
+  const d = distillBase(mod);
+  const distilled = Btf.parse(d.base);
+  const split = Btf.parse(d.split, { base: distilled });
+  const match = matchDistilledBase(split, newBase);
+  const refusedWhy = new Map(match.missing.map((m) => [m.id, m.reason]));
+  const counts: Record<RebaseFate, number> = { kept: 0, moved: 0, changed: 0, refused: 0 };
+  const types: RebasedType[] = d.distilledIds.map((fromId, i) => {
+    const type = describeType(oldBase, fromId);
+    const toId = match.map.get(i + 1);
+    let entry: RebasedType;
+    if (toId === undefined) {
+      entry = { type, fromId, fate: 'refused', reason: refusedWhy.get(i + 1) ?? 'no counterpart' };
+    } else {
+      const diff = recordDifference(oldBase, fromId, newBase, toId);
+      entry = diff ? { type, fromId, toId, fate: 'changed', reason: diff } : { type, fromId, toId, fate: toId === fromId ? 'kept' : 'moved' };
+    }
+    counts[entry.fate]++;
+    return entry;
+  });
+  const result: RebaseResult = { types, counts, moved: d.movedIds.length };
+  if (counts.refused === 0) result.bytes = relocateOntoBase(split, newBase);
+  return result;
+}
+
+/** Sentence for a refused rebase: the first refusals, with the type and the reason. */
+export function refusalSummary(r: RebaseResult, max = 3): string {
+  const refused = r.types.filter((t) => t.fate === 'refused');
+  const shown = refused.slice(0, max).map((t) => t.reason ?? t.type).join('; ');
+  return `${refused.length} of the ${r.types.length} base types the module uses cannot be placed on the new base: ${shown}${refused.length > max ? `; and ${refused.length - max} more` : ''}`;
+}
+
+/**
+ * How type `a` of `x` and type `b` of `y` differ in their own records, or undefined when they
+ * do not: every word compared, names as text, referenced types by kind and name (not id, which
+ * differs between builds), so this is one level deep by design.
+ */
+export function recordDifference(x: Btf, a: number, y: Btf, b: number): string | undefined {
+  const wa = recordWords(x, a);
+  const wb = recordWords(y, b);
+  if (x.kind(a) !== y.kind(b)) return `kind ${kindName(x.kind(a))} became ${kindName(y.kind(b))}`;
+  if (x.sizeOrType(a) !== y.sizeOrType(b)) return `size ${x.sizeOrType(a)} became ${y.sizeOrType(b)}`;
+  if (x.vlen(a) !== y.vlen(b)) return `${x.vlen(a)} elements became ${y.vlen(b)}`;
+  for (let i = 0; i < wa.length; i++) {
+    if (wa[i] !== wb[i]) return `word ${i} of its record differs (${wa[i]} became ${wb[i]})`;
+  }
+  return undefined;
+}
+
+function recordWords(btf: Btf, id: number): string[] {
+  const owner = btf.owner(id)!;
+  const rec = owner.recordOffset(id);
+  const words = (recordEnd(owner, id) - rec) / 4;
+  const kind = btf.kind(id);
+  const out: string[] = [];
+  for (let w = 0; w < words; w++) {
+    const v = owner.u32(rec + w * 4);
+    switch (wordRole(kind, w)) {
+      case WordRole.TypeId: out.push(v === 0 ? 'void' : btf.has(v) ? `${kindName(btf.kind(v))} '${btf.name(v)}'` : `id ${v}`); break;
+      case WordRole.Name: out.push(`'${btf.str(v) ?? ''}'`); break;
+      default: out.push(String(v));
+    }
+  }
+  return out;
+}
