@@ -65,7 +65,9 @@ export function rebaseModule(mod: Btf, newBase: Btf): RebaseResult {
     const toId = match.map.get(i + 1);
     let entry: RebasedType;
     if (toId === undefined) {
-      entry = { type, fromId, fate: 'refused', reason: refusedWhy.get(i + 1) ?? 'no counterpart' };
+      // The relocation names the type by its distilled id; the report speaks of the old base's.
+      const why = (refusedWhy.get(i + 1) ?? `${describeType(distilled, i + 1)} has no counterpart`).replace(describeType(distilled, i + 1), type);
+      entry = { type, fromId, fate: 'refused', reason: why };
     } else {
       const diff = recordDifference(oldBase, fromId, newBase, toId);
       entry = diff ? { type, fromId, toId, fate: 'changed', reason: diff } : { type, fromId, toId, fate: toId === fromId ? 'kept' : 'moved' };
