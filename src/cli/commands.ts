@@ -20,10 +20,13 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       everything it needs (bpftool's root_id).
 `,
   check: `  btfkit check FILE... [--base BASE] [--json] [--object] [--strict] [--kernel]
-                       [--kernel-version X.Y] [--max-evidence N]
+                       [--kernel-version X.Y] [--max-evidence N] [--from OLD]
       For split BTF (a module), decide whether it reads correctly on BASE
       (default /sys/kernel/btf/vmlinux): matched, mismatched (with the broken
       references, the first N shown, default 5), standalone or not-split.
+      A module stamped by 'btfkit stamp' is judged by its base checksum
+      alone ('matched (checksum)'). --from OLD: for a module mismatched on
+      BASE, also say whether 'btfkit rebase --from OLD' onto BASE would work.
       Then check the BTF the way the kernel's verifier does and list every
       violation. --object accepts what clang leaves for libbpf to fix (extern
       funcs/vars), --strict adds the rules the kernel does not enforce.

@@ -4,6 +4,8 @@ import { recordEnd, wordRole, WordRole } from '../btf/slots.js';
 import { distillBase } from './distill.js';
 import { matchDistilledBase, relocateOntoBase } from './relocate.js';
 import { describeType } from './refs.js';
+import { checkSplit } from './check.js';
+import { loadModuleBtf } from './load.js';
 
 /**
  * Rebasing: moving a module's split BTF from the base it was built on onto another build's
@@ -119,4 +121,27 @@ function recordWords(btf: Btf, id: number): string[] {
     }
   }
   return out;
+}
+
+/** Whether a module that does not match a base could be rebased onto it from the base it was built on. */
+export interface RebaseHint {
+  /** True when `btfkit rebase --from OLD --to BASE` would succeed. */
+  possible: boolean;
+  /** One sentence: what a rebase would do, or why it cannot. */
+  summary: string;
+  /** Counts per fate of the module's named base types (absent when the module does not match OLD either). */
+  counts?: Record<RebaseFate, number>;
+}
+
+/**
+ * For `check --from OLD`: would rebasing `moduleBytes` (a `.ko` or raw split BTF) from `oldBase`
+ * onto `newBase` succeed? Only a module that matches `oldBase` can be rebased from it.
+ */
+export function rebaseHint(moduleBytes: Uint8Array, oldBase: Btf, newBase: Btf, file?: string): RebaseHint {
+  const onOld = checkSplit(moduleBytes, oldBase, { maxEvidence: 1, ...(file === undefined ? {} : { file }) });
+  if (onOld.verdict !== 'matched') return { possible: false, summary: `it does not match the --from base either (${onOld.verdict}), so it cannot be rebased from there` };
+  const r = rebaseModule(loadModuleBtf(moduleBytes, oldBase, file), newBase);
+  const c = r.counts;
+  if (!r.bytes) return { possible: false, counts: c, summary: `a rebase from the --from base is refused: ${refusalSummary(r, 1)}` };
+  return { possible: true, counts: c, summary: `'btfkit rebase --from OLD --to BASE' would succeed (${r.types.length} named base types: ${c.kept} kept, ${c.moved} moved, ${c.changed} changed)` };
 }
