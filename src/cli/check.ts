@@ -63,7 +63,7 @@ export function check(args: string[]): number {
   return printing(exitCode(reports), () => {
     if (values.json) {
       // One flat object per file: the split verdict's evidence beside the verifier's errors.
-      const flat = reports.map(({ split, ...r }) => (split ? { ...r, evidence: split.evidence, evidenceCount: split.evidenceCount, signals: split.signals, stats: split.stats } : r));
+      const flat = reports.map(({ split, ...r }) => (split ? { ...r, reason: split.reason, evidence: split.evidence, evidenceCount: split.evidenceCount, signals: split.signals, stats: split.stats } : r));
       print(JSON.stringify(flat, null, 1) + '\n');
       return;
     }
