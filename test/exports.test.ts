@@ -27,7 +27,7 @@ const SURFACE: Record<string, string[]> = {
     'Machine', 'SectionFlag', 'SectionType', 'SymbolBinding', 'SymbolType', 'btfSections', 'detectCompression',
     'elfBtfSection', 'elfRole', 'findSection', 'isElf', 'moduleNameOf', 'parseElf', 'readRelocations',
     'readSymbols', 'relocationSections', 'relocationsFor', 'sectionBytes', 'sectionData', 'symbolTables',
-    'symbolsInSection',
+    'symbolsInSection', 'editElfSections',
   ],
   'btfkit/query': [
     'TypeSet', 'TypeUnion', 'alignOf', 'declaredPointerSize', 'essentialName', 'mapEquivalentTypes', 'mapOntoBase',
@@ -36,12 +36,13 @@ const SURFACE: Record<string, string[]> = {
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
-    'splitOnBase', 'toSplitAppearance',
+    'splitOnBase', 'toSplitAppearance', 'distillBase', 'rebaseModule', 'rebaseHint', 'baseChecksum', 'checksumSection',
+    'parseChecksumSection', 'sameChecksum', 'checksumHex', 'BTF_BASE_CHECKSUM_SECTION', 'CHECKSUM_SECTION_SIZE',
   ],
   'btfkit/node': [
     'DEFAULT_MAX_INPUT_SIZE', 'KernelBtf', 'MAX_DECOMPRESSED_SIZE', 'MAX_INPUT_ENV', 'SYSFS_BTF_DIR',
     'SYSFS_VMLINUX', 'decompressModule', 'defaultBasePath', 'loadBtfFile', 'maybeDecompress', 'readInput',
-    'readMaybeCompressed',
+    'readMaybeCompressed', 'readWholeInput',
   ],
 };
 

@@ -61,6 +61,7 @@ function staysInBase(btf: Btf, id: number): boolean {
 /**
  * The base ids `mod`'s own types reach, with the walk stopping at named structs and unions.
  * Throws for a base kind a distilled module cannot refer to.
+ * @internal
  */
 export function reachedBaseTypes(mod: Btf): Uint8Array {
   const first = mod.firstId;

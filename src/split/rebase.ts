@@ -82,7 +82,10 @@ export function rebaseModule(mod: Btf, newBase: Btf): RebaseResult {
   return result;
 }
 
-/** Sentence for a refused rebase: the first refusals, with the type and the reason. */
+/**
+ * Sentence for a refused rebase: the first refusals, with the type and the reason.
+ * @internal
+ */
 export function refusalSummary(r: RebaseResult, max = 3): string {
   const refused = r.types.filter((t) => t.fate === 'refused');
   const shown = refused.slice(0, max).map((t) => t.reason ?? t.type).join('; ');
@@ -93,6 +96,7 @@ export function refusalSummary(r: RebaseResult, max = 3): string {
  * How type `a` of `x` and type `b` of `y` differ in their own records, or undefined when they
  * do not: every word compared, names as text, referenced types by kind and name (not id, which
  * differs between builds), so this is one level deep by design.
+ * @internal
  */
 export function recordDifference(x: Btf, a: number, y: Btf, b: number): string | undefined {
   const wa = recordWords(x, a);

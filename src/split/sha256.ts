@@ -14,7 +14,8 @@ const K = new Uint32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-/** An incremental SHA-256: {@link update} with any number of byte ranges, then {@link digest}. */
+/** An incremental SHA-256: {@link update} with any number of byte ranges, then {@link digest}. * @internal
+ */
 export class Sha256 {
   private readonly h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
   private readonly w = new Uint32Array(64);
