@@ -265,3 +265,17 @@ test('stamp: every stamped module of A checks matched on A and mismatched (check
     }
   }
 });
+
+test('rebase CLI: every module of A with .BTF_ids, rebased onto B, checks matched there (resolve_btfids\' ids renumbered, sets sorted again)', (t) => {
+  if (skipWithoutData(t)) return;
+  const withIds = findModules(join(A!, 'modules')).filter((f) => parseElf(read(f)).sections.some((s) => s.name === '.BTF_ids' && s.size > 0));
+  assert.ok(withIds.length > 0, 'no module of A has .BTF_ids');
+  const cli = join(REPO_ROOT, 'dist', 'btfkit.cjs');
+  for (const file of withIds) {
+    const out = join(work, basename(file));
+    const r = spawnSync(process.execPath, [cli, 'rebase', file, '--from', join(A!, 'vmlinux.btf'), '--to', join(B!, 'vmlinux.btf'), '-o', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const check = spawnSync(process.execPath, [cli, 'check', out, '--base', join(B!, 'vmlinux.btf')], { encoding: 'utf8' });
+    assert.equal(check.status, 0, `${relative(DATA_DIR, file)} rebased onto ${basename(B!)}: ${check.stdout}`);
+  }
+});

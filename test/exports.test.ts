@@ -36,7 +36,7 @@ const SURFACE: Record<string, string[]> = {
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
-    'splitOnBase', 'toSplitAppearance', 'distillBase', 'rebaseModule', 'rebaseHint', 'baseChecksum', 'checksumSection',
+    'splitOnBase', 'toSplitAppearance', 'distillBase', 'rebaseModule', 'rebaseHint', 'rebaseBtfIds', 'baseChecksum', 'checksumSection',
     'parseChecksumSection', 'sameChecksum', 'checksumHex', 'BTF_BASE_CHECKSUM_SECTION', 'CHECKSUM_SECTION_SIZE',
   ],
   'btfkit/node': [

@@ -84,10 +84,10 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 `,
   rebase: `  btfkit rebase MOD --from OLD --to NEW -o OUT [--json] [--force]
       Move MOD's split BTF, built on OLD, onto NEW: distill on OLD, relocate
-      onto NEW. A .ko comes out with the new .BTF (a stamped one restamped
-      for NEW), raw split BTF as raw. Reports on stderr what became of each
-      named base type the module uses (kept, moved to another id, changed);
-      --json prints the report on stdout. Refused, naming the types and
+      onto NEW. A .ko comes out with the new .BTF and its .BTF_ids renumbered
+      for NEW (a stamped one restamped), raw split BTF as raw. Reports on
+      stderr what became of each named base type the module uses (kept,
+      moved to another id, changed); --json prints the report on stdout. Refused, naming the types and
       reasons, when the module's base types do not fit NEW.
 `,
   stamp: `  btfkit stamp MOD.ko --base BASE -o OUT.ko [--force]

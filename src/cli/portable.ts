@@ -1,11 +1,11 @@
 import { BtfError } from '../errors.js';
 import { Btf } from '../btf/btf.js';
-import { BTF_BASE_SECTION, BTF_SECTION, btfSections, isElf, parseElf } from '../elf/elf.js';
+import { BTF_BASE_SECTION, BTF_IDS_SECTION, BTF_SECTION, btfSections, isElf, parseElf } from '../elf/elf.js';
 import { editElfSections } from '../elf/write.js';
 import { loadBtfFile, readInput, readWholeInput } from '../node/files.js';
 import { distillBase } from '../split/distill.js';
 import { loadModuleBtf } from '../split/load.js';
-import { rebaseModule, refusalSummary } from '../split/rebase.js';
+import { rebaseBtfIds, rebaseModule, refusalSummary } from '../split/rebase.js';
 import { matchDistilledBase, relocateOntoBase } from '../split/relocate.js';
 import { BTF_BASE_CHECKSUM_SECTION, baseChecksum, checksumHex, checksumSection } from '../split/stamp.js';
 import { parse, UsageError } from './args.js';
@@ -149,6 +149,15 @@ export function rebase(args: string[]): number {
   let outBytes = r.bytes;
   if (sections) {
     const set: Record<string, Uint8Array> = { [BTF_SECTION]: r.bytes };
+    // resolve_btfids numbered .BTF_ids for the old base; they must name the same types on the new one.
+    let ids: Uint8Array | undefined;
+    try {
+      ids = rebaseBtfIds(parseElf(bytes), mod, Btf.parse(r.bytes, { base: newBase }));
+    } catch (e) {
+      if (e instanceof BtfError && e.file === undefined) throw e.inFile(file);
+      throw e;
+    }
+    if (ids) set[BTF_IDS_SECTION] = ids;
     // A stamped module stays stamped, now with the base it fits.
     if (sections.has(BTF_BASE_CHECKSUM_SECTION)) set[BTF_BASE_CHECKSUM_SECTION] = checksumSection(newBase);
     outBytes = editSections(bytes, file, set, sections.has(BTF_BASE_SECTION) ? [BTF_BASE_SECTION] : []);

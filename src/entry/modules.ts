@@ -41,6 +41,7 @@ export {
 export {
   rebaseModule,
   rebaseHint,
+  rebaseBtfIds,
   type RebaseResult,
   type RebasedType,
   type RebaseFate,

@@ -1,4 +1,7 @@
 import { Btf } from '../btf/btf.js';
+import { BtfError } from '../errors.js';
+import { BTF_IDS_SECTION, findSection, type ElfFile } from '../elf/elf.js';
+import { readSymbols } from '../elf/symbols.js';
 import { kindName } from '../format/kinds.js';
 import { recordEnd, wordRole, WordRole } from '../btf/slots.js';
 import { distillBase } from './distill.js';
@@ -148,4 +151,72 @@ export function rebaseHint(moduleBytes: Uint8Array, oldBase: Btf, newBase: Btf, 
   const c = r.counts;
   if (!r.bytes) return { possible: false, counts: c, summary: `a rebase from the --from base is refused: ${refusalSummary(r, 1)}` };
   return { possible: true, counts: c, summary: `'btfkit rebase --from OLD --to BASE' would succeed (${r.types.length} named base types: ${c.kept} kept, ${c.moved} moved, ${c.changed} changed)` };
+}
+
+const BTF_ID_SLOT = /^__BTF_ID__(struct|union|typedef|func)__/;
+const BTF_ID_SET = /^__BTF_ID__(set8?)__/;
+
+/**
+ * The `.BTF_ids` section of a module rebased from `from` (its BTF on the old base) to `to` (the
+ * rebased BTF on the new base), or undefined when it has none. resolve_btfids wrote into it the
+ * ids of named types in the old numbering; each id becomes the new id of the same type: the
+ * module's own types keep their order, so they move by the difference of first ids, and a base
+ * type is looked up by kind and name in the new base (by size too when the name is not unique
+ * there). BTF_SET and BTF_SET8 contents are sorted again by id, as resolve_btfids leaves them,
+ * since the kernel searches them by bisection. A base type the new base lacks, or holds several
+ * times with the same size, is a `bad-base` error naming the entry.
+ */
+export function rebaseBtfIds(elf: ElfFile, from: Btf, to: Btf): Uint8Array | undefined {
+  const section = findSection(elf, BTF_IDS_SECTION);
+  if (!section || section.size === 0) return undefined;
+  const out = elf.bytes.slice(section.offset, section.offset + section.size);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const le = elf.littleEndian;
+  const oldBase = from.base!;
+  const mapped = new Map<number, number>();
+  const mapId = (id: number, where: string): number => {
+    if (id === 0) return 0;
+    if (id >= from.firstId) {
+      if (id >= from.endId) throw new BtfError('bad-base', `.BTF_ids entry ${where} holds id ${id}, past the module's last type ${from.endId - 1}`);
+      return id - from.firstId + to.firstId;
+    }
+    const known = mapped.get(id);
+    if (known !== undefined) return known;
+    const kind = oldBase.kind(id);
+    const name = oldBase.name(id);
+    let found = to.base!.find(name, kind);
+    if (found.length > 1) found = found.filter((c) => to.sizeOrType(c) === oldBase.sizeOrType(id));
+    if (found.length !== 1) {
+      throw new BtfError('bad-base', `.BTF_ids entry ${where} names ${describeType(oldBase, id)}, which the new base holds ${found.length === 0 ? 'not at all' : `${found.length} times`}`);
+    }
+    mapped.set(id, found[0]!);
+    return found[0]!;
+  };
+  const symbols = readSymbols(elf).filter((s) => s.section === section.index);
+  const sets = symbols.filter((s) => BTF_ID_SET.test(s.name) && s.size > 0)
+    .map((s) => ({ name: s.name, start: Number(s.value), end: Number(s.value) + s.size, pairs: s.name.startsWith('__BTF_ID__set8__') }));
+  const inSet = (off: number) => sets.some((set) => off >= set.start && off < set.end);
+  for (const sym of symbols) {
+    const off = Number(sym.value);
+    if (!BTF_ID_SLOT.test(sym.name) || inSet(off) || off + 4 > out.length) continue;
+    dv.setUint32(off, mapId(dv.getUint32(off, le), sym.name), le);
+  }
+  for (const set of sets) {
+    // BTF_SET: u32 count, then the ids. BTF_SET8: u32 count, u32 flags, then {u32 id, u32 flags}.
+    const first = set.start + (set.pairs ? 8 : 4);
+    const stride = set.pairs ? 8 : 4;
+    const count = Math.min(dv.getUint32(set.start, le), Math.floor((Math.min(set.end, out.length) - first) / stride));
+    const entries: [number, number][] = [];
+    for (let i = 0; i < count; i++) {
+      const at = first + i * stride;
+      entries.push([mapId(dv.getUint32(at, le), set.name), set.pairs ? dv.getUint32(at + 4, le) : 0]);
+    }
+    entries.sort((a, b) => a[0] - b[0]);
+    entries.forEach(([id, flags], i) => {
+      const at = first + i * stride;
+      dv.setUint32(at, id, le);
+      if (set.pairs) dv.setUint32(at + 4, flags, le);
+    });
+  }
+  return out;
 }
