@@ -87,8 +87,9 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       onto NEW. A .ko comes out with the new .BTF and its .BTF_ids renumbered
       for NEW (a stamped one restamped), raw split BTF as raw. Reports on
       stderr what became of each named base type the module uses (kept,
-      moved to another id, changed); --json prints the report on stdout. Refused, naming the types and
-      reasons, when the module's base types do not fit NEW.
+      moved to another id, changed); --json prints the report on stdout.
+      Refused, naming the types and reasons, when the module's base types do
+      not fit NEW.
 `,
   stamp: `  btfkit stamp MOD.ko --base BASE -o OUT.ko [--force]
       Write a .BTF.base_checksum section into MOD: SHA-256 of BASE's type and
