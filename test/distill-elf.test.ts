@@ -118,3 +118,15 @@ test('ELF writer: refuses to remove a section symbols are defined in, and to rew
   if (r.status !== 0) return;
   assert.throws(() => editElfSections(new Uint8Array(readFileSync(exe)), { set: { '.BTF': new Uint8Array(4) } }), (e) => isBtfError(e) && e.code === 'bad-argument' && /relocatable/.test(e.message));
 });
+
+test('ELF writer: an alignment no compiler asks for is a bad-elf error, not an output that large', (t) => {
+  const obj = compile(t, 'align', ['cc']);
+  if (!obj) return;
+  const elf = parseElf(obj);
+  const data = elf.sections.find((s) => s.name === '.data')!;
+  const shoff = Number(new DataView(obj.buffer, obj.byteOffset).getBigUint64(40, true));
+  const hostile = obj.slice();
+  new DataView(hostile.buffer).setBigUint64(shoff + data.index * 64 + 48, 1n << 40n, true);
+  assert.throws(() => editElfSections(hostile, { set: { '.BTF': new Uint8Array(8) } }), (e) => isBtfError(e) && e.code === 'bad-elf' && /\.data\) asks for 1099511627776-byte alignment/.test(e.message));
+  assert.throws(() => editElfSections(obj, { set: { '.bss': new Uint8Array(8) } }), (e) => isBtfError(e) && e.code === 'bad-argument' && /SHT_NOBITS/.test(e.message));
+});

@@ -18,6 +18,9 @@ export interface SectionEdits {
   remove?: readonly string[];
 }
 
+/** The largest section alignment btfkit pads for (kernel modules use up to a page). */
+const MAX_ALIGN = 1 << 16;
+
 interface OutSection {
   header: ElfSection;
   data: Uint8Array | undefined;
@@ -43,6 +46,9 @@ export function editElfSections(bytes: Uint8Array, edits: SectionEdits): Uint8Ar
     if (removeNames.has(name)) throw new BtfError('bad-argument', `section ${name} is both set and removed`);
   }
 
+  for (const s of elf.sections) {
+    if (s.type === SectionType.Nobits && set.has(s.name)) throw new BtfError('bad-argument', `section ${s.name} has no contents in the file (SHT_NOBITS) to replace`);
+  }
   const removed = new Set<number>();
   for (const s of elf.sections) if (s.index !== 0 && removeNames.has(s.name)) removed.add(s.index);
   if (removed.has(elf.shstrndx)) throw new BtfError('bad-argument', 'the section name table cannot be removed');
@@ -106,6 +112,8 @@ export function editElfSections(bytes: Uint8Array, edits: SectionEdits): Uint8Ar
   for (const i of order) {
     const s = out[i]!;
     const align = Math.max(1, s.header.addralign);
+    // Padding is memory: an alignment no compiler asks for would make the output as large as it says.
+    if (align > MAX_ALIGN) throw new BtfError('bad-elf', `section ${s.header.index} (${s.header.name}) asks for ${align}-byte alignment; btfkit lays out sections aligned to at most ${MAX_ALIGN} bytes`);
     pos = Math.ceil(pos / align) * align;
     offsets[i] = pos;
     if (s.data) pos += s.data.length;
