@@ -27,7 +27,7 @@ const SURFACE: Record<string, string[]> = {
     'Machine', 'SectionFlag', 'SectionType', 'SymbolBinding', 'SymbolType', 'btfSections', 'detectCompression',
     'elfBtfSection', 'elfRole', 'findSection', 'isElf', 'moduleNameOf', 'parseElf', 'readRelocations',
     'readSymbols', 'relocationSections', 'relocationsFor', 'sectionBytes', 'sectionData', 'symbolTables',
-    'symbolsInSection',
+    'symbolsInSection', 'editElfSections',
   ],
   'btfkit/ext': [
     'AluOp', 'AtomicOp', 'BTF_EXT_HEADER_LEN_CORE', 'BTF_EXT_HEADER_LEN_V1', 'BTF_EXT_MAGIC', 'BpfRelocationType',
@@ -52,12 +52,13 @@ const SURFACE: Record<string, string[]> = {
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'dedup', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
-    'splitOffVariables', 'splitOnBase', 'toSplitAppearance',
+    'splitOffVariables', 'splitOnBase', 'toSplitAppearance', 'distillBase', 'rebaseModule', 'rebaseHint', 'rebaseBtfIds', 'baseChecksum', 'checksumSection',
+    'parseChecksumSection', 'sameChecksum', 'checksumHex', 'BTF_BASE_CHECKSUM_SECTION', 'CHECKSUM_SECTION_SIZE',
   ],
   'btfkit/node': [
     'DEFAULT_MAX_INPUT_SIZE', 'KernelBtf', 'MAX_DECOMPRESSED_SIZE', 'MAX_INPUT_ENV', 'SYSFS_BTF_DIR',
     'SYSFS_VMLINUX', 'decompressModule', 'defaultBasePath', 'loadBtfFile', 'maybeDecompress', 'readInput',
-    'readMaybeCompressed',
+    'readMaybeCompressed', 'readWholeInput',
   ],
 };
 

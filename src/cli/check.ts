@@ -10,6 +10,7 @@ import { countFlag, parse, UsageError, kernelVersionFlag } from './args.js';
 import { baseNeeded, looksSplit } from './inputs.js';
 import { print, printing } from './output.js';
 import { tuneForShortRun } from './tuning.js';
+import { rebaseHint, type RebaseHint } from '../split/rebase.js';
 
 /** One file's outcome in `btfkit check`: the split verdict (when it has a base) and the verifier's findings. */
 interface CheckReport {
@@ -22,6 +23,8 @@ interface CheckReport {
   summary: string;
   errors: { code: string; typeId?: number; offset?: number; member?: number; message: string }[];
   split?: SplitCheck;
+  /** With --from OLD, for a module mismatched on BASE: whether `btfkit rebase` from OLD onto BASE would succeed. */
+  rebase?: RebaseHint;
 }
 
 /** Exit codes of `btfkit check`, most severe first. */
@@ -39,6 +42,7 @@ export function check(args: string[]): number {
     kernel: { type: 'boolean', default: false },
     'kernel-version': { type: 'string' },
     'max-evidence': { type: 'string' },
+    from: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('check needs at least one FILE');
   const maxEvidence = countFlag('max-evidence', values['max-evidence'] as string | undefined, 5);
@@ -53,11 +57,13 @@ export function check(args: string[]): number {
     if (base === undefined && existsSync(SYSFS_VMLINUX)) base = loadBtfFile(SYSFS_VMLINUX);
     return base;
   };
-  const reports = positionals.map((file) => checkOne(file, explicitBase !== undefined, kernelBase, checkOpts, maxEvidence));
+  const from = values.from as string | undefined;
+  const oldBase = from === undefined ? undefined : loadBtfFile(from);
+  const reports = positionals.map((file) => checkOne(file, explicitBase !== undefined, kernelBase, checkOpts, maxEvidence, oldBase));
   return printing(exitCode(reports), () => {
     if (values.json) {
       // One flat object per file: the split verdict's evidence beside the verifier's errors.
-      const flat = reports.map(({ split, ...r }) => (split ? { ...r, evidence: split.evidence, evidenceCount: split.evidenceCount, signals: split.signals, stats: split.stats } : r));
+      const flat = reports.map(({ split, ...r }) => (split ? { ...r, reason: split.reason, evidence: split.evidence, evidenceCount: split.evidenceCount, signals: split.signals, stats: split.stats } : r));
       print(JSON.stringify(flat, null, 1) + '\n');
       return;
     }
@@ -80,7 +86,7 @@ function exitCode(reports: readonly CheckReport[]): number {
   return CHECK_EXIT.ok;
 }
 
-function checkOne(file: string, baseGiven: boolean, kernelBase: () => Btf | undefined, checkOpts: CheckOptions, maxEvidence: number): CheckReport {
+function checkOne(file: string, baseGiven: boolean, kernelBase: () => Btf | undefined, checkOpts: CheckOptions, maxEvidence: number, oldBase?: Btf): CheckReport {
   const report: CheckReport = { file, verdict: 'not-split', valid: null, summary: '', errors: [] };
   // Every message is about this file (the base was read before): the report names it once.
   const errorsOf = (errs: BtfError[]) => errs.map((e) => ({ code: e.code, typeId: e.typeId, offset: e.offset, member: e.member, message: e.messageIn(file) }));
@@ -94,7 +100,14 @@ function checkOne(file: string, baseGiven: boolean, kernelBase: () => Btf | unde
       report.split = verdict;
       report.verdict = verdict.verdict;
       report.summary = verdict.summary;
-      if (verdict.verdict === 'mismatched') return report; // its types read as garbage here: nothing more to verify
+      if (verdict.verdict === 'mismatched') {
+        if (oldBase) {
+          report.rebase = rebaseHint(bytes, oldBase, base, file);
+          report.summary += `; ${report.rebase.summary}`;
+          verdict.summary = report.summary;
+        }
+        return report; // its types read as garbage here: nothing more to verify
+      }
       btf = verdict.verdict === 'matched' ? loadModuleBtf(bytes, base, file) : loadBtf(bytes, { file });
     } else {
       if (split) throw baseNeeded(file);

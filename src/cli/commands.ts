@@ -20,10 +20,13 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       everything it needs (bpftool's root_id).
 `,
   check: `  btfkit check FILE... [--base BASE] [--json] [--object] [--strict] [--kernel]
-                       [--kernel-version X.Y] [--max-evidence N]
+                       [--kernel-version X.Y] [--max-evidence N] [--from OLD]
       For split BTF (a module), decide whether it reads correctly on BASE
       (default /sys/kernel/btf/vmlinux): matched, mismatched (with the broken
       references, the first N shown, default 5), standalone or not-split.
+      A module stamped by 'btfkit stamp' is judged by its base checksum
+      alone ('matched (checksum)'). --from OLD: for a module mismatched on
+      BASE, also say whether 'btfkit rebase --from OLD' onto BASE would work.
       Then check the BTF the way the kernel's verifier does and list every
       violation. --object accepts what clang leaves for libbpf to fix (extern
       funcs/vars), --strict adds the rules the kernel does not enforce.
@@ -61,10 +64,11 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       type went: {"firstId": F, "newIds": [...]}, the new id of each input
       id from F on. Prints the type counts on stderr.
 `,
-  find: `  btfkit find NAME [--kind KIND] [--base BASE] [--json] [MOD...]
+  find: `  btfkit find NAME [--kind KIND] [--base BASE] [--json] [MOD... | DIR]
       Where a type named NAME is defined: in BASE (default
-      /sys/kernel/btf/vmlinux) and each MOD, or, with neither MOD nor --base,
-      in the running kernel's vmlinux and every module under /sys/kernel/btf.
+      /sys/kernel/btf/vmlinux) and each MOD, in a folder DIR laid out like
+      /sys/kernel/btf, or, with neither MOD nor --base, in the running
+      kernel's vmlinux and every module under /sys/kernel/btf.
       One line per definition: WHERE<TAB>[ID] KIND 'NAME', with the id the
       type has in that file read on its base; --json prints
       [{"module", "id", "kind"}].
@@ -94,6 +98,40 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       ('-' for a VAR no DATASEC places). --name keeps one name. --json prints
       [{"btf", "id", "name", "linkage", "section", "offset", "size", "typeId",
       "declaration"}]. Exit 0 when some were found, 1 when none.
+`,
+  distill: `  btfkit distill MOD --base BASE (-o OUT.ko | --base-out B --split-out S) [--force]
+      Give MOD a distilled base, as pahole --btf_features=distilled_base does
+      for Linux 6.11+ (libbpf's btf__distill_base): the named INT, FLOAT,
+      ENUM, STRUCT, UNION and FWD types it uses from BASE, structs and enums
+      without members, in a .BTF.base section; pointers, typedefs and
+      anonymous types it reaches are copied into its .BTF. -o writes the .ko
+      with the two sections replaced (the rest of the ELF unchanged);
+      --base-out/--split-out write the raw blobs. Refuses a MOD that does not
+      match BASE unless --force.
+`,
+  relocate: `  btfkit relocate MOD --base NEW -o OUT [--raw] [--distilled BLOB]
+      Renumber a module with a distilled base (.BTF.base) onto NEW, as the
+      kernel and libbpf do when they load it: a .ko comes out with .BTF split
+      on NEW and no .BTF.base (--raw: the raw split BTF); raw split BTF needs
+      its distilled base as --distilled BLOB. Refused, naming the type and the
+      reason, when a type of the distilled base is missing from NEW, is there
+      several times, or is a struct the module embeds whose size differs.
+`,
+  rebase: `  btfkit rebase MOD --from OLD --to NEW -o OUT [--json] [--force]
+      Move MOD's split BTF, built on OLD, onto NEW: distill on OLD, relocate
+      onto NEW. A .ko comes out with the new .BTF and its .BTF_ids renumbered
+      for NEW (a stamped one restamped), raw split BTF as raw. Reports on
+      stderr what became of each named base type the module uses (kept,
+      moved to another id, changed); --json prints the report on stdout.
+      Refused, naming the types and reasons, when the module's base types do
+      not fit NEW.
+`,
+  stamp: `  btfkit stamp MOD.ko --base BASE -o OUT.ko [--force]
+      Write a .BTF.base_checksum section into MOD: SHA-256 of BASE's type and
+      string sections, the exact base MOD's split BTF refers into. 'check'
+      then decides by it: matched on BASE, mismatched (checksum) on any other
+      base, even one that differs by a single appended type. Refuses a MOD
+      that does not match BASE unless --force.
 `,
   convert: `  btfkit convert IN -o OUT [--base BASE] [--endian little|big] [--layout|--no-layout]
                  [--for-kernel X.Y]
@@ -125,6 +163,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   vars: async () => (await import('./load.js')).vars,
   core: async () => (await import('./core.js')).core,
   dedup: async () => (await import('./dedup.js')).dedup,
+  distill: async () => (await import('./portable.js')).distill,
+  relocate: async () => (await import('./portable.js')).relocate,
+  rebase: async () => (await import('./portable.js')).rebase,
+  stamp: async () => (await import('./portable.js')).stamp,
 };
 
 /** True when the arguments ask for help: `--help` or `-h` before any `--`. */

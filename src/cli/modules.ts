@@ -85,7 +85,7 @@ export function merge(args: string[]): number {
 }
 
 /** Writing a module's types out only makes sense on the base it was built for. */
-function refuseMismatch(bytes: Uint8Array, base: Btf, file: string, force: boolean): void {
+export function refuseMismatch(bytes: Uint8Array, base: Btf, file: string, force: boolean): void {
   if (force) return;
   const r = checkSplit(bytes, base, { file, maxEvidence: 1 });
   if (r.verdict === 'mismatched') {

@@ -1,6 +1,7 @@
 /**
  * `btfkit/elf`: reading ELF files (ELF32/ELF64, either byte order): sections, symbols,
- * relocations, the `.BTF*` sections, and the compression kernel modules ship in. Browser-safe.
+ * relocations, the `.BTF*` sections, and the compression kernel modules ship in; rewriting
+ * sections of relocatable files (`editElfSections`). Browser-safe.
  * (`loadBtf` in `btfkit` takes the `.BTF` of an ELF file without any of this.)
  *
  * Every name is listed: what this file does not name is not public (test/exports.test.ts).
@@ -29,6 +30,12 @@ export {
   type ElfSegment,
   type ElfRole,
 } from '../elf/elf.js';
+
+// src/elf/write.ts
+export {
+  editElfSections,
+  type SectionEdits,
+} from '../elf/write.js';
 
 // src/elf/symbols.ts
 export {

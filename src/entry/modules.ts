@@ -1,8 +1,9 @@
 /**
  * `btfkit/modules`: split BTF, the form kernel modules carry: reading a module on its base
  * (relocating a distilled `.BTF.base` first), judging whether a base is the right one,
- * converting between split and self-contained forms, merging modules, deduplicating (libbpf's
- * btf__dedup, split-aware) and searching a kernel
+ * converting between split and self-contained forms, distilling a module's base, rebasing it
+ * onto another build's base, stamping it with its base's checksum, merging modules,
+ * deduplicating (libbpf's btf__dedup, split-aware) and searching a kernel
  * with its modules as one (the type set itself is in `btfkit/query`). Browser-safe; `btfkit/node` reads the files and /sys/kernel/btf.
  *
  * Every name is listed: what this file does not name is not public (test/exports.test.ts).
@@ -28,7 +29,37 @@ export {
   type EvidenceSignal,
   type CheckStats,
   type CheckOptions as SplitCheckOptions,
+  type SplitReason,
 } from '../split/check.js';
+
+// src/split/distill.ts
+export {
+  distillBase,
+  type DistilledModule,
+} from '../split/distill.js';
+
+// src/split/rebase.ts
+export {
+  rebaseModule,
+  rebaseHint,
+  rebaseBtfIds,
+  type RebaseResult,
+  type RebasedType,
+  type RebaseFate,
+  type RebaseHint,
+} from '../split/rebase.js';
+
+// src/split/stamp.ts
+export {
+  baseChecksum,
+  checksumSection,
+  parseChecksumSection,
+  sameChecksum,
+  checksumHex,
+  BTF_BASE_CHECKSUM_SECTION,
+  CHECKSUM_SECTION_SIZE,
+  type BaseChecksum,
+} from '../split/stamp.js';
 
 // src/split/relocate.ts
 export {

@@ -42,6 +42,14 @@ export function readInput(path: string, opts: ReadOptions = {}): Uint8Array {
   }
 }
 
+/**
+ * Reads a whole ELF file (a compressed one inflated), for commands that write it back with
+ * some sections changed: {@link readInput} with `wholeElf`.
+ */
+export function readWholeInput(path: string, opts: ReadOptions = {}): Uint8Array {
+  return readInput(path, { ...opts, wholeElf: true });
+}
+
 function readOpenInput(input: InputFile, limit: InputLimit, wholeElf: boolean): Uint8Array {
   const probe = input.read(0, PROBE_SIZE);
   const whole = (what: string) => input.readToEnd(probe, limit, what);

@@ -9,6 +9,7 @@
 export {
   loadBtfFile,
   readInput,
+  readWholeInput,
   defaultBasePath,
   SYSFS_BTF_DIR,
   SYSFS_VMLINUX,

@@ -8,6 +8,7 @@ import { visitRecord } from '../btf/slots.js';
 import { describeType } from './refs.js';
 import { matchDistilledBase } from './relocate.js';
 import { Scanner } from './scan.js';
+import { BTF_BASE_CHECKSUM_SECTION, baseChecksum, checksumHex, parseChecksumSection, sameChecksum, type BaseChecksum } from './stamp.js';
 
 /**
  * What `checkSplit` concluded about a module's BTF on a base:
@@ -37,11 +38,12 @@ export type SplitVerdict = 'matched' | 'mismatched' | 'standalone' | 'not-split'
  * - `string-layout`: the module's own strings are referenced as if the base's string section had
  *   a different length than this base's;
  * - `btf-ids`: an id that resolve_btfids wrote into `.BTF_ids` names a type of another name or kind;
- * - `distilled-base`: a type of the module's `.BTF.base` has no counterpart in the base.
+ * - `distilled-base`: a type of the module's `.BTF.base` has no counterpart in the base;
+ * - `checksum`: the base checksum stamped into the module (`.BTF.base_checksum`) is not this base's.
  */
 export type EvidenceSignal =
   | 'string-inside' | 'string-range' | 'name' | 'kind' | 'size' | 'layout' | 'type-range'
-  | 'string-layout' | 'btf-ids' | 'distilled-base';
+  | 'string-layout' | 'btf-ids' | 'distilled-base' | 'checksum';
 
 /** One broken reference: which module type points where, and what is wrong there. */
 export interface Evidence {
@@ -105,7 +107,17 @@ export interface SplitCheck {
   /** Evidence counts per signal. */
   signals: Partial<Record<EvidenceSignal, number>>;
   stats: CheckStats;
+  /**
+   * What the verdict rests on: `checksum` when the module carries a base checksum
+   * (`.BTF.base_checksum`, from `btfkit stamp`), which is then the whole answer; `distilled-base`
+   * for a module with a `.BTF.base`; `references` for the checks of every reference; `form`
+   * for `standalone` and `not-split`.
+   */
+  reason: SplitReason;
 }
+
+/** See {@link SplitCheck.reason}. */
+export type SplitReason = 'checksum' | 'distilled-base' | 'references' | 'form';
 
 /** Options for {@link checkSplit}. */
 export interface CheckOptions {
@@ -156,9 +168,10 @@ function checkSplitUnnamed(moduleBytes: Uint8Array, base: Btf, opts: CheckOption
     moduleTypes: 0, baseTypeRefs: 0, distinctBaseTypes: 0, baseStringRefs: 0, ownStringRefs: 0,
     baseEndId: base.endId, baseStringLength: base.endStringOffset, btfIdsChecked: 0,
   };
-  const result = (verdict: SplitVerdict, summary: string, ev: EvidenceList = new EvidenceList(maxEvidence)): SplitCheck => ({
+  const result = (verdict: SplitVerdict, summary: string, ev: EvidenceList = new EvidenceList(maxEvidence), reason?: SplitReason): SplitCheck => ({
     ...(opts.file !== undefined ? { file: opts.file } : {}),
     verdict, summary, evidence: ev.items, evidenceCount: ev.count, signals: ev.bySignal, stats,
+    reason: reason ?? (verdict === 'standalone' || verdict === 'not-split' ? 'form' : distilled ? 'distilled-base' : 'references'),
   });
 
   const self = selfContained(btfBytes);
@@ -172,6 +185,8 @@ function checkSplitUnnamed(moduleBytes: Uint8Array, base: Btf, opts: CheckOption
   }
 
   if (distilled) return checkDistilled(btfBytes, distilled, base, stats, maxEvidence, result);
+  const stamp = elf ? btfSections(elf).get(BTF_BASE_CHECKSUM_SECTION) : undefined;
+  if (stamp) return checkChecksum(stamp, base, maxEvidence, result);
 
   const ev = new EvidenceList(maxEvidence);
   // A blob that does not parse is broken whatever the base: that is an error, not a verdict.
@@ -192,7 +207,7 @@ function checkSplitUnnamed(moduleBytes: Uint8Array, base: Btf, opts: CheckOption
  * line, each as `[id] KIND 'name' member N 'm': problem`.
  */
 export function formatCheck(r: SplitCheck, maxEvidence = 5): string {
-  const lines = [`${r.file ?? '(module)'}: ${r.verdict}: ${r.summary}`];
+  const lines = [`${r.file ?? '(module)'}: ${r.verdict}${r.reason === 'checksum' ? ' (checksum)' : ''}: ${r.summary}`];
   for (const e of r.evidence.slice(0, maxEvidence)) lines.push(`  ${formatEvidence(e)}`);
   const more = r.evidenceCount - Math.min(maxEvidence, r.evidence.length);
   if (more > 0) lines.push(`  ... and ${more} more`);
@@ -238,7 +253,7 @@ export function selfContained(bytes: Uint8Array): Btf | undefined {
 
 function checkDistilled(
   btfBytes: Uint8Array, distilledBytes: Uint8Array, base: Btf, stats: CheckStats, maxEvidence: number,
-  result: (verdict: SplitVerdict, summary: string, ev?: EvidenceList) => SplitCheck,
+  result: (verdict: SplitVerdict, summary: string, ev?: EvidenceList, reason?: SplitReason) => SplitCheck,
 ): SplitCheck {
   const ev = new EvidenceList(maxEvidence);
   const distilled = Btf.parse(distilledBytes, { file: BTF_BASE_SECTION });
@@ -253,4 +268,21 @@ function checkDistilled(
     return result('matched', `every one of the ${distilled.ownTypeCount} types of the module's distilled base (.BTF.base) has its counterpart in this base`, ev);
   }
   return result('mismatched', `${ev.count} of the ${distilled.ownTypeCount} types of the module's distilled base (.BTF.base) have no counterpart in this base`, ev);
+}
+
+// ---- base checksum ----------------------------------------------------------------------------
+
+function checkChecksum(
+  section: Uint8Array, base: Btf, maxEvidence: number,
+  result: (verdict: SplitVerdict, summary: string, ev?: EvidenceList, reason?: SplitReason) => SplitCheck,
+): SplitCheck {
+  const stamped = parseChecksumSection(section);
+  const actual = baseChecksum(base);
+  const ev = new EvidenceList(maxEvidence);
+  if (sameChecksum(stamped, actual)) {
+    return result('matched', `the base checksum stamped into the module (${BTF_BASE_CHECKSUM_SECTION}, SHA-256 of the base's types and strings) is this base's`, ev, 'checksum');
+  }
+  const size = (s: BaseChecksum) => `${s.typeBytes} bytes of types and ${s.stringBytes} of strings, SHA-256 ${checksumHex(s).slice(0, 16)}…`;
+  ev.add({ signal: 'checksum', typeId: 0, type: `(${BTF_BASE_CHECKSUM_SECTION})`, problem: `the module was built on a base with ${size(stamped)}; this base has ${size(actual)}` });
+  return result('mismatched', `the base checksum stamped into the module (${BTF_BASE_CHECKSUM_SECTION}) is not this base's`, ev, 'checksum');
 }

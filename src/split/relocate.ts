@@ -80,13 +80,18 @@ export function matchDistilledBase(split: Btf, base: Btf): DistilledMatch {
     if (candidates.length === 1) {
       map.set(id, candidates[0]!);
     } else if (candidates.length === 0) {
-      const sized = kind === Kind.Fwd ? '' : ` of size ${size}`;
+      const sized = kind === Kind.Fwd ? '' : ` of size ${size}${kind === Kind.Int ? ` and encoding ${encodingText(intEncoding(distilled, id))}` : ''}`;
       missing.push({ id, reason: `${what}${sized} has no counterpart in the base${embedded.has(id) ? ' (the module embeds it, so its size must match)' : ''}` });
     } else {
       missing.push({ id, reason: `${what} has ${candidates.length} candidates in the base (ids ${candidates.slice(0, 5).join(', ')}), so the module cannot be placed on it unambiguously` });
     }
   }
   return { map, missing };
+}
+
+/** An INT encoding as bpftool prints it. */
+function encodingText(enc: number): string {
+  return enc === 1 ? 'SIGNED' : enc === 2 ? 'CHAR' : enc === 4 ? 'BOOL' : enc === 0 ? '(none)' : `0x${enc.toString(16)}`;
 }
 
 function intEncoding(btf: Btf, id: number): number {

@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCHelper, scratchDir, type BuiltHelper } from './cc.js';
-import { fetchedBuilds } from './data.js';
-import { DATA_DIR } from './paths.js';
+import { CORE_DATA_DIR, coreTargetBuilds, fetchedBuilds } from './data.js';
 
 /**
  * libbpf (Debian's libbpf-dev 1.1) as the CO-RE oracle, through test/helpers/core_oracle.c:
@@ -173,8 +172,7 @@ function parseRun(stdout: string, log: string): OracleRun {
   return run;
 }
 
-/** Where builds fetched only as CO-RE targets live (tools/fetch-debian-kernel.sh, .ci/run). */
-export const CORE_DATA_DIR = process.env.BTFKIT_CORE_DATA ?? join(DATA_DIR, 'core-targets');
+export { CORE_DATA_DIR };
 
 /**
  * The targets the CO-RE comparisons run against: the running kernel (when it has BTF), every
@@ -185,12 +183,7 @@ export const CORE_DATA_DIR = process.env.BTFKIT_CORE_DATA ?? join(DATA_DIR, 'cor
 export function coreTargets(): OracleTarget[] {
   const targets: OracleTarget[] = [];
   if (existsSync('/sys/kernel/btf/vmlinux')) targets.push({ label: 'running kernel', running: true });
-  const extra = existsSync(CORE_DATA_DIR)
-    ? readdirSync(CORE_DATA_DIR)
-        .map((d) => join(CORE_DATA_DIR, d))
-        .filter((d) => existsSync(join(d, 'build')) && existsSync(join(d, 'vmlinux.btf')))
-        .sort()
-    : [];
+  const extra = coreTargetBuilds();
   for (const dir of [...fetchedBuilds(), ...extra]) {
     targets.push({ label: dir.slice(dir.lastIndexOf('/') + 1), vmlinux: join(dir, 'vmlinux.btf') });
   }

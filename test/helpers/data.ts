@@ -28,3 +28,15 @@ export function findModules(dir: string): string[] {
   if (existsSync(dir)) walk(dir);
   return out.sort();
 }
+
+/** Where builds fetched only for their vmlinux BTF live (CO-RE targets, rebase bases): .ci/run puts the rt build there. */
+export const CORE_DATA_DIR = process.env.BTFKIT_CORE_DATA ?? join(DATA_DIR, 'core-targets');
+
+/** Builds under {@link CORE_DATA_DIR} (a `build` marker and vmlinux.btf, no modules needed), sorted. */
+export function coreTargetBuilds(): string[] {
+  if (!existsSync(CORE_DATA_DIR)) return [];
+  return readdirSync(CORE_DATA_DIR)
+    .map((d) => join(CORE_DATA_DIR, d))
+    .filter((d) => existsSync(join(d, 'build')) && existsSync(join(d, 'vmlinux.btf')))
+    .sort();
+}
