@@ -242,7 +242,8 @@ export function recordProblem(rules: KernelRules, kind: number, info: number, si
 /** How a name is judged: as an identifier, a VAR name, or a DATASEC name. */
 export type NameRule = 'identifier' | 'var' | 'section';
 
-function isIdentChar(c: number, first: boolean): boolean {
+/** Whether byte `c` may stand in an identifier the kernel accepts (`first`: as its first byte). */
+export function isIdentChar(c: number, first: boolean): boolean {
   // ASCII letters, digits and '_'; Latin-1 letters too (lib/ctype.c), but not × (0xd7) or ÷ (0xf7).
   if (c === 0x5f) return true;
   if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
