@@ -4,8 +4,9 @@ import { Rec, infoKindFlag, infoVlen, intBitOffset, intBits } from './records.js
 
 /**
  * What each Linux release's `BPF_BTF_LOAD` accepts, where that differs from the 2026 format
- * btfkit reads. One table, used by `checkBtf({ kernel, kernelVersion })` and by
- * `encode({ forKernel })`.
+ * btfkit reads. One table, used by `checkBtf({ kernel, kernelVersion })`, by
+ * `encode({ forKernel })` and by `sanitizeBtf({ forKernel })`, so that what the sanitizer
+ * writes for a release is what the checker accepts for it.
  *
  * Every entry names the kernel commit and how the release was established; docs/KERNELS.md
  * says the same at more length. "Since X.Y" means the mainline release X.Y.0: stable updates of
