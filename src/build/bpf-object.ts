@@ -169,7 +169,12 @@ function placeKconfig(rw: TypeRewrite, sec: number): void {
       throw new BtfError('unsupported', `${KCONFIG_SECTION} lists '${name}', which is not a variable (libbpf refuses extern functions there)`, { typeId: sec, member: i });
     }
     const valueType = rw.word(type, Rec.SIZE_OR_TYPE_WORD);
-    externs.push({ entry: i, name, size: sizeOf(btf, valueType), align: alignOf(btf, valueType) });
+    const size = sizeOf(btf, valueType);
+    const align = alignOf(btf, valueType);
+    if (size <= 0 || align <= 0) {
+      throw new BtfError('bad-size', `${KCONFIG_SECTION} variable '${name}' has ${size <= 0 ? 'no size' : 'no alignment'} (libbpf refuses it too)`, { typeId: type });
+    }
+    externs.push({ entry: i, name, size, align });
   }
   const order = [...externs].sort((a, b) => b.align - a.align || a.size - b.size || compareNames(a.name, b.name));
   let offset = 0;
