@@ -200,6 +200,14 @@ describe('prepareObjectBtf', () => {
     assert.ok(checked >= 10);
   });
 
+  test('a .kconfig variable of a type without size is a BtfError, not a NaN offset', () => {
+    const b = new BtfBuilder();
+    const empty = b.addStruct('empty', 0, []);
+    const v = b.addVar('CONFIG_EMPTY', empty, 2);
+    b.addDatasec('.kconfig', 0, [{ type: v, offset: 0, size: 0 }]);
+    assert.throws(() => prepareObjectBtf(Btf.parse(b.encode())), (e: unknown) => e instanceof BtfError && e.code === 'bad-size' && /CONFIG_EMPTY/.test(e.message));
+  });
+
   test('raw object BTF with a DATASEC of size 0 is an error naming it', () => {
     const raw = loadBtf(fixture('bpf/types.clang19.bpfel.o.gz'));
     assert.throws(() => prepareObjectBtf(raw), (e: unknown) => e instanceof BtfError && e.code === 'bad-datasec' && /DATASEC '\.bss' has size 0.*\.o/.test(e.message));
