@@ -136,6 +136,19 @@ export {
   type ConvertOptions,
 } from './build/convert.js';
 
+// src/build/sanitize.ts
+export {
+  sanitizeBtf,
+  type SanitizeOptions,
+  type SanitizeResult,
+} from './build/sanitize.js';
+
+// src/build/bpf-object.ts
+export {
+  needsObjectFixups,
+  prepareObjectBtf,
+} from './build/bpf-object.js';
+
 // src/dump/sink.ts
 export {
   ByteSink,

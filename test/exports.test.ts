@@ -17,7 +17,8 @@ const SURFACE: Record<string, string[]> = {
     'KERNEL_MAX_VLEN', 'KIND_NAMES', 'KNOWN_LAYOUTS', 'Kind', 'MAX_RESOLVE_DEPTH', 'NEWEST_KNOWN_KERNEL',
     'StringTable', 'VERSION', 'VarLinkage', 'assertValidBtf', 'btfBytesOf', 'btfExtent', 'checkBtf',
     'convertBtf', 'describeKind', 'detectEndian', 'dumpJson', 'dumpRaw', 'isBtfError', 'kernelRules',
-    'kindFromName', 'kindName', 'kindSince', 'loadBtf', 'parseHeader', 'parseKernelVersion',
+    'kindFromName', 'kindName', 'kindSince', 'loadBtf', 'needsObjectFixups', 'parseHeader', 'parseKernelVersion',
+    'prepareObjectBtf', 'sanitizeBtf',
   ],
   'btfkit/c': [
     'CDumper', 'cDeclaration', 'cHeader', 'dumpC', 'resolveRoot', 'sortedTypeIds',

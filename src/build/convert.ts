@@ -1,6 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import { HEADER_LEN_LAYOUT, HEADER_LEN_V1 } from '../format/header.js';
 import { BtfBuilder } from './builder.js';
+import type { sanitizeBtf } from './sanitize.js';
 
 /** Options for {@link convertBtf}; each defaults to what the input has. */
 export interface ConvertOptions {
@@ -10,7 +11,8 @@ export interface ConvertOptions {
   layout?: boolean;
   /**
    * Refuse (a {@link BtfError} with code `unsupported`) to write what this kernel cannot read:
-   * see `EncodeOptions.forKernel`. Only a check: nothing is rewritten to fit.
+   * see `EncodeOptions.forKernel`. Only a check: nothing is rewritten to fit ({@link sanitizeBtf}
+   * rewrites).
    */
   forKernel?: string | true;
 }

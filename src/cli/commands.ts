@@ -137,7 +137,14 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
                  [--for-kernel X.Y]
       Re-encode IN (raw BTF or ELF .BTF) as raw BTF: byte order and the optional
       2026 layout section. Without options the output equals the input's BTF.
-      --for-kernel X.Y refuses to write what release X.Y cannot load.
+      --for-kernel X.Y rewrites, keeping every type id, what release X.Y cannot
+      load, as libbpf sanitizes BTF before loading it (no layout section; FLOAT,
+      DECL_TAG, TYPE_TAG, ENUM64, VAR/DATASEC, FUNC and kind_flag uses the
+      release lacks become kinds it has; see docs/KERNELS.md). For a BPF object
+      (.o) it first places DATASECs and VARs from the ELF sections and symbols
+      and lays out .ksyms and .kconfig externs, as libbpf does. Output is raw
+      BTF, ready for BPF_BTF_LOAD; what cannot be rewritten (over 65535
+      members, unknown kinds) is an error.
 `,
 };
 

@@ -4,8 +4,9 @@ import { Rec, infoKindFlag, infoVlen, intBitOffset, intBits } from './records.js
 
 /**
  * What each Linux release's `BPF_BTF_LOAD` accepts, where that differs from the 2026 format
- * btfkit reads. One table, used by `checkBtf({ kernel, kernelVersion })` and by
- * `encode({ forKernel })`.
+ * btfkit reads. One table, used by `checkBtf({ kernel, kernelVersion })`, by
+ * `encode({ forKernel })` and by `sanitizeBtf({ forKernel })`, so that what the sanitizer
+ * writes for a release is what the checker accepts for it.
  *
  * Every entry names the kernel commit and how the release was established; docs/KERNELS.md
  * says the same at more length. "Since X.Y" means the mainline release X.Y.0: stable updates of
@@ -242,7 +243,8 @@ export function recordProblem(rules: KernelRules, kind: number, info: number, si
 /** How a name is judged: as an identifier, a VAR name, or a DATASEC name. */
 export type NameRule = 'identifier' | 'var' | 'section';
 
-function isIdentChar(c: number, first: boolean): boolean {
+/** Whether byte `c` may stand in an identifier the kernel accepts (`first`: as its first byte). */
+export function isIdentChar(c: number, first: boolean): boolean {
   // ASCII letters, digits and '_'; Latin-1 letters too (lib/ctype.c), but not × (0xd7) or ÷ (0xf7).
   if (c === 0x5f) return true;
   if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
