@@ -152,6 +152,12 @@ class ObjectReachability {
   }
 }
 
+/** `poisoned: why`, naming the access when the engine's reason does not already. */
+function describe(outcome: 'poisoned' | 'failed', access: string, reason: string | undefined): string {
+  if (reason === undefined) return `${outcome}: ${access}`;
+  return reason.includes(access) ? `${outcome}: ${reason}` : `${outcome}: ${access}: ${reason}`;
+}
+
 /**
  * Will a BPF object load on a kernel? Checks, as libbpf's `bpf_object__load` would on that
  * kernel: every CO-RE relocation (a failed one always refuses the object; a poisoned one only
@@ -202,7 +208,7 @@ export function checkPortability(objectBytes: Uint8Array, target: TypeSet, opts:
       const where = { kind: 'core' as const, section: r.section, program: fn?.name ?? null, insn: r.insnOffset / INSN_SIZE };
       const what = r.decision.local.spec || `[${r.decision.record.typeId}] access ${r.decision.record.access}`;
       if (r.result === 'error') {
-        findings.push({ ...where, reason: `${what}: ${r.reason ?? 'CO-RE relocation failed'}`, fatal: true });
+        findings.push({ ...where, reason: describe('failed', what, r.reason), fatal: true });
         continue;
       }
       const reachableFrom: string[] = [];
@@ -215,7 +221,7 @@ export function checkPortability(objectBytes: Uint8Array, target: TypeSet, opts:
         }
       }
       const live = reachableFrom.length > 0;
-      findings.push({ ...where, reason: `${what}: poisoned (${r.reason ?? 'no candidate matched'})`, reachable: live, reachableFrom, fatal: live });
+      findings.push({ ...where, reason: describe('poisoned', what, r.reason), reachable: live, reachableFrom, fatal: live });
     }
   }
 
