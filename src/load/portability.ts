@@ -199,7 +199,15 @@ export function checkPortability(objectBytes: Uint8Array, target: TypeSet, opts:
 
   if (relocations.length > 0) {
     const analysis = new ObjectReachability(object);
-    const perProgram = entries.map((p) => ({ name: p.name, code: analysis.reachableFrom(p) }));
+    // For each function, the programs that run it; its reachable slots do not depend on the caller.
+    const runBy = new Map<FunctionRef, { slots: Set<number>; programs: string[] }>();
+    for (const p of entries) {
+      for (const [f, slots] of analysis.reachableFrom(p)) {
+        const known = runBy.get(f);
+        if (known) known.programs.push(p.name);
+        else runBy.set(f, { slots, programs: [p.name] });
+      }
+    }
     const sections = new Map(object.programs.map((p) => [p.name, p]));
     for (const r of relocations) {
       if (r.result === 'patched') continue;
@@ -211,15 +219,9 @@ export function checkPortability(objectBytes: Uint8Array, target: TypeSet, opts:
         findings.push({ ...where, reason: describe('failed', what, r.reason), fatal: true });
         continue;
       }
-      const reachableFrom: string[] = [];
-      for (const p of perProgram) {
-        for (const [f, slots] of p.code) {
-          if (f.section === section && r.insnOffset >= f.offset && r.insnOffset < f.offset + f.size && slots.has((r.insnOffset - f.offset) / INSN_SIZE)) {
-            reachableFrom.push(p.name);
-            break;
-          }
-        }
-      }
+      const ref = section && fn ? analysis.functionStartingAt(section, fn.offset) : undefined;
+      const run = ref ? runBy.get(ref) : undefined;
+      const reachableFrom = run && run.slots.has((r.insnOffset - fn!.offset) / INSN_SIZE) ? [...new Set(run.programs)] : [];
       const live = reachableFrom.length > 0;
       findings.push({ ...where, reason: describe('poisoned', what, r.reason), reachable: live, reachableFrom, fatal: live });
     }
