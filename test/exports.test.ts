@@ -43,7 +43,7 @@ const SURFACE: Record<string, string[]> = {
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],
   'btfkit/load': [
-    'SECTION_DEFS', 'attachTargetName', 'kernelVariables', 'listVariables', 'sectionDefOf', 'resolveAttachTarget',
+    'SECTION_DEFS', 'attachTargetName', 'checkPortability', 'kernelVariables', 'listVariables', 'sectionDefOf', 'resolveAttachTarget',
   ],
   'btfkit/core': [
     'CORE_KIND_NAMES', 'CORE_POISON_HELPER', 'CORE_SPEC_MAX_LEN', 'CoreKind', 'CoreRelocator', 'calcRelocation',
@@ -58,7 +58,7 @@ const SURFACE: Record<string, string[]> = {
   ],
   'btfkit/node': [
     'DEFAULT_MAX_INPUT_SIZE', 'KernelBtf', 'MAX_DECOMPRESSED_SIZE', 'MAX_INPUT_ENV', 'SYSFS_BTF_DIR',
-    'SYSFS_VMLINUX', 'decompressModule', 'defaultBasePath', 'loadBtfFile', 'maybeDecompress', 'readInput',
+    'SYSFS_VMLINUX', 'decompressModule', 'defaultBasePath', 'kernelTargets', 'loadBtfFile', 'maybeDecompress', 'readInput',
     'readMaybeCompressed', 'readWholeInput',
   ],
 };

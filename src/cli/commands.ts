@@ -89,6 +89,20 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       instructions patched. Exit 0 when every relocation was patched, 5 when
       some were poisoned or failed (all are printed), 1 on unreadable input.
 `,
+  portability: `  btfkit portability OBJ... [--target BTF|DIR]... [--json]
+      Will each BPF object load on each kernel? CO-RE relocations (a poisoned
+      one counts only when a program can reach it: existence guards make it
+      dead code), and each program's section and BTF attach target (fentry,
+      fexit, tp_btf, lsm, iter) in vmlinux or a module. A target is a vmlinux
+      BTF file, a folder with a vmlinux file (laid out like /sys/kernel/btf),
+      a folder with vmlinux.btf (a kernel build: modules are the .ko files
+      under its modules/), or a folder of such folders, one kernel each.
+      Default: the running kernel. Prints a table, objects by kernels: ok, or
+      how many problems, then the first reason of each failing pair.
+      --json: [{"file", "target", "ok", "programs", "externs", "findings"}],
+      schema in docs/LOAD.md. Exit 0 when every object loads everywhere, 5
+      when one does not somewhere, 1 on unreadable input.
+`,
   vars: `  btfkit vars [--base BASE] [--name NAME] [--json] [MOD... | DIR]
       Every kernel variable (VAR) of BASE (default /sys/kernel/btf/vmlinux) and
       each MOD, or of a folder laid out like /sys/kernel/btf (vmlinux and
@@ -156,7 +170,8 @@ ${Object.values(COMMAND_HELP).join('')}  btfkit help [COMMAND] | version
 
 Exit codes: 0 success, 1 bad input or unwritable output (one line on stderr),
 2 wrong usage (check adds 3 and 4, find uses 1 for not found, core 5 for
-unresolved relocations, see above).
+unresolved relocations, portability 5 for an object that would not load
+somewhere, see above).
 `;
 
 const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number>>> = {
@@ -169,6 +184,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   find: async () => (await import('./modules.js')).find,
   vars: async () => (await import('./load.js')).vars,
   core: async () => (await import('./core.js')).core,
+  portability: async () => (await import('./portability.js')).portability,
   dedup: async () => (await import('./dedup.js')).dedup,
   distill: async () => (await import('./portable.js')).distill,
   relocate: async () => (await import('./portable.js')).relocate,

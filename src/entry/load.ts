@@ -30,3 +30,15 @@ export {
   kernelVariables,
   type KernelVariable,
 } from '../load/vars.js';
+
+// src/load/portability.ts
+export {
+  checkPortability,
+  type CheckPortabilityOptions,
+  type ExternCheck,
+  type PortabilityExtern,
+  type PortabilityFinding,
+  type PortabilityFindingKind,
+  type PortabilityProgram,
+  type PortabilityResult,
+} from '../load/portability.js';

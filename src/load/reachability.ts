@@ -1,4 +1,4 @@
-import { AluOp, InsnClass, InsnSource, JmpOp, LD_IMM64, decodeInsns, type DecodedInsn } from '../bpf/insn.js';
+import { AluOp, InsnClass, InsnMode, InsnSize, InsnSource, JmpOp, LD_IMM64, decodeInsns, memAccessSize, type DecodedInsn } from '../bpf/insn.js';
 import { CORE_POISON_HELPER } from '../core/patch.js';
 
 /**
@@ -14,22 +14,41 @@ import { CORE_POISON_HELPER } from '../core/patch.js';
 
 const UNKNOWN = null;
 type Value = bigint | null;
-/** Registers r0..r10 at an instruction's entry; undefined: not reached (yet). */
-type State = Value[];
+/**
+ * What is known at an instruction's entry (undefined: not reached yet): registers r0..r10, the
+ * 8-byte stack slots holding a known constant (by offset from r10; the verifier tracks spilled
+ * constants too, and compilers spill guards' values under register pressure), and whether the
+ * frame's address has been copied out of r10 (after which calls and stores through other
+ * registers may write the stack, so they forget it).
+ */
+interface State { regs: Value[]; stack: Map<number, bigint>; escaped: boolean }
+
+const FRAME_POINTER = 10;
+const LDX_DW = InsnClass.Ldx | InsnMode.Mem | InsnSize.DW;
 
 const MASK64 = (1n << 64n) - 1n;
 const MASK32 = (1n << 32n) - 1n;
 
 function join(a: State, b: State): { state: State; changed: boolean } {
   let changed = false;
-  const out = a.slice();
+  const regs = a.regs.slice();
   for (let r = 0; r < 11; r++) {
-    if (out[r] !== UNKNOWN && out[r] !== b[r]) {
-      out[r] = UNKNOWN;
+    if (regs[r] !== UNKNOWN && regs[r] !== b.regs[r]) {
+      regs[r] = UNKNOWN;
       changed = true;
     }
   }
-  return { state: out, changed };
+  let stack = a.stack;
+  for (const [slot, value] of a.stack) {
+    if (b.stack.get(slot) !== value) {
+      if (stack === a.stack) stack = new Map(a.stack);
+      stack.delete(slot);
+      changed = true;
+    }
+  }
+  const escaped = a.escaped || b.escaped;
+  if (escaped !== a.escaped) changed = true;
+  return { state: { regs, stack, escaped }, changed };
 }
 
 function alu(op: number, dst: bigint, src: bigint, is64: boolean): Value {
@@ -53,6 +72,18 @@ function alu(op: number, dst: bigint, src: bigint, is64: boolean): Value {
     default: return UNKNOWN;
   }
   return v & mask;
+}
+
+/**
+ * A MOV's result: with a register source and `off` 8, 16 or 32 it is MOVSX (cpu v4), which
+ * sign-extends the source's low `off` bits into 64 (ALU64) or 32 (ALU) bits.
+ */
+function move(src: bigint, insn: DecodedInsn, is64: boolean): bigint {
+  const mask = is64 ? MASK64 : MASK32;
+  if (insn.code & InsnSource.X && (insn.off === 8 || insn.off === 16 || insn.off === 32)) {
+    return BigInt.asIntN(insn.off, src) & mask;
+  }
+  return src & mask;
 }
 
 /** Evaluates a conditional jump on known operands: true (taken), false, or undefined (unknown). */
@@ -115,9 +146,10 @@ export function reachableInstructions(code: Uint8Array, littleEndian: boolean): 
       work.push(i);
     }
   };
-  const entry: State = new Array(11).fill(UNKNOWN);
+  const entry: State = { regs: new Array(11).fill(UNKNOWN), stack: new Map(), escaped: false };
   if (insns.length) reach(0, entry);
-  // Each state only ever loses constants, so the loop ends: at most 11 changes per instruction.
+  // Each state only ever loses what it knows (constants, stack slots, the frame not escaping),
+  // so the loop ends.
   while (work.length) {
     const i = work.pop()!;
     const insn = insns[i]!;
@@ -142,44 +174,65 @@ export function reachableInstructions(code: Uint8Array, littleEndian: boolean): 
 function step(insn: DecodedInsn, state: State, reach: (slot: number, state: State) => void): void {
   const cls = insn.code & 0x07;
   const next = insn.index + (insn.code === LD_IMM64 ? 2 : 1);
-  const out = state.slice();
+  const regs = state.regs;
+  const out: State = { regs: regs.slice(), stack: state.stack, escaped: state.escaped };
+  // Copy-on-write: most instructions leave the stack alone.
+  const stack = (): Map<number, bigint> => (out.stack === state.stack ? (out.stack = new Map(state.stack)) : out.stack);
+  // The frame pointer copied anywhere but a load or store's base lets calls and stores through
+  // other registers write the stack.
+  if (insn.code & InsnSource.X && insn.src === FRAME_POINTER && cls !== InsnClass.Ldx) out.escaped = true;
   switch (cls) {
     case InsnClass.Alu: case InsnClass.Alu64: {
       const op = insn.code & 0xf0;
       const is64 = cls === InsnClass.Alu64;
-      const src: Value = insn.code & InsnSource.X ? state[insn.src] ?? UNKNOWN : BigInt.asUintN(64, BigInt(insn.imm));
+      const src: Value = insn.code & InsnSource.X ? regs[insn.src] ?? UNKNOWN : BigInt.asUintN(64, BigInt(insn.imm));
       // A 32-bit immediate is sign-extended into 64-bit operations.
       const srcValue = src === UNKNOWN ? UNKNOWN : is64 && !(insn.code & InsnSource.X) ? BigInt.asUintN(64, BigInt(insn.imm)) : src;
-      const dst = state[insn.dst] ?? UNKNOWN;
-      if (op === AluOp.Mov) out[insn.dst] = srcValue === UNKNOWN ? UNKNOWN : srcValue & (is64 ? MASK64 : MASK32);
-      else if (op === AluOp.End || dst === UNKNOWN || srcValue === UNKNOWN) out[insn.dst] = UNKNOWN;
-      else out[insn.dst] = alu(op, dst, srcValue, is64);
+      const dst = regs[insn.dst] ?? UNKNOWN;
+      if (op === AluOp.Mov) out.regs[insn.dst] = srcValue === UNKNOWN ? UNKNOWN : move(srcValue, insn, is64);
+      else if (op === AluOp.End || dst === UNKNOWN || srcValue === UNKNOWN) out.regs[insn.dst] = UNKNOWN;
+      else out.regs[insn.dst] = alu(op, dst, srcValue, is64);
       reach(next, out);
       return;
     }
     case InsnClass.Ld:
       // ld_imm64 of a plain number is a constant; map and BTF references are not.
-      if (insn.code === LD_IMM64) out[insn.dst] = insn.src === 0 ? insn.imm64! : UNKNOWN;
-      else out[0] = UNKNOWN; // legacy packet loads write r0
+      if (insn.code === LD_IMM64) out.regs[insn.dst] = insn.src === 0 ? insn.imm64! : UNKNOWN;
+      else out.regs[0] = UNKNOWN; // legacy packet loads write r0
       reach(next, out);
       return;
     case InsnClass.Ldx:
-      out[insn.dst] = UNKNOWN;
+      out.regs[insn.dst] = insn.src === FRAME_POINTER && insn.code === LDX_DW ? state.stack.get(insn.off) ?? UNKNOWN : UNKNOWN;
       reach(next, out);
       return;
-    case InsnClass.St: case InsnClass.Stx:
+    case InsnClass.St: case InsnClass.Stx: {
+      const atomic = (insn.code & 0xe0) === InsnMode.Atomic;
       // Atomic fetch operations write a register (src, or r0 for cmpxchg).
-      if ((insn.code & 0xe0) === 0xc0) {
-        out[insn.src] = UNKNOWN;
-        out[0] = UNKNOWN;
+      if (atomic) {
+        out.regs[insn.src] = UNKNOWN;
+        out.regs[0] = UNKNOWN;
+      }
+      if (insn.dst === FRAME_POINTER) {
+        const size = memAccessSize(insn.code) ?? 8;
+        const s = stack();
+        for (const slot of [...s.keys()]) if (slot < insn.off + size && insn.off < slot + 8) s.delete(slot);
+        if (!atomic && size === 8 && insn.off % 8 === 0) {
+          const value: Value = cls === InsnClass.St ? BigInt.asUintN(64, BigInt(insn.imm)) : regs[insn.src] ?? UNKNOWN;
+          if (value !== UNKNOWN) s.set(insn.off, value);
+        }
+      } else if (out.escaped && state.stack.size) {
+        out.stack = new Map();
       }
       reach(next, out);
       return;
+    }
     case InsnClass.Jmp: case InsnClass.Jmp32: {
       const op = insn.code & 0xf0;
       if (op === JmpOp.Exit && cls === InsnClass.Jmp) return;
       if (op === JmpOp.Call && cls === InsnClass.Jmp) {
-        for (let r = 0; r <= 5; r++) out[r] = UNKNOWN;
+        for (let r = 0; r <= 5; r++) out.regs[r] = UNKNOWN;
+        // A helper or subprogram given a pointer into this frame may write there.
+        if (out.escaped && state.stack.size) out.stack = new Map();
         reach(next, out);
         return;
       }
@@ -188,8 +241,8 @@ function step(insn: DecodedInsn, state: State, reach: (slot: number, state: Stat
         reach(insn.index + 1 + (cls === InsnClass.Jmp32 ? insn.imm : insn.off), out);
         return;
       }
-      const b: Value = insn.code & InsnSource.X ? state[insn.src] ?? UNKNOWN : BigInt.asUintN(64, BigInt(insn.imm));
-      const taken = condition(op, state[insn.dst] ?? UNKNOWN, b, cls === InsnClass.Jmp);
+      const b: Value = insn.code & InsnSource.X ? regs[insn.src] ?? UNKNOWN : BigInt.asUintN(64, BigInt(insn.imm));
+      const taken = condition(op, regs[insn.dst] ?? UNKNOWN, b, cls === InsnClass.Jmp);
       if (taken !== false) reach(insn.index + 1 + insn.off, out);
       if (taken !== true) reach(next, out);
       return;

@@ -28,6 +28,12 @@ export {
   KernelBtf,
 } from './sysfs.js';
 
+// src/node/kernels.ts
+export {
+  kernelTargets,
+  type KernelTarget,
+} from './kernels.js';
+
 // src/node/compressed.ts
 export {
   decompressModule,
