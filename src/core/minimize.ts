@@ -65,7 +65,7 @@ export interface MinimizedBtf {
   /** Types kept, and members kept over all kept structs and unions. */
   types: number;
   members: number;
-  /** CO-RE records of the objects that were decided (every one, errors included). */
+  /** CO-RE decisions the result was made from (every record of the objects, errors included). */
   relocations: number;
 }
 
@@ -281,19 +281,33 @@ function inputBytes(input: MinimizeInput): { bytes: Uint8Array; file?: string } 
  */
 export function minimizeBtf(objects: Iterable<MinimizeInput>, target: TypeSet | Btf, opts: MinimizeOptions = {}): MinimizedBtf {
   const set = target instanceof TypeSet ? target : new TypeSet(target);
-  const marks = new CoreTypeMarks(set);
-  let relocations = 0;
-  for (const input of objects) {
-    const { bytes, file } = inputBytes(input);
-    const object = parseBpfObject(bytes, { file });
-    if (!object.btf) throw new BtfError('not-found', 'the object has no .BTF section: CO-RE needs the types it was compiled against', { file });
-    const relocator = new CoreRelocator(object.btf, set);
-    for (const block of object.ext?.coreRelo.blocks ?? []) {
-      for (const record of block.records) {
-        marks.add(relocator.resolve(record));
-        relocations++;
+  function* decisions(): Generator<CoreDecision> {
+    for (const input of objects) {
+      const { bytes, file } = inputBytes(input);
+      const object = parseBpfObject(bytes, { file });
+      if (!object.btf) throw new BtfError('not-found', 'the object has no .BTF section: CO-RE needs the types it was compiled against', { file });
+      // One relocator per object, as libbpf narrows candidates within one bpf_object__load.
+      const relocator = new CoreRelocator(object.btf, set);
+      for (const block of object.ext?.coreRelo.blocks ?? []) {
+        for (const record of block.records) yield relocator.resolve(record);
       }
     }
+  }
+  return minimizeBtfFor(decisions(), set, opts);
+}
+
+/**
+ * {@link minimizeBtf} from decisions already made against `target` (by {@link CoreRelocator}s
+ * over that same target, which every decision's matches must come from): the target types and
+ * members those decisions depended on, written as minimizeBtf writes them.
+ */
+export function minimizeBtfFor(decisions: Iterable<CoreDecision>, target: TypeSet | Btf, opts: MinimizeOptions = {}): MinimizedBtf {
+  const set = target instanceof TypeSet ? target : new TypeSet(target);
+  const marks = new CoreTypeMarks(set);
+  let relocations = 0;
+  for (const decision of decisions) {
+    marks.add(decision);
+    relocations++;
   }
   return { ...writeMinimized(set, marks, opts.layout ?? 'standalone'), relocations };
 }
