@@ -227,6 +227,7 @@ test('minimize: a folder target with modules keeps the module types the objects 
     const oneBlob = new TypeSet(Btf.parse(standalone.vmlinux));
     OBJECTS.forEach((name, i) => assertSameResults(`${name} (standalone)`, all[i]!, full, oneBlob, standalone.ids, false));
     assert.equal(standalone.types, split.types);
+    assert.deepEqual(standalone.clashes, []);
   } finally {
     rmSync(folder.dir, { recursive: true, force: true });
   }
@@ -295,6 +296,31 @@ test('minimize: a zero-length array that is not its struct\'s last member does n
   assert.deepEqual(full.map((d) => d.poison), [false, true]);
   const min = assertMinimizedDecidesAlike(Btf.parse(lb.encode()), Btf.parse(tb.encode()), records);
   assert.ok(keptTypes(min).includes('STRUCT s {z@32, b@32}'), keptTypes(min).join('\n'));
+});
+
+test('minimize: a module type kept next to a vmlinux type of the same name is reported when both go into one blob', () => {
+  const vb = new BtfBuilder();
+  const vint = vb.addInt('int', 4, IntEncoding.Signed);
+  vb.addStruct('foo', 4, [{ name: 'a', type: vint, bitOffset: 0 }]);
+  const vmlinux = Btf.parse(vb.encode());
+  const mb = new BtfBuilder({ base: vmlinux });
+  const modFoo = mb.addStruct('foo', 8, [{ name: 'a', type: vint, bitOffset: 0 }, { name: 'b', type: vint, bitOffset: 32 }]);
+  mb.addStruct('bar', 8, [{ name: 'f', type: modFoo, bitOffset: 0 }]);
+  const target = new TypeSet(vmlinux, [['m', Btf.parse(mb.encode(), { base: vmlinux })]]);
+
+  const lb = new BtfBuilder();
+  const lint = lb.addInt('int', 4, IntEncoding.Signed);
+  const localFoo = lb.addStruct('foo', 4, [{ name: 'a', type: lint, bitOffset: 0 }]);
+  const localBar = lb.addStruct('bar', 4, [{ name: 'f', type: localFoo, bitOffset: 0 }]);
+  const relocator = new CoreRelocator(Btf.parse(lb.encode()), target);
+  const decisions = [record(localBar, '0:0', CoreKind.FieldByteOffset), record(localFoo, '0:0', CoreKind.FieldByteOffset)].map((r) => relocator.resolve(r));
+  assert.deepEqual(decisions.map((d) => d.target?.btf), ['m', 'vmlinux']);
+
+  assert.deepEqual(minimizeBtfFor(decisions, target).clashes, ['struct foo: vmlinux, m']);
+  const split = minimizeBtfFor(decisions, target, { layout: 'split' });
+  assert.deepEqual(split.clashes, []);
+  assert.deepEqual(split.modules.map((m) => m.name), ['m']);
+  assert.deepEqual(keptTypes(Btf.parse(split.modules[0]!.bytes, { base: Btf.parse(split.vmlinux) })), ['STRUCT foo {}', 'STRUCT bar {f@0}']);
 });
 
 test('minimize: bad objects end in a BtfError', () => {

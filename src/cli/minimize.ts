@@ -6,7 +6,7 @@ import { readInput, SYSFS_BTF_DIR } from '../node/files.js';
 import { KernelBtf } from '../node/sysfs.js';
 import { CommandError, parse, UsageError } from './args.js';
 import { loadInput } from './inputs.js';
-import { printError, writeOutputFile } from './output.js';
+import { printError, warn, writeOutputFile } from './output.js';
 
 /** `btfkit minimize OBJ... [--target BTF|DIR] -o OUT [--split]`: bpftool's gen min_core_btf, modules included. */
 export function minimize(args: string[]): number {
@@ -34,6 +34,7 @@ export function minimize(args: string[]): number {
   } else {
     writeOutputFile(out, min.vmlinux);
   }
+  for (const clash of min.clashes) warn(`${clash}: kept from both, one blob makes each a CO-RE candidate for the other's relocations (--split keeps them apart)`);
   printError(`btfkit: ${summary(min, positionals.length)}\n`);
   return 0;
 }

@@ -6,7 +6,8 @@ import { copyRemapped, endianOf, nameBytes } from '../build/copy.js';
 import { BtfError } from '../errors.js';
 import { WireKind as Kind, describeKind } from '../format/kinds.js';
 import { Rec } from '../format/records.js';
-import { array, isComposite, kindOf, member, paramTypeOf, skipMods, vlenOf } from './btf-read.js';
+import { essentialName } from '../btf/query.js';
+import { array, isComposite, kindOf, libbpfKindName, member, paramTypeOf, skipMods, vlenOf } from './btf-read.js';
 import type { CoreDecision, CoreTargetSpec } from './decision.js';
 import { CoreRelocator } from './engine.js';
 import { CoreKind, coreKindFamily } from './kinds.js';
@@ -65,6 +66,13 @@ export interface MinimizedBtf {
   /** Types kept, and members kept over all kept structs and unions. */
   types: number;
   members: number;
+  /**
+   * Standalone output of several blobs only: kept types of one kind and essential name that
+   * come from different blobs (`struct foo: vmlinux, xfs`). In one blob each is a CO-RE
+   * candidate for the other's relocations, which the kernel's split layout keeps apart; the
+   * split layout has none.
+   */
+  clashes: string[];
   /** CO-RE decisions the result was made from (every record of the objects, errors included). */
   relocations: number;
 }
@@ -345,7 +353,7 @@ function writeMinimized(set: TypeSet, marks: CoreTypeMarks, layout: 'standalone'
   if (layout === 'standalone') {
     const builder = new BtfBuilder();
     for (const { btf, marks: kept } of blobs) write(builder, btf, kept);
-    return { vmlinux: builder.encode({ endian }), modules: [], ids, types, members };
+    return { vmlinux: builder.encode({ endian }), modules: [], ids, types, members, clashes: clashesOf(blobs) };
   }
   const baseBuilder = new BtfBuilder();
   const baseBlob = blobs.find((b) => b.btf === set.base);
@@ -359,7 +367,25 @@ function writeMinimized(set: TypeSet, marks: CoreTypeMarks, layout: 'standalone'
     write(builder, btf, kept);
     modules.push({ name, bytes: builder.encode({ endian }) });
   }
-  return { vmlinux, modules, ids, types, members };
+  return { vmlinux, modules, ids, types, members, clashes: [] };
+}
+
+/** Kept named types that share a CO-RE kind and essential name across blobs. */
+function clashesOf(blobs: { name: string; btf: Btf; marks: BlobMarks }[]): string[] {
+  const where = new Map<string, string[]>();
+  for (const { name, btf, marks } of blobs) {
+    for (const id of marks.keys()) {
+      const typeName = btf.name(id);
+      if (typeName === '') continue;
+      const kind = kindOf(btf, id);
+      const group = kind === Kind.Enum64 ? Kind.Enum : kind;
+      const key = `${libbpfKindName(group)} ${essentialName(typeName)}`;
+      const blobNames = where.get(key) ?? [];
+      if (!blobNames.includes(name)) blobNames.push(name);
+      where.set(key, blobNames);
+    }
+  }
+  return [...where].filter(([, names]) => names.length > 1).map(([key, names]) => `${key}: ${names.join(', ')}`);
 }
 
 /**
