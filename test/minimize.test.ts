@@ -266,6 +266,24 @@ function assertMinimizedDecidesAlike(local: Btf, target: Btf, records: CoreReloc
   return min;
 }
 
+test('minimize: a decision names every matching candidate and each step of its target access with the type it is taken in', () => {
+  const lb = new BtfBuilder();
+  const lint = lb.addInt('int', 4, IntEncoding.Signed);
+  const local = lb.addStruct('s', 20, [{ name: 'c', type: lb.addArray(lint, lint, 4), bitOffset: 0 }]);
+  const tb = new BtfBuilder();
+  const tint = tb.addInt('int', 4, IntEncoding.Signed);
+  const tarr = tb.addArray(tint, tint, 4);
+  const anon = tb.addUnion('', 16, [{ name: 'b', type: tint, bitOffset: 0 }, { name: 'c', type: tarr, bitOffset: 0 }]);
+  const first = tb.addStruct('s', 20, [{ name: 'a', type: tint, bitOffset: 0 }, { name: '', type: anon, bitOffset: 32 }]);
+  const second = tb.addStruct('s___v2', 20, [{ name: 'x', type: tint, bitOffset: 0 }, { name: 'c', type: tarr, bitOffset: 32 }]);
+  const [d] = decideAll(Btf.parse(lb.encode()), Btf.parse(tb.encode()), [record(local, '0:0:2', CoreKind.FieldByteOffset)]);
+  assert.deepEqual(d!.matches?.map((m) => [m.typeId, m.access, m.steps]), [
+    [first, '0:1:1:2', [{ typeId: first, index: 0 }, { typeId: first, index: 1 }, { typeId: anon, index: 1 }, { typeId: tarr, index: 2 }]],
+    [second, '0:1:2', [{ typeId: second, index: 0 }, { typeId: second, index: 1 }, { typeId: tarr, index: 2 }]],
+  ]);
+  assert.equal(d!.target, d!.matches![0]);
+});
+
 test('minimize: every candidate that matched is kept, so a later ambiguity stays one (bpftool keeps only the first)', () => {
   const lb = new BtfBuilder();
   const lint = lb.addInt('int', 4, IntEncoding.Signed);
