@@ -66,6 +66,7 @@ function workload(lib: typeof btfkit, inputs: Record<string, Uint8Array>, digest
   const bpf = lib.parseBpfObject(inputs.bpfObject!);
   out.objectExt = digest(lib.encodeBtfExt(bpf.ext!));
   out.objectCoreRelocations = bpf.programs.map((p) => `${p.name}: ${p.coreRelocations.map((r) => `${r.insnOffset}/${r.kind}/${r.access}`).join(' ')}`).join('; ');
+  out.minimizedBtf = digest(lib.minimizeBtf([inputs.bpfObject!], vmlinux).vmlinux);
   out.objectInsns = digest(new TextEncoder().encode(bpf.programs.map((p) => lib.decodeInsns(p.bytes, bpf.littleEndian).map((i) => lib.formatInsn(i)).join('\n')).join('\n')));
   try {
     lib.Btf.parse(inputs.vmlinux!.subarray(0, 4000));

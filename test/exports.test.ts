@@ -47,8 +47,9 @@ const SURFACE: Record<string, string[]> = {
   ],
   'btfkit/core': [
     'CORE_KIND_NAMES', 'CORE_POISON_HELPER', 'CORE_SPEC_MAX_LEN', 'CoreKind', 'CoreRelocator', 'calcRelocation',
-    'coreKindFamily', 'coreKindName', 'fieldsCompatible', 'formatCoreSpec', 'matchCoreSpec', 'parseCoreSpec',
-    'patchCoreInstruction', 'relocateObject', 'resolveCoreRelocations', 'typesCompatible', 'typesMatch',
+    'coreKindFamily', 'coreKindName', 'fieldsCompatible', 'formatCoreSpec', 'matchCoreSpec', 'minimizeBtf',
+    'minimizeBtfFor', 'parseCoreSpec', 'patchCoreInstruction', 'rawStepsOf', 'relocateObject', 'resolveCoreRelocations',
+    'typesCompatible', 'typesMatch',
   ],
   'btfkit/modules': [
     'baseClosure', 'checkSplit', 'dedup', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',

@@ -64,6 +64,18 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       type went: {"firstId": F, "newIds": [...]}, the new id of each input
       id from F on. Prints the type counts on stderr.
 `,
+  minimize: `  btfkit minimize OBJ... [--target BTF|DIR] -o OUT [--split]
+      Write the smallest BTF that gives each OBJ (a BPF object with CO-RE
+      relocations) the same CO-RE results as the target: the types and struct
+      members the relocations use, nothing else (bpftool's 'gen min_core_btf
+      TARGET OUT OBJ...', whose output it equals byte for byte for a vmlinux
+      target). --target is a BTF file (vmlinux, raw or ELF) or a folder laid
+      out like /sys/kernel/btf (vmlinux and module files): types the objects
+      need from modules are kept too. Default /sys/kernel/btf. OUT is one raw
+      BTF file with every kept type (vmlinux's first); with --split, a folder
+      that gets vmlinux and, for each module with kept types, a file split on
+      it, as /sys/kernel/btf lays them out. Prints what it kept on stderr.
+`,
   find: `  btfkit find NAME [--kind KIND] [--base BASE] [--json] [MOD... | DIR]
       Where a type named NAME is defined: in BASE (default
       /sys/kernel/btf/vmlinux) and each MOD, in a folder DIR laid out like
@@ -190,6 +202,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number
   relocate: async () => (await import('./portable.js')).relocate,
   rebase: async () => (await import('./portable.js')).rebase,
   stamp: async () => (await import('./portable.js')).stamp,
+  minimize: async () => (await import('./minimize.js')).minimize,
 };
 
 /** True when the arguments ask for help: `--help` or `-h` before any `--`. */

@@ -1,3 +1,5 @@
+import type { CoreRelocator } from './engine.js';
+import type { patchCoreInstruction } from './patch.js';
 import type { CoreKind } from './kinds.js';
 
 /**
@@ -31,12 +33,29 @@ export interface CoreSpecSummary {
   spec: string;
 }
 
+/**
+ * One step of a target access as the target BTF has it: the type the step is taken in (after
+ * typedefs and qualifiers: a struct or union for a member, an array for an element, the root
+ * type for the first step; an enum for an enumerator) and the index taken there (member,
+ * element or enumerator index).
+ */
+export interface CoreRawStep {
+  typeId: number;
+  index: number;
+}
+
 /** The target side of a decision: where the matching candidate lives, its name and the access there. */
 export interface CoreTargetSpec extends CoreSpecSummary {
   /** The candidate's own name (a flavor of the local name's essential part). */
   name: string;
   /** The access in the target, every step (anonymous members included), e.g. `0:3:1`. */
   access: string;
+  /**
+   * The access's steps with the target type each is taken in, one per number of `access`
+   * (none for type-based kinds): what a consumer needs to know which members of which target
+   * types the relocation depends on (minimized BTF keeps exactly those).
+   */
+  steps: CoreRawStep[];
 }
 
 /**
@@ -49,6 +68,14 @@ export interface CoreDecision {
   local: CoreSpecSummary & { name: string; access: string };
   /** The target spec the value came from; null when no candidate matched (or kind is local). */
   target: CoreTargetSpec | null;
+  /**
+   * Every candidate whose spec matched, in candidate order (the first is {@link target}), also
+   * when they disagreed (an `ambiguous` error): each one takes part in the decision, since
+   * libbpf checks that all matches agree and keeps them all for the next relocation.
+   * {@link CoreRelocator} always sets it (empty when nothing matched); optional so that
+   * decisions written by hand for {@link patchCoreInstruction} need not.
+   */
+  matches?: CoreTargetSpec[];
   /**
    * Candidates by essential name (`considered`; after earlier relocations of the same local
    * type narrowed the list, as libbpf does) and those whose spec matched (`matched`).

@@ -5,7 +5,7 @@ import { kindOf, libbpfKindName, nameOf } from './btf-read.js';
 import type { CoreDecision, CoreRelocationRecord, CoreTargetSpec } from './decision.js';
 import { CoreKind, coreKindFamily, coreKindName } from './kinds.js';
 import { matchCoreSpec } from './match.js';
-import { formatCoreSpec, parseCoreSpec, type CoreSpec } from './spec.js';
+import { formatCoreSpec, parseCoreSpec, rawStepsOf, type CoreSpec } from './spec.js';
 import { calcRelocation, type RelocationValues } from './values.js';
 
 /** Wraps an error from reading the target, so that {@link CoreRelocator.resolve} passes it on. */
@@ -52,11 +52,12 @@ export class CoreRelocator {
 
   /** The decision for one record. Never throws for bad input: a record libbpf refuses comes back with `error` set. */
   resolve(record: CoreRelocationRecord): CoreDecision {
-    const decision: CoreDecision = {
+    const decision: CoreDecision & { matches: CoreTargetSpec[] } = {
       record,
       kind: record.kind,
       local: { btf: 'local', typeId: record.typeId, name: '', access: record.access, spec: '' },
       target: null,
+      matches: [],
       candidates: { considered: 0, matched: 0 },
       origValue: 0n,
       newValue: 0n,
@@ -85,7 +86,7 @@ export class CoreRelocator {
     }
   }
 
-  private decide(record: CoreRelocationRecord, decision: CoreDecision): void {
+  private decide(record: CoreRelocationRecord, decision: CoreDecision & { matches: CoreTargetSpec[] }): void {
     const { local } = this;
     const localId = record.typeId;
     if (localId !== 0 && !local.has(localId)) {
@@ -128,6 +129,8 @@ export class CoreRelocator {
     for (const hit of candidates) {
       const spec = matchCoreSpec(localSpec, hit.btf, hit.id);
       if (!spec) continue;
+      // Recorded before the agreement checks below, so an ambiguity names every candidate in it.
+      decision.matches.push(targetSpecOf(hit, spec));
       const values = calcRelocation(localSpec, spec, this.littleEndian);
       if (!chosen) {
         chosen = { hit, spec, values };
@@ -154,14 +157,7 @@ export class CoreRelocator {
       decision.failMemSizeAdjust = values.failMemSizeAdjust;
     }
     if (chosen) {
-      const target: CoreTargetSpec = {
-        btf: chosen.hit.module,
-        typeId: chosen.hit.id,
-        name: chosen.hit.name,
-        access: chosen.spec.raw.join(':'),
-        spec: formatCoreSpec(chosen.spec),
-      };
-      decision.target = target;
+      decision.target = decision.matches[0]!;
       if (values.failMemSizeAdjust) {
         decision.reason = `the field is ${values.origSize} bytes locally and ${values.newSize} in ${chosen.hit.module}, and is neither a pointer nor an unsigned integer on both sides: a load or store of it cannot be resized`;
       }
@@ -171,6 +167,17 @@ export class CoreRelocator {
         : `none of the ${candidates.length} candidate(s) has ${decision.local.spec}`;
     }
   }
+}
+
+function targetSpecOf(hit: TypeHit, spec: CoreSpec): CoreTargetSpec {
+  return {
+    btf: hit.module,
+    typeId: hit.id,
+    name: hit.name,
+    access: spec.raw.join(':'),
+    spec: formatCoreSpec(spec),
+    steps: rawStepsOf(spec),
+  };
 }
 
 /**

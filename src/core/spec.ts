@@ -5,6 +5,7 @@ import {
   array, enumeratorNameOff, enumeratorText, isAnyEnum, isComposite, kindOf, libbpfKindName, member, nameOf,
   resolveSize, skipMods, vlenOf,
 } from './btf-read.js';
+import type { CoreRawStep } from './decision.js';
 import { coreKindFamily, coreKindName } from './kinds.js';
 
 /** libbpf's `BPF_CORE_SPEC_MAX_LEN`: the most access steps a spec may hold, local or target. */
@@ -163,4 +164,25 @@ export function formatCoreSpec(spec: CoreSpec): string {
   out += ` (${spec.raw.join(':')} @ offset ${Math.floor(spec.bitOffset / 8)}`;
   out += spec.bitOffset % 8 ? `.${spec.bitOffset % 8})` : ')';
   return out;
+}
+
+/**
+ * Every step of a spec's access (`raw`) with the type it is taken in, walked again through the
+ * spec's BTF: the root (after typedefs and qualifiers) for the first step, then the struct,
+ * union or array each following step indexes; the enum for an enumerator. Type-based specs have
+ * none. The spec must be one this module parsed or matched (its steps exist).
+ */
+export function rawStepsOf(spec: CoreSpec): CoreRawStep[] {
+  const { btf, raw } = spec;
+  const family = coreKindFamily(spec.kind);
+  if (family !== 'field' && family !== 'enumval') return [];
+  if (raw.length === 0) return [];
+  let id = skipMods(btf, spec.rootTypeId);
+  const steps: CoreRawStep[] = [{ typeId: id, index: raw[0]! }];
+  for (let i = 1; i < raw.length; i++) {
+    id = skipMods(btf, id);
+    steps.push({ typeId: id, index: raw[i]! });
+    id = isComposite(kindOf(btf, id)) ? member(btf, id, raw[i]!).type : array(btf, id).elemType;
+  }
+  return steps;
 }

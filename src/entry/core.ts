@@ -2,7 +2,8 @@
  * `btfkit/core`: CO-RE (Compile Once, Run Everywhere) relocation as libbpf 1.1 does it, offline
  * and browser-safe: the local spec of each `.BTF.ext` CO-RE record, candidates by essential name
  * over a target's vmlinux and modules, matching, the value of each of the 13 kinds, ambiguity and
- * poisoning, libbpf's spec text, and patching an instruction with a decision as a separate step.
+ * poisoning, libbpf's spec text, and patching an instruction with a decision as a separate step;
+ * minimized BTF (bpftool's `gen min_core_btf`) from the decisions.
  *
  * Every name is listed: what this file does not name is not public (test/exports.test.ts).
  */
@@ -22,6 +23,7 @@ export {
   type CoreBtfOrigin,
   type CoreSpecSummary,
   type CoreTargetSpec,
+  type CoreRawStep,
 } from '../core/decision.js';
 
 // src/core/engine.ts
@@ -35,6 +37,7 @@ export {
 export {
   parseCoreSpec,
   formatCoreSpec,
+  rawStepsOf,
   CORE_SPEC_MAX_LEN,
   type CoreSpec,
   type CoreAccessor,
@@ -68,3 +71,13 @@ export {
   type ObjectCoreRelocation,
   type ObjectCoreResult,
 } from '../core/object.js';
+
+// src/core/minimize.ts
+export {
+  minimizeBtf,
+  minimizeBtfFor,
+  type MinimizeInput,
+  type MinimizeOptions,
+  type MinimizedBtf,
+  type MinimizedModule,
+} from '../core/minimize.js';

@@ -14,6 +14,7 @@ import { ByteSink } from '../../src/dump/sink.js';
 import { isElf, parseElf, sectionData } from '../../src/elf/elf.js';
 import { decodeInsns, formatInsn } from '../../src/bpf/insn.js';
 import { parseBpfObject } from '../../src/bpf/object.js';
+import { minimizeBtf } from '../../src/core/minimize.js';
 import { encodeBtfExt, parseBtfExt } from '../../src/ext/btf-ext.js';
 import { BtfError } from '../../src/errors.js';
 import { Kind } from '../../src/format/kinds.js';
@@ -101,7 +102,7 @@ export interface TargetOptions {
   variant?: number;
   /**
    * Operations to leave out, to fuzz the rest while a known bug is open: any of `check`, `raw`,
-   * `json`, `views`, `resolve`, `sizeof`, `alignof`, `find`, `c`, `ext` (BPF object model,
+   * `json`, `views`, `resolve`, `sizeof`, `alignof`, `find`, `c`, `ext` (BPF object model, minimized BTF,
    * `.BTF.ext` and instruction decoding of ELF inputs), `core` (CO-RE relocation of ELF inputs).
    */
   skip?: ReadonlySet<string>;
@@ -255,6 +256,9 @@ function runObjectTarget(bytes: Uint8Array, outcome: TargetOutcome): void {
       const ext = object.ext;
       const btf = object.btf;
       guarded('encodeBtfExt+parseBtfExt', outcome, () => parseBtfExt(encodeBtfExt(ext), btf));
+      // The object's own BTF as the target: every relocation matches the (mutated) local types,
+      // so minimizing walks and rewrites whatever they refer to.
+      guarded('minimizeBtf(own .BTF)', outcome, () => minimizeBtf([bytes], btf).vmlinux.length);
     }
   }
   guarded('parseBtfExt(section)', outcome, () => {
