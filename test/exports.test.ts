@@ -50,7 +50,7 @@ const SURFACE: Record<string, string[]> = {
     'patchCoreInstruction', 'resolveCoreRelocations', 'typesCompatible', 'typesMatch',
   ],
   'btfkit/modules': [
-    'baseClosure', 'checkSplit', 'dedup', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
+    'baseClosure', 'checkSplit', 'dedup', 'dedupModules', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
     'splitOffVariables', 'splitOnBase', 'toSplitAppearance',
   ],

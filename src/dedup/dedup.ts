@@ -4,6 +4,7 @@ import { describeKind, MAX_KNOWN_KIND, WireKind } from '../format/kinds.js';
 import { Rec, RECORD_SHAPES } from '../format/records.js';
 import { WordRole, wordRole } from '../btf/slots.js';
 import { DedupStrings } from './strings.js';
+import type { NamedBtf } from '../split/merge.js';
 
 /*
  * BTF deduplication, libbpf's algorithm (btf__dedup in libbpf 1.1, the version Debian ships and
@@ -104,7 +105,27 @@ export function dedup(input: Btf | Uint8Array, opts: DedupOptions = {}): DedupRe
       throw new BtfError('bad-argument', 'the input was parsed on another base than the one given; pass the bytes, or leave base out');
     }
   }
-  return new Deduper(btf).run();
+  return new Deduper(fromBtf(btf)).run();
+}
+
+/**
+ * Merges modules and deduplicates the result in one pass: what `dedup(mergeModules(base,
+ * modules).bytes, { base })` returns, byte for byte and with the same id map (over the merged
+ * ids), without writing the merged blob in between. Each module's records are copied once, its
+ * type ids moved as {@link mergeModules} moves them, and its names deduplicated straight from
+ * its own string section. libbpf 1.1 has no such call; its users add every type to one split
+ * BTF and deduplicate that, which is what this is compared with.
+ *
+ * Every module must be split BTF on `base` (a `bad-base` error otherwise); check modules with
+ * `checkSplit` first when that is not known. Other errors are {@link dedup}'s, with merged ids.
+ *
+ * @example
+ * ```ts
+ * const { bytes, outputTypes } = dedupModules(vmlinux, [{ name: 'kvm', btf: kvm }, { name: 'kvm_intel', btf: kvmIntel }]);
+ * ```
+ */
+export function dedupModules(base: Btf, modules: readonly NamedBtf[]): DedupResult {
+  return new Deduper(fromModules(base, modules)).run();
 }
 
 /**
@@ -180,6 +201,150 @@ class CandidateTable {
   }
 }
 
+/**
+ * One stretch of the input's own types whose names are offsets into one blob's strings: the
+ * input itself, or, when modules are deduplicated as they are merged, one module.
+ */
+interface NameSource {
+  firstId: number;
+  endId: number;
+  btf: Btf;
+}
+
+/** What the deduplication runs over: the chain's records, prepared by {@link fromBtf} or {@link fromModules}. */
+interface DedupInput {
+  /** Every record of the chain, host order, type ids already as the input numbers them. */
+  w: Uint32Array;
+  /** `rec[id]` is where type `id`'s record starts in `w`; `rec[end]` one past the last. */
+  rec: Uint32Array;
+  start: number;
+  end: number;
+  base: Btf | undefined;
+  littleEndian: boolean;
+  flags: number;
+  /** Where the own types' names come from. */
+  names: NameSource[];
+  /**
+   * The input's string section when libbpf would leave it as it is (none to deduplicate);
+   * undefined when names are deduplicated.
+   */
+  keptStrings: Uint8Array | undefined;
+  /** Bytes of own strings in the input, a capacity hint for the output's. */
+  stringBytes: number;
+}
+
+/** Copies `len` words of `b`'s type section into `w` from `at`, in host order. */
+function copyTypeWords(w: Uint32Array, b: Btf, at: number, len: number): void {
+  const abs = b.bytes.byteOffset + b.typeStart;
+  if (b.littleEndian === HOST_LITTLE_ENDIAN && abs % 4 === 0) {
+    w.set(new Uint32Array(b.bytes.buffer, abs, len), at);
+    return;
+  }
+  const dv = new DataView(b.bytes.buffer, abs, len * 4);
+  const le = b.littleEndian;
+  for (let i = 0; i < len; i++) w[at + i] = dv.getUint32(i * 4, le);
+}
+
+/** The chain of `btf`, innermost base first. */
+function chainOf(btf: Btf | undefined): Btf[] {
+  const chain: Btf[] = [];
+  for (let b = btf; b; b = b.base) chain.unshift(b);
+  return chain;
+}
+
+/** Copies the records of `blobs` (a chain, base first) into one word array; returns it, the record index and the words used. */
+function copyChain(blobs: readonly Btf[], extraWords: number, extraIds: number): { w: Uint32Array; rec: Uint32Array; at: number } {
+  let words = extraWords;
+  let ids = extraIds + 1;
+  for (const b of blobs) {
+    words += b.header.typeLen >>> 2;
+    ids += b.ownTypeCount;
+  }
+  const w = new Uint32Array(words);
+  const rec = new Uint32Array(ids + 1);
+  let at = 0;
+  for (const b of blobs) {
+    const len = b.header.typeLen >>> 2;
+    copyTypeWords(w, b, at, len);
+    const offs = b.typeOffsets;
+    for (let i = 0; i < offs.length; i++) rec[b.firstId + i] = at + ((offs[i]! - b.typeStart) >>> 2);
+    at += len;
+  }
+  return { w, rec, at };
+}
+
+/** The input of {@link dedup}: a parsed blob and its base chain. */
+function fromBtf(btf: Btf): DedupInput {
+  const { w, rec, at } = copyChain(chainOf(btf), 0, 0);
+  rec[btf.endId] = at;
+  const strLen = btf.header.strLen;
+  // libbpf leaves the strings alone when there are none to deduplicate.
+  const keep = strLen === 0 || (!btf.base && strLen === 1);
+  return {
+    w, rec, start: btf.firstId, end: btf.endId, base: btf.base, littleEndian: btf.littleEndian, flags: btf.header.flags,
+    names: [{ firstId: btf.firstId, endId: btf.endId, btf }],
+    keptStrings: keep ? btf.bytes.subarray(btf.stringStart, btf.stringStart + strLen) : undefined,
+    stringBytes: strLen,
+  };
+}
+
+/**
+ * The input of {@link dedupModules}: the base chain's records, then each module's with its own
+ * ids moved to follow the previous module's, as {@link mergeModules} numbers them; names stay
+ * offsets into each module's strings until the string phase.
+ */
+function fromModules(base: Btf, modules: readonly NamedBtf[]): DedupInput {
+  let ownWords = 0;
+  let ownIds = 0;
+  let stringBytes = 0;
+  for (const { name, btf } of modules) {
+    if (btf.firstId !== base.endId || btf.firstStringOffset !== base.endStringOffset) {
+      throw new BtfError('bad-base', `module ${name} is not split BTF on this base (its ids start at ${btf.firstId} and strings at ${btf.firstStringOffset}; the base ends at ${base.endId} and ${base.endStringOffset})`);
+    }
+    ownWords += btf.header.typeLen >>> 2;
+    ownIds += btf.ownTypeCount;
+    stringBytes += btf.header.strLen;
+  }
+  const { w, rec, at: baseWords } = copyChain(chainOf(base), ownWords, ownIds);
+  const names: NameSource[] = [];
+  let at = baseWords;
+  let next = base.endId;
+  for (const { btf } of modules) {
+    const len = btf.header.typeLen >>> 2;
+    copyTypeWords(w, btf, at, len);
+    const offs = btf.typeOffsets;
+    const n = offs.length;
+    for (let i = 0; i < n; i++) rec[next + i] = at + ((offs[i]! - btf.typeStart) >>> 2);
+    rec[next + n] = at + len;
+    shiftIds(w, rec, next, next + n, btf.firstId, next - btf.firstId);
+    names.push({ firstId: next, endId: next + n, btf });
+    at += len;
+    next += n;
+  }
+  rec[next] = at;
+  return {
+    w, rec, start: base.endId, end: next, base, littleEndian: base.littleEndian, flags: 0,
+    names, keptStrings: undefined, stringBytes,
+  };
+}
+
+/** Adds `shift` to every type id at or past `first` in the records of ids `from..to` (a module's own ids, moved). */
+function shiftIds(w: Uint32Array, rec: Uint32Array, from: number, to: number, first: number, shift: number): void {
+  if (shift === 0) return;
+  for (let id = from; id < to; id++) {
+    const o = rec[id]!;
+    const stop = rec[id + 1]!;
+    const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const k = KIND_WORDS[kind];
+    // Kinds dedup does not know are refused by validate(), before any id is used.
+    if (!k) continue;
+    for (let i = 0, p = o; p < stop; i++, p++) {
+      const role = i < k.fixedWords ? k.fixedRoles[i]! : k.elemRoles[(i - k.fixedWords) % k.elemWords]!;
+      if (role === WordRole.TypeId && w[p]! >= first) w[p] = w[p]! + shift;
+    }
+  }
+}
+
 class Deduper {
   /** Every record of the chain, host order; `rec[id]` is where type `id`'s record starts. */
   private readonly w: Uint32Array;
@@ -199,40 +364,16 @@ class Deduper {
   /** Work stack of the equivalence walk: (candidate, canonical) pairs. */
   private pairs: Uint32Array = new Uint32Array(1024);
 
-  constructor(private readonly btf: Btf) {
-    this.start = btf.firstId;
-    this.end = btf.endId;
-    const chain: Btf[] = [];
-    for (let b: Btf | undefined = btf; b; b = b.base) chain.unshift(b);
-    let words = 0;
-    for (const b of chain) words += b.header.typeLen >>> 2;
-    this.w = new Uint32Array(words);
-    this.rec = new Uint32Array(this.end + 1);
-    let at = 0;
-    for (const b of chain) {
-      const len = b.header.typeLen >>> 2;
-      this.copyWords(b, at, len);
-      const offs = b.typeOffsets;
-      for (let i = 0; i < offs.length; i++) this.rec[b.firstId + i] = at + ((offs[i]! - b.typeStart) >>> 2);
-      at += len;
-    }
-    this.rec[this.end] = at;
+  constructor(private readonly input: DedupInput) {
+    this.w = input.w;
+    this.rec = input.rec;
+    this.start = input.start;
+    this.end = input.end;
     this.map = new Uint32Array(this.end);
     this.hypot = new Uint32Array(this.end).fill(UNPROCESSED);
     this.hypotList = new Uint32Array(64);
     this.table = new CandidateTable(this.end);
     this.validate();
-  }
-
-  private copyWords(b: Btf, at: number, len: number): void {
-    const abs = b.bytes.byteOffset + b.typeStart;
-    if (b.littleEndian === HOST_LITTLE_ENDIAN && abs % 4 === 0) {
-      this.w.set(new Uint32Array(b.bytes.buffer, abs, len), at);
-      return;
-    }
-    const dv = new DataView(b.bytes.buffer, abs, len * 4);
-    const le = b.littleEndian;
-    for (let i = 0; i < len; i++) this.w[at + i] = dv.getUint32(i * 4, le);
   }
 
   /** Refuses what libbpf cannot deduplicate and what would send a walk outside the arrays. */
@@ -257,31 +398,32 @@ class Deduper {
   }
 
   run(): DedupResult {
-    const strings = new DedupStrings(this.btf);
-    this.remapStrings(strings);
+    const input = this.input;
+    const strings = input.keptStrings ? undefined : new DedupStrings(input.base, input.stringBytes);
+    if (strings) this.remapStrings(strings);
     this.prepareBase();
     this.dedupPrimitives();
     this.dedupStructs();
     this.resolveFwds();
     this.dedupRefs();
-    return this.write(strings);
+    return this.write(strings ? strings.section() : input.keptStrings!);
   }
 
   // ---------------------------------------------------------------- strings
 
   private remapStrings(strings: DedupStrings): void {
-    const { w, rec, start, end } = this;
-    // libbpf leaves the strings alone when there are none to deduplicate.
-    const strLen = this.btf.header.strLen;
-    if (strLen === 0 || (!this.btf.base && strLen === 1)) return;
-    for (let id = start; id < end; id++) {
-      const o = rec[id]!;
-      const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
-      w[o] = strings.remap(w[o]!, id);
-      const k = KIND_WORDS[kind]!;
-      if (k.elemWords === 0 || kind === WireKind.Datasec) continue;
-      // Members, enumerators and parameters have their name in word 0.
-      for (let p = o + k.fixedWords, stop = rec[id + 1]!; p < stop; p += k.elemWords) w[p] = strings.remap(w[p]!, id);
+    const { w, rec } = this;
+    for (const { firstId, endId, btf } of this.input.names) {
+      strings.readFrom(btf);
+      for (let id = firstId; id < endId; id++) {
+        const o = rec[id]!;
+        const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+        w[o] = strings.remap(w[o]!, id);
+        const k = KIND_WORDS[kind]!;
+        if (k.elemWords === 0 || kind === WireKind.Datasec) continue;
+        // Members, enumerators and parameters have their name in word 0.
+        for (let p = o + k.fixedWords, stop = rec[id + 1]!; p < stop; p += k.elemWords) w[p] = strings.remap(w[p]!, id);
+      }
     }
   }
 
@@ -467,6 +609,7 @@ class Deduper {
       for (let c = table.first(h); c !== -1; c = table.after(c, h)) {
         // A FWD whose hash collides would pass the walk (FWD and STRUCT are compatible) and loop the map.
         if (!this.shallowEqualStruct(o, rec[c]!)) continue;
+        if (this.surelyNotEquiv(id, c)) continue;
         this.clearHypot();
         if (!this.isEquiv(id, c)) continue;
         this.mergeHypot();
@@ -477,6 +620,37 @@ class Deduper {
       map[id] = to;
       if (to === id) table.add(id, h);
     }
+  }
+
+  /**
+   * True when {@link isEquiv}(id, c) would return false at its first member whose types differ,
+   * told without the walk: structs whose members differ in one typedef's name (one union per
+   * tracepoint, 1,800 of them in a Debian build) meet each other by the million. Exact: up to
+   * that member the walk only resolves ids, as this does, and with nothing recorded yet but the
+   * root, two types of different names or of different kinds (no FWD) fail it there. Anything
+   * less clear-cut is left to the walk. Both shallow-equal, `c` canonical.
+   */
+  private surelyNotEquiv(id: number, c: number): boolean {
+    const { w, rec, map } = this;
+    if (this.resolve(id) !== id || this.resolve(c) !== c) return false;
+    const a = rec[id]!;
+    const b = rec[c]!;
+    const vlen = w[a + 1]! & Rec.INFO_VLEN_MASK;
+    for (let i = 0, p = a + 4, q = b + 4; i < vlen; i++, p += 3, q += 3) {
+      const x = w[p]!;
+      const y = w[q]!;
+      const rx = this.resolve(x);
+      const ry = this.resolve(y);
+      if (rx === ry) continue;
+      const yKind = this.kindOf(y);
+      const canon = yKind === WireKind.Fwd && this.kindOf(ry) !== WireKind.Fwd ? ry : y;
+      if (canon === c || map[canon] === undefined) return false;
+      if (w[rec[x]!] !== w[rec[canon]!]) return true;
+      const xKind = this.kindOf(x);
+      const canonKind = this.kindOf(canon);
+      return xKind !== canonKind && xKind !== WireKind.Fwd && canonKind !== WireKind.Fwd;
+    }
+    return false;
   }
 
   private clearHypot(): void {
@@ -779,8 +953,8 @@ class Deduper {
 
   // ---------------------------------------------------------------- compaction and output
 
-  private write(strings: DedupStrings): DedupResult {
-    const { w, rec, map, start, end, btf } = this;
+  private write(strs: Uint8Array): DedupResult {
+    const { w, rec, map, start, end, input } = this;
     const newId = this.hypot;
     newId.fill(UNPROCESSED);
     for (let id = 0; id < start; id++) newId[id] = id;
@@ -791,16 +965,13 @@ class Deduper {
       newId[id] = next++;
       words += rec[id + 1]! - rec[id]!;
     }
-    const strs = btf.header.strLen === 0 || (!btf.base && btf.header.strLen === 1)
-      ? btf.bytes.subarray(btf.stringStart, btf.stringStart + btf.header.strLen)
-      : strings.section();
     const typeLen = words * 4;
     const out = new Uint8Array(24 + typeLen + strs.length);
     const dv = new DataView(out.buffer);
-    const le = btf.littleEndian;
+    const le = input.littleEndian;
     dv.setUint16(0, 0xeb9f, le);
     out[2] = 1;
-    out[3] = btf.header.flags;
+    out[3] = input.flags;
     dv.setUint32(4, 24, le);
     dv.setUint32(8, 0, le);
     dv.setUint32(12, typeLen, le);
@@ -832,7 +1003,7 @@ class Deduper {
     out.set(strs, 24 + typeLen);
     const idMap = new Uint32Array(end);
     for (let id = 1; id < end; id++) idMap[id] = newId[this.resolve(id)]!;
-    const base = btf.base;
+    const base = input.base;
     let parsed: Btf | undefined;
     return {
       bytes: out,
