@@ -222,6 +222,20 @@ test('dedup: a reference loop with no struct in it is a type-loop error, as libb
   if (theirs) assert.ok('failed' in theirs, 'libbpf deduplicated a typedef loop');
 });
 
+test('dedup: a walk that reaches a VAR through a member\'s pointer is a bad-type-id error, as libbpf refuses it, even where a later member already differs', (t) => {
+  const b = new BtfBuilder();
+  const int = b.addInt('int', 4, SIGNED);
+  for (const handler of ['a', 'b']) {
+    const ptr = b.addPtr(b.addVar('v', int, LINKAGE_GLOBAL));
+    const typedef = b.addTypedef(handler, int);
+    b.addStruct('s', 16, [{ name: 'p', type: ptr, bitOffset: 0 }, { name: 'q', type: typedef, bitOffset: 64 }]);
+  }
+  const bytes = b.encode();
+  assert.throws(() => dedup(bytes), (e: unknown) => isBtfError(e) && e.code === 'bad-type-id');
+  const theirs = oracle(t, libbpfDedup(bytes));
+  if (theirs) assert.ok('failed' in theirs, 'libbpf deduplicated a struct whose walk meets a VAR');
+});
+
 test('dedup: a reference past the last type is a bad-type-id error naming the type', () => {
   const b = new BtfBuilder();
   b.addInt('int', 4, SIGNED);
