@@ -429,16 +429,24 @@ class Deduper {
 
   private remapStrings(strings: DedupStrings): void {
     const { w, rec } = this;
+    const first = strings.firstOffset;
     for (const { firstId, endId, btf } of this.input.names) {
       strings.readFrom(btf);
+      const memo = strings.memo;
+      const ownLen = btf.header.strLen;
       for (let id = firstId; id < endId; id++) {
         const o = rec[id]!;
         const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
-        w[o] = strings.remap(w[o]!, id);
         const k = KIND_WORDS[kind]!;
-        if (k.elemWords === 0 || kind === WireKind.Datasec) continue;
-        // Members, enumerators and parameters have their name in word 0.
-        for (let p = o + k.fixedWords, stop = rec[id + 1]!; p < stop; p += k.elemWords) w[p] = strings.remap(w[p]!, id);
+        const stop = k.elemWords === 0 || kind === WireKind.Datasec ? o + 1 : rec[id + 1]!;
+        // The type's name, then members', enumerators' and parameters' names (word 0 of each):
+        // a name seen before in this source is one memo read, the rest go through remap().
+        for (let p = o; p < stop; p = p === o ? o + k.fixedWords : p + k.elemWords) {
+          const off = w[p]!;
+          if (off === 0 || off < first) continue;
+          const known = off - first < ownLen ? memo[off - first]! : 0;
+          w[p] = known !== 0 ? known - 1 : strings.remap(off, id);
+        }
       }
     }
   }

@@ -134,10 +134,14 @@ class BaseStrings {
  */
 export class DedupStrings {
   private readonly out: ByteStrings;
-  /** Output offset + 1 per own string offset of the current source (0: not seen yet). */
-  private memo = new Uint32Array(0);
+  /**
+   * Output offset + 1 per own string offset of the current source (0: not seen yet), valid
+   * below the source's string length; the remapping loop reads it before calling {@link remap}.
+   */
+  memo = new Uint32Array(0);
   private readonly baseStrings: BaseStrings | undefined;
-  private readonly firstOffset: number;
+  /** Where own names start: offsets below it are the base's and stay. */
+  readonly firstOffset: number;
   /** The blob whose names {@link remap} reads now. */
   private src: Btf | undefined;
 
@@ -191,10 +195,14 @@ export class DedupStrings {
       to = 0;
     } else {
       const h = hashBytes(bytes, pos, len);
-      to = this.baseStrings ? this.baseStrings.find(bytes, pos, len, h) : -1;
-      if (to < 0) {
-        const at = this.out.find(bytes, pos, len, h);
-        to = this.firstOffset + (at >= 0 ? at : this.out.append(bytes, pos, len, h));
+      // The output holds only names the base lacks, so a name found there needs no base lookup
+      // (modules share most of their names: most lookups end here).
+      const at = this.out.find(bytes, pos, len, h);
+      if (at >= 0) {
+        to = this.firstOffset + at;
+      } else {
+        to = this.baseStrings ? this.baseStrings.find(bytes, pos, len, h) : -1;
+        if (to < 0) to = this.firstOffset + this.out.append(bytes, pos, len, h);
       }
     }
     this.memo[off - this.firstOffset] = to + 1;
