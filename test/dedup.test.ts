@@ -183,6 +183,26 @@ test('dedup: an enum declared without values meets its definition, ENUM or ENUM6
   assert.equal(r.map[fwd64], r.map[full64]);
 });
 
+test('dedup: hundreds of anonymous enums, equal and different, ENUM and ENUM64, and definitions of a declared name after many others, as libbpf', (t) => {
+  const b = new BtfBuilder();
+  const firsts: number[] = [];
+  const seconds: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 300; i++) {
+      const id = i % 3 === 0
+        ? b.addEnum64('', 8, [{ name: `V${i}`, value: BigInt(i) << 33n }])
+        : b.addEnum('', 4, [{ name: `V${i}`, value: i }, { name: 'LAST', value: i + 1 }]);
+      (round === 0 ? firsts : seconds).push(id);
+    }
+    // A named declaration between the rounds, then definitions of its name: those take the name's chain.
+    if (round === 0) b.addEnum('late', 4, []);
+    b.addEnum('late', 4, [{ name: `L${round}`, value: round }]);
+  }
+  const r = sameAsLibbpf(t, b.encode());
+  firsts.forEach((id, i) => assert.equal(r.map[seconds[i]!], r.map[id], `anonymous enum ${i}`));
+  assert.equal(new Set(firsts.map((id) => r.map[id])).size, 300);
+});
+
 test('dedup: among several definitions a declaration could stand for, the one libbpf\'s hash table hands out first wins', (t) => {
   // Which one that is depends on how often libbpf's candidate table has grown since each was
   // filed (every growth reverses its chains): groups of 1 to 12 definitions, at many table sizes.

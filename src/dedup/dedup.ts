@@ -199,6 +199,72 @@ class CandidateTable {
     while (id !== -1 && hashes[id] !== h) id = this.reversed ? prev[id]! : next[id]!;
     return id;
   }
+
+  // A second index over some of the entries, under a finer key. Entries go in with the parity
+  // of their entry in the table above, right after it, so each of its chains keeps libbpf's
+  // order among its entries (the order of two entries depends only on their own insertions).
+  private sHead = new Int32Array(0);
+  private sTail = new Int32Array(0);
+  private sMask = 0;
+  private sNext = new Int32Array(0);
+  private sPrev = new Int32Array(0);
+  private sHashes = new Int32Array(0);
+  /** The entry's type id. */
+  sIds = new Int32Array(0);
+  private sCount = 0;
+
+  /** Sizes the second index for `entries` entries at most. */
+  initFiner(entries: number): void {
+    let cap = 16;
+    while (cap < entries * 2) cap *= 2;
+    this.sHead = new Int32Array(cap).fill(-1);
+    this.sTail = new Int32Array(cap).fill(-1);
+    this.sMask = cap - 1;
+    this.sNext = new Int32Array(entries);
+    this.sPrev = new Int32Array(entries);
+    this.sHashes = new Int32Array(entries);
+    this.sIds = new Int32Array(entries);
+  }
+
+  /** Files `id`, just added, under the finer key `h`. */
+  addFiner(id: number, h: number): void {
+    const e = this.sCount++;
+    this.sIds[e] = id;
+    this.sHashes[e] = h;
+    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.sMask;
+    const first = this.sHead[b]!;
+    if (first === -1) {
+      this.sHead[b] = this.sTail[b] = e;
+      this.sNext[e] = this.sPrev[e] = -1;
+    } else if (this.reversed === 0) {
+      this.sNext[e] = first;
+      this.sPrev[e] = -1;
+      this.sPrev[first] = e;
+      this.sHead[b] = e;
+    } else {
+      const last = this.sTail[b]!;
+      this.sPrev[e] = last;
+      this.sNext[e] = -1;
+      this.sNext[last] = e;
+      this.sTail[b] = e;
+    }
+  }
+
+  /** The first entry filed under finer key `h` in libbpf's order, or -1; its id is `sIds[e]`. */
+  firstFiner(h: number): number {
+    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.sMask;
+    return this.skipFiner(this.reversed ? this.sTail[b]! : this.sHead[b]!, h);
+  }
+
+  afterFiner(e: number, h: number): number {
+    return this.skipFiner(this.reversed ? this.sPrev[e]! : this.sNext[e]!, h);
+  }
+
+  private skipFiner(e: number, h: number): number {
+    const { sHashes, sNext, sPrev } = this;
+    while (e !== -1 && sHashes[e] !== h) e = this.reversed ? sPrev[e]! : sNext[e]!;
+    return e;
+  }
 }
 
 /**
@@ -367,6 +433,8 @@ class Deduper {
    * the finer hash spares would have raised libbpf's error.
    */
   private structsByMemberTypeNames = true;
+  /** Names under which an enum declaration (no values) is filed. */
+  private readonly enumDeclNames = new Set<number>();
   /** Work stack of the equivalence walk: (candidate, canonical) pairs. */
   private pairs: Uint32Array = new Uint32Array(1024);
 
@@ -576,10 +644,17 @@ class Deduper {
   /** Base types are their own canonical types and candidates for the input's. */
   private prepareBase(): void {
     const { map, start, end } = this;
+    let enums = 0;
+    for (let id = 1; id < end; id++) {
+      const kind = this.kindOf(id);
+      if (kind === WireKind.Enum || kind === WireKind.Enum64) enums++;
+    }
+    this.table.initFiner(enums);
     for (let id = 1; id < start; id++) {
       map[id] = id;
       const kind = this.kindOf(id);
       if (kind !== WireKind.Var && kind !== WireKind.Datasec) this.table.add(id, this.hashOf(id, kind));
+      if (kind === WireKind.Enum || kind === WireKind.Enum64) this.fileEnum(id);
     }
     for (let id = start; id < end; id++) {
       const kind = this.kindOf(id);
@@ -604,6 +679,16 @@ class Deduper {
         case WireKind.Enum: case WireKind.Enum64: {
           h = this.hashOf(id, kind);
           const isFwd = (w[o + 1]! & Rec.INFO_VLEN_MASK) === 0;
+          if (!isFwd && !this.enumDeclNames.has(w[o]!)) {
+            // With no declaration of its name filed, the name's chain can only give a definition
+            // equal to this one, and the finer index holds the same candidates in the same order.
+            const hv = this.hashEnumValues(o);
+            for (let e = table.firstFiner(hv); e !== -1; e = table.afterFiner(e, hv)) {
+              const c = table.sIds[e]!;
+              if (this.equalEnum(o, rec[c]!)) { to = c; break; }
+            }
+            break;
+          }
           for (let c = table.first(h); c !== -1; c = table.after(c, h)) {
             const co = rec[c]!;
             if (this.equalEnum(o, co)) { to = c; break; }
@@ -625,8 +710,32 @@ class Deduper {
           continue;
       }
       map[id] = to;
-      if (to === id) table.add(id, h);
+      if (to === id) {
+        table.add(id, h);
+        if (kind === WireKind.Enum || kind === WireKind.Enum64) this.fileEnum(id);
+      }
     }
+  }
+
+  /**
+   * Files an enum, just added to the table, in the finer index too (by its values), and notes
+   * the names of declarations (no values): definitions of those names take the name's chain.
+   */
+  private fileEnum(id: number): void {
+    const o = this.rec[id]!;
+    if ((this.w[o + 1]! & Rec.INFO_VLEN_MASK) === 0) this.enumDeclNames.add(this.w[o]!);
+    this.table.addFiner(id, this.hashEnumValues(o));
+  }
+
+  /** ENUM/ENUM64 by everything equalEnum compares: anonymous enums (hundreds per build) share one name chain. */
+  private hashEnumValues(o: number): number {
+    const w = this.w;
+    let h = this.hashCommon(o);
+    const info = w[o + 1]!;
+    const perValue = ((info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === WireKind.Enum ? Rec.ENUM_WORDS : Rec.ENUM64_WORDS;
+    const words = (info & Rec.INFO_VLEN_MASK) * perValue;
+    for (let p = o + 3, stop = p + words; p < stop; p++) h = mix(h, w[p]!);
+    return h;
   }
 
   private dedupStructs(): void {
