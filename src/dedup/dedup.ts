@@ -60,6 +60,9 @@ interface KindWords {
   elemWords: number;
   fixedRoles: Uint8Array;
   elemRoles: Uint8Array;
+  /** Words holding type ids: in the fixed part, and in each element. */
+  fixedIds: Uint8Array;
+  elemIds: Uint8Array;
 }
 const KIND_WORDS: (KindWords | undefined)[] = RECORD_SHAPES.map((s, kind) => {
   if (!s) return undefined;
@@ -69,7 +72,9 @@ const KIND_WORDS: (KindWords | undefined)[] = RECORD_SHAPES.map((s, kind) => {
   for (let w = 0; w < fixedWords; w++) fixedRoles[w] = wordRole(kind, w);
   const elemRoles = new Uint8Array(elemWords);
   for (let w = 0; w < elemWords; w++) elemRoles[w] = wordRole(kind, fixedWords + w);
-  return { fixedWords, elemWords, fixedRoles, elemRoles };
+  const fixedIds = Uint8Array.from([...fixedRoles.keys()].filter((i) => fixedRoles[i] === WordRole.TypeId));
+  const elemIds = Uint8Array.from([...elemRoles.keys()].filter((i) => elemRoles[i] === WordRole.TypeId));
+  return { fixedWords, elemWords, fixedRoles, elemRoles, fixedIds, elemIds };
 });
 
 /** Word-level hash steps; the table only needs equal keys to hash equally. */
@@ -404,9 +409,17 @@ function shiftIds(w: Uint32Array, rec: Uint32Array, from: number, to: number, fi
     const k = KIND_WORDS[kind];
     // Kinds dedup does not know are refused by validate(), before any id is used.
     if (!k) continue;
-    for (let i = 0, p = o; p < stop; i++, p++) {
-      const role = i < k.fixedWords ? k.fixedRoles[i]! : k.elemRoles[(i - k.fixedWords) % k.elemWords]!;
-      if (role === WordRole.TypeId && w[p]! >= first) w[p] = w[p]! + shift;
+    const { fixedIds, elemIds, elemWords } = k;
+    for (let j = 0; j < fixedIds.length; j++) {
+      const p = o + fixedIds[j]!;
+      if (w[p]! >= first) w[p] = w[p]! + shift;
+    }
+    if (elemIds.length === 0) continue;
+    for (let e = o + k.fixedWords; e < stop; e += elemWords) {
+      for (let j = 0; j < elemIds.length; j++) {
+        const p = e + elemIds[j]!;
+        if (w[p]! >= first) w[p] = w[p]! + shift;
+      }
     }
   }
 }
@@ -453,6 +466,14 @@ class Deduper {
   /** Refuses what libbpf cannot deduplicate and what would send a walk outside the arrays. */
   private validate(): void {
     const { w, rec, end } = this;
+    // Types the equivalence walk refuses to compare (libbpf's -EINVAL): VAR, DATASEC, DECL_TAG.
+    const refused = new Uint8Array(end);
+    for (let id = 1; id < end; id++) {
+      const kind = (w[rec[id]! + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+      if (kind === WireKind.Var || kind === WireKind.Datasec || kind === WireKind.DeclTag) refused[id] = 1;
+    }
+    // Id 0 is read as the first record where a walk compares it with a type (as libbpf does).
+    refused[0] = refused[1] ?? 0;
     for (let id = 1; id < end; id++) {
       const o = rec[id]!;
       const info = w[o + 1]!;
@@ -462,23 +483,20 @@ class Deduper {
       }
       const k = KIND_WORDS[kind]!;
       const stop = rec[id + 1]!;
-      const walked = kind !== WireKind.Var && kind !== WireKind.Datasec && kind !== WireKind.DeclTag;
-      for (let i = 0, p = o; p < stop; i++, p++) {
-        const role = i < k.fixedWords ? k.fixedRoles[i]! : k.elemRoles[(i - k.fixedWords) % k.elemWords]!;
-        if (role !== WordRole.TypeId) continue;
-        const to = w[p]!;
-        if (to >= end) {
-          throw new BtfError('bad-type-id', `type ${id} (${describeKind(kind)}) refers to type ${to}, past the last type (${end - 1})`, { typeId: id });
+      const walked = refused[id] === 0;
+      const { fixedIds, elemIds, elemWords } = k;
+      for (let i = 0, e = o; e < stop; i++, e = i === 1 ? o + k.fixedWords : e + elemWords) {
+        const ids = i === 0 ? fixedIds : elemIds;
+        if (i === 1 && ids.length === 0) break;
+        for (let j = 0; j < ids.length; j++) {
+          const to = w[e + ids[j]!]!;
+          if (to >= end) {
+            throw new BtfError('bad-type-id', `type ${id} (${describeKind(kind)}) refers to type ${to}, past the last type (${end - 1})`, { typeId: id });
+          }
+          if (walked && refused[to] === 1) this.structsByMemberTypeNames = false;
         }
-        if (walked && this.refusedByWalk(to)) this.structsByMemberTypeNames = false;
       }
     }
-  }
-
-  /** A type the equivalence walk refuses to compare (libbpf's -EINVAL). */
-  private refusedByWalk(id: number): boolean {
-    const kind = (this.w[this.rec[id]! + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
-    return kind === WireKind.Var || kind === WireKind.Datasec || kind === WireKind.DeclTag;
   }
 
   run(): DedupResult {
@@ -986,19 +1004,26 @@ class Deduper {
   /** A FWD still on its own meets the one canonical struct or union of its name, if one. */
   private resolveFwds(): void {
     const { w, rec, map, start, end } = this;
+    // Only the names of FWDs still on their own are looked up: index structs of those alone.
     const byName = new Map<number, number>();
+    for (let id = start; id < end; id++) {
+      const o = rec[id]!;
+      if (((w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === WireKind.Fwd && map[id] === id) byName.set(w[o]!, -1);
+    }
+    if (byName.size === 0) return;
     for (let id = 1; id < end; id++) {
       const kind = this.kindOf(id);
       if ((kind !== WireKind.Struct && kind !== WireKind.Union) || map[id] !== id) continue;
       const name = w[rec[id]!]!;
-      byName.set(name, byName.has(name) ? 0 : id);
+      const seen = byName.get(name);
+      if (seen !== undefined) byName.set(name, seen === -1 ? id : 0);
     }
     for (let id = start; id < end; id++) {
       const o = rec[id]!;
       const info = w[o + 1]!;
       if (((info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) !== WireKind.Fwd || map[id] !== id) continue;
-      const cand = byName.get(w[o]!);
-      if (!cand) continue;
+      const cand = byName.get(w[o]!)!;
+      if (cand <= 0) continue;
       const candKind = this.kindOf(cand);
       const union = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
       if ((candKind === WireKind.Struct && union) || (candKind === WireKind.Union && !union)) continue;
@@ -1125,15 +1150,18 @@ class Deduper {
       const o = rec[id]!;
       const stop = rec[id + 1]!;
       const k = KIND_WORDS[(w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK]!;
-      for (let i = 0, q = o; q < stop; i++, q++) {
-        let v = w[q]!;
-        const role = i < k.fixedWords ? k.fixedRoles[i]! : k.elemRoles[(i - k.fixedWords) % k.elemWords]!;
-        if (role === WordRole.TypeId) {
+      const at = p;
+      for (let q = o; q < stop; q++) types[p++] = w[q]!;
+      const { fixedIds, elemIds, elemWords } = k;
+      for (let i = 0, e = at; e < p; i++, e = i === 1 ? at + k.fixedWords : e + elemWords) {
+        const ids = i === 0 ? fixedIds : elemIds;
+        if (i === 1 && ids.length === 0) break;
+        for (let j = 0; j < ids.length; j++) {
+          const v = types[e + ids[j]!]!;
           const to = newId[this.resolve(v)]!;
           if (to > MAX_ID) throw new BtfError('bad-type-id', `type ${id} refers to type ${v}, which dedup left without a place`, { typeId: id });
-          v = to;
+          types[e + ids[j]!] = to;
         }
-        types[p++] = v;
       }
     }
     if (le === HOST_LITTLE_ENDIAN) {

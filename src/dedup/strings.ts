@@ -103,16 +103,25 @@ class BaseStrings {
     for (let b: Btf | undefined = base; b; b = b.base) chain.unshift(b);
     for (const b of chain) {
       const section = b.bytes.subarray(b.stringStart, b.stringStart + b.header.strLen);
-      // Sized for names of 12 bytes on average (vmlinux: 18): a few growths at most.
-      const set = new ByteStrings(0, section.length / 12);
+      // Sized for names of 16 bytes on average (vmlinux: 18): a growth at most.
+      const set = new ByteStrings(0, section.length >>> 4);
       set.buf = section;
       set.len = section.length;
-      for (let pos = 0; pos < section.length;) {
-        let end = section.indexOf(0, pos);
-        if (end < 0) end = section.length;
-        const h = hashBytes(section, pos, end - pos);
-        if (set.find(section, pos, end - pos, h) < 0) set.index(pos, h);
-        pos = end + 1;
+      // One pass: each name hashed as it is scanned (hashBytes' steps), indexed at its NUL.
+      const n = section.length;
+      let start = 0;
+      let h = 0x811c9dc5;
+      for (let i = 0; i <= n && n > 0; i++) {
+        const c = i < n ? section[i]! : 0;
+        if (c !== 0) {
+          h = Math.imul(h ^ c, 0x01000193);
+          continue;
+        }
+        h |= 0;
+        if (set.find(section, start, i - start, h) < 0) set.index(start, h);
+        start = i + 1;
+        h = 0x811c9dc5;
+        if (i + 1 === n) break;
       }
       this.sets.push({ set, first: b.firstStringOffset });
     }
@@ -151,7 +160,8 @@ export class DedupStrings {
    */
   constructor(base: Btf | undefined, capacity: number) {
     this.firstOffset = base ? base.endStringOffset : 0;
-    this.out = new ByteStrings(capacity);
+    // Module names average some 15 bytes; about half of the input's are repeats.
+    this.out = new ByteStrings(capacity, capacity >>> 5);
     if (base) {
       this.baseStrings = new BaseStrings(base);
     } else {
