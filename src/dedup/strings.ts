@@ -197,14 +197,16 @@ export class DedupStrings {
     const pos = btf.stringStart + (off - this.firstOffset);
     const end = btf.stringStart + btf.header.strLen;
     const bytes = btf.bytes;
-    let stop = bytes.indexOf(0, pos);
-    if (stop < 0 || stop >= end) stop = end;
+    // The name's end and its hash (hashBytes' steps) in one pass.
+    let h = 0x811c9dc5;
+    let stop = pos;
+    for (let c = 0; stop < end && (c = bytes[stop]!) !== 0; stop++) h = Math.imul(h ^ c, 0x01000193);
+    h |= 0;
     const len = stop - pos;
     let to: number;
     if (len === 0) {
       to = 0;
     } else {
-      const h = hashBytes(bytes, pos, len);
       // The output holds only names the base lacks, so a name found there needs no base lookup
       // (modules share most of their names: most lookups end here).
       const at = this.out.find(bytes, pos, len, h);
