@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf } from '../src/btf/btf.js';
 import { BtfBuilder } from '../src/build/builder.js';
+import { convertBtf } from '../src/build/convert.js';
 import { copyRemapped } from '../src/build/copy.js';
-import { dedup, type DedupResult } from '../src/dedup/dedup.js';
+import { dedup, dedupModules, type DedupResult } from '../src/dedup/dedup.js';
 import { dumpRaw } from '../src/dump/raw.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { isBtfError } from '../src/errors.js';
@@ -182,6 +183,26 @@ test('dedup: an enum declared without values meets its definition, ENUM or ENUM6
   assert.equal(r.map[fwd64], r.map[full64]);
 });
 
+test('dedup: hundreds of anonymous enums, equal and different, ENUM and ENUM64, and definitions of a declared name after many others, as libbpf', (t) => {
+  const b = new BtfBuilder();
+  const firsts: number[] = [];
+  const seconds: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 300; i++) {
+      const id = i % 3 === 0
+        ? b.addEnum64('', 8, [{ name: `V${i}`, value: BigInt(i) << 33n }])
+        : b.addEnum('', 4, [{ name: `V${i}`, value: i }, { name: 'LAST', value: i + 1 }]);
+      (round === 0 ? firsts : seconds).push(id);
+    }
+    // A named declaration between the rounds, then definitions of its name: those take the name's chain.
+    if (round === 0) b.addEnum('late', 4, []);
+    b.addEnum('late', 4, [{ name: `L${round}`, value: round }]);
+  }
+  const r = sameAsLibbpf(t, b.encode());
+  firsts.forEach((id, i) => assert.equal(r.map[seconds[i]!], r.map[id], `anonymous enum ${i}`));
+  assert.equal(new Set(firsts.map((id) => r.map[id])).size, 300);
+});
+
 test('dedup: among several definitions a declaration could stand for, the one libbpf\'s hash table hands out first wins', (t) => {
   // Which one that is depends on how often libbpf's candidate table has grown since each was
   // filed (every growth reverses its chains): groups of 1 to 12 definitions, at many table sizes.
@@ -219,6 +240,20 @@ test('dedup: a reference loop with no struct in it is a type-loop error, as libb
   assert.throws(() => dedup(bytes), (e: unknown) => isBtfError(e) && e.code === 'type-loop');
   const theirs = oracle(t, libbpfDedup(bytes));
   if (theirs) assert.ok('failed' in theirs, 'libbpf deduplicated a typedef loop');
+});
+
+test('dedup: a walk that reaches a VAR through a member\'s pointer is a bad-type-id error, as libbpf refuses it, even where a later member already differs', (t) => {
+  const b = new BtfBuilder();
+  const int = b.addInt('int', 4, SIGNED);
+  for (const handler of ['a', 'b']) {
+    const ptr = b.addPtr(b.addVar('v', int, LINKAGE_GLOBAL));
+    const typedef = b.addTypedef(handler, int);
+    b.addStruct('s', 16, [{ name: 'p', type: ptr, bitOffset: 0 }, { name: 'q', type: typedef, bitOffset: 64 }]);
+  }
+  const bytes = b.encode();
+  assert.throws(() => dedup(bytes), (e: unknown) => isBtfError(e) && e.code === 'bad-type-id');
+  const theirs = oracle(t, libbpfDedup(bytes));
+  if (theirs) assert.ok('failed' in theirs, 'libbpf deduplicated a struct whose walk meets a VAR');
 });
 
 test('dedup: a reference past the last type is a bad-type-id error naming the type', () => {
@@ -275,6 +310,77 @@ test('dedup: two kernels\' vmlinux merged into one blob give libbpf\'s types, by
   assert.ok(verdict.ok, `the kernel refused the deduplicated blob:\n${verdict.log.slice(-2000)}`);
 });
 
+/** `dedupModules` must give what merging and then deduplicating gives: the same bytes and the same id map. */
+function sameAsTwoSteps(base: Btf, modules: { name: string; btf: Btf }[]): DedupResult {
+  const oneStep = dedupModules(base, modules);
+  const twoSteps = dedup(mergeModules(base, modules).bytes, { base });
+  assert.ok(Buffer.from(oneStep.bytes).equals(Buffer.from(twoSteps.bytes)), 'dedupModules differs from dedup(mergeModules(...))');
+  assert.deepEqual(oneStep.map, twoSteps.map, 'id maps differ');
+  assert.equal(oneStep.inputTypes, twoSteps.inputTypes);
+  assert.equal(oneStep.outputTypes, twoSteps.outputTypes);
+  return oneStep;
+}
+
+test('dedup: a union per tracepoint, differing only in the handler typedef\'s name, stays apart; equal ones and one through a FWD merge, as libbpf', (t) => {
+  const b = new BtfBuilder();
+  const int = b.addInt('int', 4, SIGNED);
+  const event = b.addStruct('event', 8, [{ name: 'e', type: int, bitOffset: 0 }]);
+  const proto = b.addFuncProto(int, []);
+  const ptr = b.addPtr(proto);
+  const unions: number[] = [];
+  for (const name of ['h_a', 'h_b', 'h_c', 'h_a', 'h_b']) {
+    const handler = b.addTypedef(name, ptr);
+    unions.push(b.addUnion('', 8, [{ name: 'event', type: event, bitOffset: 0 }, { name: 'handler', type: handler, bitOffset: 0 }]));
+  }
+  // The same union whose first member is a FWD of the event: the walk, not the shortcut, decides.
+  const fwd = b.addFwd('event', 'struct');
+  unions.push(b.addUnion('', 8, [{ name: 'event', type: fwd, bitOffset: 0 }, { name: 'handler', type: b.addTypedef('h_c', ptr), bitOffset: 0 }]));
+  // Members of other kinds under one name: a typedef against a pointer.
+  unions.push(b.addUnion('', 8, [{ name: 'event', type: event, bitOffset: 0 }, { name: 'handler', type: ptr, bitOffset: 0 }]));
+  const r = sameAsLibbpf(t, b.encode());
+  const [a, bb, c, a2, b2, cFwd, other] = unions.map((u) => r.map[u]!);
+  assert.equal(new Set([a, bb, c, other]).size, 4, 'unions with different handlers must stay apart');
+  assert.equal(a2, a);
+  assert.equal(b2, bb);
+  assert.equal(cFwd, c);
+});
+
+test('dedupModules: modules merged and deduplicated in one pass give dedup(mergeModules(...)) byte for byte, with the same map', () => {
+  const bb = new BtfBuilder();
+  const baseUnit = addListUnit(bb);
+  bb.addStruct('shared_name', 4, [{ name: 'v', type: baseUnit.int, bitOffset: 0 }]);
+  const base = Btf.parse(bb.encode());
+  const modules = ['m1', 'm2', 'm3'].map((name, i) => {
+    const sb = new BtfBuilder({ base });
+    // Names in a different order in each module, so their string offsets differ.
+    if (i === 1) sb.addStruct(`only_${name}`, 4, [{ name: 'z', type: baseUnit.int, bitOffset: 0 }]);
+    const copy = addListUnit(sb);
+    const own = sb.addStruct('common', 8, [{ name: 'p', type: copy.ptr, bitOffset: 0 }]);
+    sb.addTypedef('common_t', own);
+    // A name the base holds, added as the module's own string.
+    sb.addTypedef('shared_name', baseUnit.int);
+    if (i !== 1) sb.addStruct(`only_${name}`, 4, [{ name: 'z', type: copy.int, bitOffset: 0 }]);
+    return { name, btf: Btf.parse(sb.encode(), { base }) };
+  });
+  const r = sameAsTwoSteps(base, modules);
+  assert.equal(r.outputTypes, 6, 'common, common_t, the shared_name typedef and three only_*');
+  const bigEndian = modules.map(({ name, btf }) => ({ name, btf: Btf.parse(convertBtf(btf, { endian: 'big' }), { base }) }));
+  sameAsTwoSteps(base, bigEndian);
+  assert.deepEqual(dedupModules(base, []).outputTypes, 0);
+  const other = Btf.parse(new BtfBuilder().encode());
+  assert.throws(() => dedupModules(other, modules), (e: unknown) => isBtfError(e) && e.code === 'bad-base' && /module m1/.test(e.message));
+});
+
+test('dedupModules: the golden modules merged in one pass, as in two steps and as libbpf\'s merge + dedup', (t) => {
+  const dir = 'golden/debian-6.1.0-50-cloud/modules';
+  const base = Btf.parse(fixture('golden/debian-6.1.0-50-cloud/vmlinux.btf.gz'));
+  const files = readdirSync(join(REPO_ROOT, 'test', 'fixtures', dir)).filter((f) => f.endsWith('.btf.gz')).sort();
+  const modules = files.map((f) => ({ name: f, btf: loadModuleBtf(fixture(`${dir}/${f}`), base, f) }));
+  const r = sameAsTwoSteps(base, modules);
+  sameAsLibbpf(t, mergeModules(base, modules).bytes, base);
+  assert.ok(r.outputTypes < r.inputTypes);
+});
+
 test('dedup: the golden modules on their base, each alone and standalone, as libbpf; the kernel loads the standalone results', (t) => {
   const dir = 'golden/debian-6.1.0-50-cloud/modules';
   const base = Btf.parse(fixture('golden/debian-6.1.0-50-cloud/vmlinux.btf.gz'));
@@ -302,8 +408,12 @@ test('dedup: every module of a Debian build merged in module-name order gives wh
   if (!theirs) return;
   assert.ok(!('failed' in theirs), 'libbpf failed');
   const base = Btf.parse(readFileSync(basePath));
-  const merged = mergeModules(base, modules.map((m) => ({ name: m.name, btf: loadModuleBtf(readFileSync(m.path), base, m.path) })));
+  const loaded = modules.map((m) => ({ name: m.name, btf: loadModuleBtf(readFileSync(m.path), base, m.path) }));
+  const merged = mergeModules(base, loaded);
   const r = dedup(merged.bytes, { base });
+  const oneStep = dedupModules(base, loaded);
+  assert.ok(Buffer.from(oneStep.bytes).equals(Buffer.from(r.bytes)), 'dedupModules differs from dedup(mergeModules(...))');
+  assert.deepEqual(oneStep.map, r.map);
   assert.equal(base.endId - 1 + r.outputTypes, theirs.types, 'type count');
   assert.ok(Buffer.from(r.bytes).equals(Buffer.from(theirs.bytes)), 'output differs from libbpf\'s');
   // Every merged type lands on a type of the same kind and name.

@@ -52,7 +52,7 @@ const SURFACE: Record<string, string[]> = {
     'typesCompatible', 'typesMatch',
   ],
   'btfkit/modules': [
-    'baseClosure', 'checkSplit', 'dedup', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
+    'baseClosure', 'checkSplit', 'dedup', 'dedupModules', 'describeType', 'formatCheck', 'formatEvidence', 'loadModuleBtf', 'loadSplitChain',
     'makeStandalone', 'matchDistilledBase', 'mergeModules', 'moduleSections', 'relocateOntoBase', 'selfContained',
     'splitOffVariables', 'splitOnBase', 'toSplitAppearance', 'distillBase', 'rebaseModule', 'rebaseHint', 'rebaseBtfIds', 'baseChecksum', 'checksumSection',
     'parseChecksumSection', 'sameChecksum', 'checksumHex', 'BTF_BASE_CHECKSUM_SECTION', 'CHECKSUM_SECTION_SIZE',

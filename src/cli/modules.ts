@@ -7,7 +7,7 @@ import { checkSplit, selfContained } from '../split/check.js';
 import { loadModuleBtf } from '../split/load.js';
 import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
 import { mergeModules } from '../split/merge.js';
-import { dedup } from '../dedup/dedup.js';
+import { dedupModules } from '../dedup/dedup.js';
 import { parse, UsageError } from './args.js';
 import { typeSetOf } from './inputs.js';
 import { print, printError, printing, writeOutputFile } from './output.js';
@@ -69,15 +69,16 @@ export function merge(args: string[]): number {
     refuseMismatch(bytes, base, file, values.force as boolean);
     return { name: moduleNameOf(file), btf: loadModuleBtf(bytes, base, file) };
   });
-  const r = mergeModules(base, modules);
   if (values.dedup) {
-    const d = dedup(r.bytes, { base });
+    // Merged and deduplicated in one pass: the merged blob is never written.
+    const d = dedupModules(base, modules);
     writeOutputFile(values.output as string, d.bytes);
     const counts = { inputTypes: d.inputTypes, outputTypes: d.outputTypes };
     if (values.json) return printing(0, () => print(JSON.stringify(counts) + '\n'));
     printError(`btfkit: ${modules.length} modules, ${counts.inputTypes} types merged, ${counts.outputTypes} after dedup\n`);
     return 0;
   }
+  const r = mergeModules(base, modules);
   writeOutputFile(values.output as string, r.bytes);
   if (values.json) return printing(0, () => print(JSON.stringify(r.modules) + '\n'));
   for (const m of r.modules) printError(`${m.name}: ids ${m.firstId}..${m.endId - 1} (were ${m.originalFirstId}..${m.originalFirstId + m.endId - m.firstId - 1})\n`);

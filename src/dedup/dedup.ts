@@ -4,6 +4,7 @@ import { describeKind, MAX_KNOWN_KIND, WireKind } from '../format/kinds.js';
 import { Rec, RECORD_SHAPES } from '../format/records.js';
 import { WordRole, wordRole } from '../btf/slots.js';
 import { DedupStrings } from './strings.js';
+import type { NamedBtf } from '../split/merge.js';
 
 /*
  * BTF deduplication, libbpf's algorithm (btf__dedup in libbpf 1.1, the version Debian ships and
@@ -59,6 +60,9 @@ interface KindWords {
   elemWords: number;
   fixedRoles: Uint8Array;
   elemRoles: Uint8Array;
+  /** Words holding type ids: in the fixed part, and in each element. */
+  fixedIds: Uint8Array;
+  elemIds: Uint8Array;
 }
 const KIND_WORDS: (KindWords | undefined)[] = RECORD_SHAPES.map((s, kind) => {
   if (!s) return undefined;
@@ -68,7 +72,9 @@ const KIND_WORDS: (KindWords | undefined)[] = RECORD_SHAPES.map((s, kind) => {
   for (let w = 0; w < fixedWords; w++) fixedRoles[w] = wordRole(kind, w);
   const elemRoles = new Uint8Array(elemWords);
   for (let w = 0; w < elemWords; w++) elemRoles[w] = wordRole(kind, fixedWords + w);
-  return { fixedWords, elemWords, fixedRoles, elemRoles };
+  const fixedIds = Uint8Array.from([...fixedRoles.keys()].filter((i) => fixedRoles[i] === WordRole.TypeId));
+  const elemIds = Uint8Array.from([...elemRoles.keys()].filter((i) => elemRoles[i] === WordRole.TypeId));
+  return { fixedWords, elemWords, fixedRoles, elemRoles, fixedIds, elemIds };
 });
 
 /** Word-level hash steps; the table only needs equal keys to hash equally. */
@@ -104,7 +110,27 @@ export function dedup(input: Btf | Uint8Array, opts: DedupOptions = {}): DedupRe
       throw new BtfError('bad-argument', 'the input was parsed on another base than the one given; pass the bytes, or leave base out');
     }
   }
-  return new Deduper(btf).run();
+  return new Deduper(fromBtf(btf)).run();
+}
+
+/**
+ * Merges modules and deduplicates the result in one pass: what `dedup(mergeModules(base,
+ * modules).bytes, { base })` returns, byte for byte and with the same id map (over the merged
+ * ids), without writing the merged blob in between. Each module's records are copied once, its
+ * type ids moved as {@link mergeModules} moves them, and its names deduplicated straight from
+ * its own string section. libbpf 1.1 has no such call; its users add every type to one split
+ * BTF and deduplicate that, which is what this is compared with.
+ *
+ * Every module must be split BTF on `base` (a `bad-base` error otherwise); check modules with
+ * `checkSplit` first when that is not known. Other errors are {@link dedup}'s, with merged ids.
+ *
+ * @example
+ * ```ts
+ * const { bytes, outputTypes } = dedupModules(vmlinux, [{ name: 'kvm', btf: kvm }, { name: 'kvm_intel', btf: kvmIntel }]);
+ * ```
+ */
+export function dedupModules(base: Btf, modules: readonly NamedBtf[]): DedupResult {
+  return new Deduper(fromModules(base, modules)).run();
 }
 
 /**
@@ -178,6 +204,224 @@ class CandidateTable {
     while (id !== -1 && hashes[id] !== h) id = this.reversed ? prev[id]! : next[id]!;
     return id;
   }
+
+  // A second index over some of the entries, under a finer key. Entries go in with the parity
+  // of their entry in the table above, right after it, so each of its chains keeps libbpf's
+  // order among its entries (the order of two entries depends only on their own insertions).
+  private sHead = new Int32Array(0);
+  private sTail = new Int32Array(0);
+  private sMask = 0;
+  private sNext = new Int32Array(0);
+  private sPrev = new Int32Array(0);
+  private sHashes = new Int32Array(0);
+  /** The entry's type id. */
+  sIds = new Int32Array(0);
+  private sCount = 0;
+
+  /** Sizes the second index for `entries` entries at most. */
+  initFiner(entries: number): void {
+    let cap = 16;
+    while (cap < entries * 2) cap *= 2;
+    this.sHead = new Int32Array(cap).fill(-1);
+    this.sTail = new Int32Array(cap).fill(-1);
+    this.sMask = cap - 1;
+    this.sNext = new Int32Array(entries);
+    this.sPrev = new Int32Array(entries);
+    this.sHashes = new Int32Array(entries);
+    this.sIds = new Int32Array(entries);
+  }
+
+  /** Files `id`, just added, under the finer key `h`. */
+  addFiner(id: number, h: number): void {
+    const e = this.sCount++;
+    this.sIds[e] = id;
+    this.sHashes[e] = h;
+    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.sMask;
+    const first = this.sHead[b]!;
+    if (first === -1) {
+      this.sHead[b] = this.sTail[b] = e;
+      this.sNext[e] = this.sPrev[e] = -1;
+    } else if (this.reversed === 0) {
+      this.sNext[e] = first;
+      this.sPrev[e] = -1;
+      this.sPrev[first] = e;
+      this.sHead[b] = e;
+    } else {
+      const last = this.sTail[b]!;
+      this.sPrev[e] = last;
+      this.sNext[e] = -1;
+      this.sNext[last] = e;
+      this.sTail[b] = e;
+    }
+  }
+
+  /** The first entry filed under finer key `h` in libbpf's order, or -1; its id is `sIds[e]`. */
+  firstFiner(h: number): number {
+    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.sMask;
+    return this.skipFiner(this.reversed ? this.sTail[b]! : this.sHead[b]!, h);
+  }
+
+  afterFiner(e: number, h: number): number {
+    return this.skipFiner(this.reversed ? this.sPrev[e]! : this.sNext[e]!, h);
+  }
+
+  private skipFiner(e: number, h: number): number {
+    const { sHashes, sNext, sPrev } = this;
+    while (e !== -1 && sHashes[e] !== h) e = this.reversed ? sPrev[e]! : sNext[e]!;
+    return e;
+  }
+}
+
+/**
+ * One stretch of the input's own types whose names are offsets into one blob's strings: the
+ * input itself, or, when modules are deduplicated as they are merged, one module.
+ */
+interface NameSource {
+  firstId: number;
+  endId: number;
+  btf: Btf;
+}
+
+/** What the deduplication runs over: the chain's records, prepared by {@link fromBtf} or {@link fromModules}. */
+interface DedupInput {
+  /** Every record of the chain, host order, type ids already as the input numbers them. */
+  w: Uint32Array;
+  /** `rec[id]` is where type `id`'s record starts in `w`; `rec[end]` one past the last. */
+  rec: Uint32Array;
+  start: number;
+  end: number;
+  base: Btf | undefined;
+  littleEndian: boolean;
+  flags: number;
+  /** Where the own types' names come from. */
+  names: NameSource[];
+  /**
+   * The input's string section when libbpf would leave it as it is (none to deduplicate);
+   * undefined when names are deduplicated.
+   */
+  keptStrings: Uint8Array | undefined;
+  /** Bytes of own strings in the input, a capacity hint for the output's. */
+  stringBytes: number;
+}
+
+/** Copies `len` words of `b`'s type section into `w` from `at`, in host order. */
+function copyTypeWords(w: Uint32Array, b: Btf, at: number, len: number): void {
+  const abs = b.bytes.byteOffset + b.typeStart;
+  if (b.littleEndian === HOST_LITTLE_ENDIAN && abs % 4 === 0) {
+    w.set(new Uint32Array(b.bytes.buffer, abs, len), at);
+    return;
+  }
+  const dv = new DataView(b.bytes.buffer, abs, len * 4);
+  const le = b.littleEndian;
+  for (let i = 0; i < len; i++) w[at + i] = dv.getUint32(i * 4, le);
+}
+
+/** The chain of `btf`, innermost base first. */
+function chainOf(btf: Btf | undefined): Btf[] {
+  const chain: Btf[] = [];
+  for (let b = btf; b; b = b.base) chain.unshift(b);
+  return chain;
+}
+
+/** Copies the records of `blobs` (a chain, base first) into one word array; returns it, the record index and the words used. */
+function copyChain(blobs: readonly Btf[], extraWords: number, extraIds: number): { w: Uint32Array; rec: Uint32Array; at: number } {
+  let words = extraWords;
+  let ids = extraIds + 1;
+  for (const b of blobs) {
+    words += b.header.typeLen >>> 2;
+    ids += b.ownTypeCount;
+  }
+  const w = new Uint32Array(words);
+  const rec = new Uint32Array(ids + 1);
+  let at = 0;
+  for (const b of blobs) {
+    const len = b.header.typeLen >>> 2;
+    copyTypeWords(w, b, at, len);
+    const offs = b.typeOffsets;
+    for (let i = 0; i < offs.length; i++) rec[b.firstId + i] = at + ((offs[i]! - b.typeStart) >>> 2);
+    at += len;
+  }
+  return { w, rec, at };
+}
+
+/** The input of {@link dedup}: a parsed blob and its base chain. */
+function fromBtf(btf: Btf): DedupInput {
+  const { w, rec, at } = copyChain(chainOf(btf), 0, 0);
+  rec[btf.endId] = at;
+  const strLen = btf.header.strLen;
+  // libbpf leaves the strings alone when there are none to deduplicate.
+  const keep = strLen === 0 || (!btf.base && strLen === 1);
+  return {
+    w, rec, start: btf.firstId, end: btf.endId, base: btf.base, littleEndian: btf.littleEndian, flags: btf.header.flags,
+    names: [{ firstId: btf.firstId, endId: btf.endId, btf }],
+    keptStrings: keep ? btf.bytes.subarray(btf.stringStart, btf.stringStart + strLen) : undefined,
+    stringBytes: strLen,
+  };
+}
+
+/**
+ * The input of {@link dedupModules}: the base chain's records, then each module's with its own
+ * ids moved to follow the previous module's, as {@link mergeModules} numbers them; names stay
+ * offsets into each module's strings until the string phase.
+ */
+function fromModules(base: Btf, modules: readonly NamedBtf[]): DedupInput {
+  let ownWords = 0;
+  let ownIds = 0;
+  let stringBytes = 0;
+  for (const { name, btf } of modules) {
+    if (btf.firstId !== base.endId || btf.firstStringOffset !== base.endStringOffset) {
+      throw new BtfError('bad-base', `module ${name} is not split BTF on this base (its ids start at ${btf.firstId} and strings at ${btf.firstStringOffset}; the base ends at ${base.endId} and ${base.endStringOffset})`);
+    }
+    ownWords += btf.header.typeLen >>> 2;
+    ownIds += btf.ownTypeCount;
+    stringBytes += btf.header.strLen;
+  }
+  const { w, rec, at: baseWords } = copyChain(chainOf(base), ownWords, ownIds);
+  const names: NameSource[] = [];
+  let at = baseWords;
+  let next = base.endId;
+  for (const { btf } of modules) {
+    const len = btf.header.typeLen >>> 2;
+    copyTypeWords(w, btf, at, len);
+    const offs = btf.typeOffsets;
+    const n = offs.length;
+    for (let i = 0; i < n; i++) rec[next + i] = at + ((offs[i]! - btf.typeStart) >>> 2);
+    rec[next + n] = at + len;
+    shiftIds(w, rec, next, next + n, btf.firstId, next - btf.firstId);
+    names.push({ firstId: next, endId: next + n, btf });
+    at += len;
+    next += n;
+  }
+  rec[next] = at;
+  return {
+    w, rec, start: base.endId, end: next, base, littleEndian: base.littleEndian, flags: 0,
+    names, keptStrings: undefined, stringBytes,
+  };
+}
+
+/** Adds `shift` to every type id at or past `first` in the records of ids `from..to` (a module's own ids, moved). */
+function shiftIds(w: Uint32Array, rec: Uint32Array, from: number, to: number, first: number, shift: number): void {
+  if (shift === 0) return;
+  for (let id = from; id < to; id++) {
+    const o = rec[id]!;
+    const stop = rec[id + 1]!;
+    const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    const k = KIND_WORDS[kind];
+    // Kinds dedup does not know are refused by validate(), before any id is used.
+    if (!k) continue;
+    const { fixedIds, elemIds, elemWords } = k;
+    for (let j = 0; j < fixedIds.length; j++) {
+      const p = o + fixedIds[j]!;
+      if (w[p]! >= first) w[p] = w[p]! + shift;
+    }
+    if (elemIds.length === 0) continue;
+    for (let e = o + k.fixedWords; e < stop; e += elemWords) {
+      for (let j = 0; j < elemIds.length; j++) {
+        const p = e + elemIds[j]!;
+        if (w[p]! >= first) w[p] = w[p]! + shift;
+      }
+    }
+  }
 }
 
 class Deduper {
@@ -196,27 +440,22 @@ class Deduper {
   private hypotCount = 0;
   private hypotAdjustCanon = false;
   private readonly table: CandidateTable;
+  /**
+   * Whether structs are filed under the names of their members' types too (see hashStruct):
+   * true unless some type the walk follows refers to a VAR, DATASEC or DECL_TAG, where a walk
+   * the finer hash spares would have raised libbpf's error.
+   */
+  private structsByMemberTypeNames = true;
+  /** Names under which an enum declaration (no values) is filed. */
+  private readonly enumDeclNames = new Set<number>();
   /** Work stack of the equivalence walk: (candidate, canonical) pairs. */
   private pairs: Uint32Array = new Uint32Array(1024);
 
-  constructor(private readonly btf: Btf) {
-    this.start = btf.firstId;
-    this.end = btf.endId;
-    const chain: Btf[] = [];
-    for (let b: Btf | undefined = btf; b; b = b.base) chain.unshift(b);
-    let words = 0;
-    for (const b of chain) words += b.header.typeLen >>> 2;
-    this.w = new Uint32Array(words);
-    this.rec = new Uint32Array(this.end + 1);
-    let at = 0;
-    for (const b of chain) {
-      const len = b.header.typeLen >>> 2;
-      this.copyWords(b, at, len);
-      const offs = b.typeOffsets;
-      for (let i = 0; i < offs.length; i++) this.rec[b.firstId + i] = at + ((offs[i]! - b.typeStart) >>> 2);
-      at += len;
-    }
-    this.rec[this.end] = at;
+  constructor(private readonly input: DedupInput) {
+    this.w = input.w;
+    this.rec = input.rec;
+    this.start = input.start;
+    this.end = input.end;
     this.map = new Uint32Array(this.end);
     this.hypot = new Uint32Array(this.end).fill(UNPROCESSED);
     this.hypotList = new Uint32Array(64);
@@ -224,20 +463,17 @@ class Deduper {
     this.validate();
   }
 
-  private copyWords(b: Btf, at: number, len: number): void {
-    const abs = b.bytes.byteOffset + b.typeStart;
-    if (b.littleEndian === HOST_LITTLE_ENDIAN && abs % 4 === 0) {
-      this.w.set(new Uint32Array(b.bytes.buffer, abs, len), at);
-      return;
-    }
-    const dv = new DataView(b.bytes.buffer, abs, len * 4);
-    const le = b.littleEndian;
-    for (let i = 0; i < len; i++) this.w[at + i] = dv.getUint32(i * 4, le);
-  }
-
   /** Refuses what libbpf cannot deduplicate and what would send a walk outside the arrays. */
   private validate(): void {
     const { w, rec, end } = this;
+    // Types the equivalence walk refuses to compare (libbpf's -EINVAL): VAR, DATASEC, DECL_TAG.
+    const refused = new Uint8Array(end);
+    for (let id = 1; id < end; id++) {
+      const kind = (w[rec[id]! + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+      if (kind === WireKind.Var || kind === WireKind.Datasec || kind === WireKind.DeclTag) refused[id] = 1;
+    }
+    // Id 0 is read as the first record where a walk compares it with a type (as libbpf does).
+    refused[0] = refused[1] ?? 0;
     for (let id = 1; id < end; id++) {
       const o = rec[id]!;
       const info = w[o + 1]!;
@@ -247,41 +483,57 @@ class Deduper {
       }
       const k = KIND_WORDS[kind]!;
       const stop = rec[id + 1]!;
-      for (let i = 0, p = o; p < stop; i++, p++) {
-        const role = i < k.fixedWords ? k.fixedRoles[i]! : k.elemRoles[(i - k.fixedWords) % k.elemWords]!;
-        if (role === WordRole.TypeId && w[p]! >= end) {
-          throw new BtfError('bad-type-id', `type ${id} (${describeKind(kind)}) refers to type ${w[p]}, past the last type (${end - 1})`, { typeId: id });
+      const walked = refused[id] === 0;
+      const { fixedIds, elemIds, elemWords } = k;
+      for (let i = 0, e = o; e < stop; i++, e = i === 1 ? o + k.fixedWords : e + elemWords) {
+        const ids = i === 0 ? fixedIds : elemIds;
+        if (i === 1 && ids.length === 0) break;
+        for (let j = 0; j < ids.length; j++) {
+          const to = w[e + ids[j]!]!;
+          if (to >= end) {
+            throw new BtfError('bad-type-id', `type ${id} (${describeKind(kind)}) refers to type ${to}, past the last type (${end - 1})`, { typeId: id });
+          }
+          if (walked && refused[to] === 1) this.structsByMemberTypeNames = false;
         }
       }
     }
   }
 
   run(): DedupResult {
-    const strings = new DedupStrings(this.btf);
-    this.remapStrings(strings);
+    const input = this.input;
+    const strings = input.keptStrings ? undefined : new DedupStrings(input.base, input.stringBytes);
+    if (strings) this.remapStrings(strings);
     this.prepareBase();
     this.dedupPrimitives();
     this.dedupStructs();
     this.resolveFwds();
     this.dedupRefs();
-    return this.write(strings);
+    return this.write(strings ? strings.section() : input.keptStrings!);
   }
 
   // ---------------------------------------------------------------- strings
 
   private remapStrings(strings: DedupStrings): void {
-    const { w, rec, start, end } = this;
-    // libbpf leaves the strings alone when there are none to deduplicate.
-    const strLen = this.btf.header.strLen;
-    if (strLen === 0 || (!this.btf.base && strLen === 1)) return;
-    for (let id = start; id < end; id++) {
-      const o = rec[id]!;
-      const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
-      w[o] = strings.remap(w[o]!, id);
-      const k = KIND_WORDS[kind]!;
-      if (k.elemWords === 0 || kind === WireKind.Datasec) continue;
-      // Members, enumerators and parameters have their name in word 0.
-      for (let p = o + k.fixedWords, stop = rec[id + 1]!; p < stop; p += k.elemWords) w[p] = strings.remap(w[p]!, id);
+    const { w, rec } = this;
+    const first = strings.firstOffset;
+    for (const { firstId, endId, btf } of this.input.names) {
+      strings.readFrom(btf);
+      const memo = strings.memo;
+      const ownLen = btf.header.strLen;
+      for (let id = firstId; id < endId; id++) {
+        const o = rec[id]!;
+        const kind = (w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+        const k = KIND_WORDS[kind]!;
+        const stop = k.elemWords === 0 || kind === WireKind.Datasec ? o + 1 : rec[id + 1]!;
+        // The type's name, then members', enumerators' and parameters' names (word 0 of each):
+        // a name seen before in this source is one memo read, the rest go through remap().
+        for (let p = o; p < stop; p = p === o ? o + k.fixedWords : p + k.elemWords) {
+          const off = w[p]!;
+          if (off === 0 || off < first) continue;
+          const known = off - first < ownLen ? memo[off - first]! : 0;
+          w[p] = known !== 0 ? known - 1 : strings.remap(off, id);
+        }
+      }
     }
   }
 
@@ -298,10 +550,18 @@ class Deduper {
 
   /** STRUCT/UNION: the common part, member names and offsets, not member types. */
   private hashStruct(o: number): number {
-    const w = this.w;
+    const { w, rec } = this;
     let h = this.hashCommon(o);
     const vlen = w[o + 1]! & Rec.INFO_VLEN_MASK;
     for (let i = 0, p = o + 3; i < vlen; i++, p += 3) h = mix(mix(h, w[p]!), w[p + 2]!);
+    if (!this.structsByMemberTypeNames) return h;
+    // The names of the member types: every map keeps names (types meet only types of their
+    // name), so two structs the walk finds equivalent have members whose types have the same
+    // names, pair by pair. libbpf files them by the fields above only; the candidates this
+    // leaves out would all fail the walk (1,807 tracepoint unions in a Debian build, differing
+    // only in a typedef's name, would each meet every earlier one), and the ones kept come in
+    // libbpf's order, which no subset of a chain changes.
+    for (let i = 0, p = o + 4; i < vlen; i++, p += 3) h = mix(h, w[rec[w[p]!]!]!);
     return h;
   }
 
@@ -402,10 +662,17 @@ class Deduper {
   /** Base types are their own canonical types and candidates for the input's. */
   private prepareBase(): void {
     const { map, start, end } = this;
+    let enums = 0;
+    for (let id = 1; id < end; id++) {
+      const kind = this.kindOf(id);
+      if (kind === WireKind.Enum || kind === WireKind.Enum64) enums++;
+    }
+    this.table.initFiner(enums);
     for (let id = 1; id < start; id++) {
       map[id] = id;
       const kind = this.kindOf(id);
       if (kind !== WireKind.Var && kind !== WireKind.Datasec) this.table.add(id, this.hashOf(id, kind));
+      if (kind === WireKind.Enum || kind === WireKind.Enum64) this.fileEnum(id);
     }
     for (let id = start; id < end; id++) {
       const kind = this.kindOf(id);
@@ -430,6 +697,16 @@ class Deduper {
         case WireKind.Enum: case WireKind.Enum64: {
           h = this.hashOf(id, kind);
           const isFwd = (w[o + 1]! & Rec.INFO_VLEN_MASK) === 0;
+          if (!isFwd && !this.enumDeclNames.has(w[o]!)) {
+            // With no declaration of its name filed, the name's chain can only give a definition
+            // equal to this one, and the finer index holds the same candidates in the same order.
+            const hv = this.hashEnumValues(o);
+            for (let e = table.firstFiner(hv); e !== -1; e = table.afterFiner(e, hv)) {
+              const c = table.sIds[e]!;
+              if (this.equalEnum(o, rec[c]!)) { to = c; break; }
+            }
+            break;
+          }
           for (let c = table.first(h); c !== -1; c = table.after(c, h)) {
             const co = rec[c]!;
             if (this.equalEnum(o, co)) { to = c; break; }
@@ -451,8 +728,32 @@ class Deduper {
           continue;
       }
       map[id] = to;
-      if (to === id) table.add(id, h);
+      if (to === id) {
+        table.add(id, h);
+        if (kind === WireKind.Enum || kind === WireKind.Enum64) this.fileEnum(id);
+      }
     }
+  }
+
+  /**
+   * Files an enum, just added to the table, in the finer index too (by its values), and notes
+   * the names of declarations (no values): definitions of those names take the name's chain.
+   */
+  private fileEnum(id: number): void {
+    const o = this.rec[id]!;
+    if ((this.w[o + 1]! & Rec.INFO_VLEN_MASK) === 0) this.enumDeclNames.add(this.w[o]!);
+    this.table.addFiner(id, this.hashEnumValues(o));
+  }
+
+  /** ENUM/ENUM64 by everything equalEnum compares: anonymous enums (hundreds per build) share one name chain. */
+  private hashEnumValues(o: number): number {
+    const w = this.w;
+    let h = this.hashCommon(o);
+    const info = w[o + 1]!;
+    const perValue = ((info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === WireKind.Enum ? Rec.ENUM_WORDS : Rec.ENUM64_WORDS;
+    const words = (info & Rec.INFO_VLEN_MASK) * perValue;
+    for (let p = o + 3, stop = p + words; p < stop; p++) h = mix(h, w[p]!);
+    return h;
   }
 
   private dedupStructs(): void {
@@ -467,6 +768,7 @@ class Deduper {
       for (let c = table.first(h); c !== -1; c = table.after(c, h)) {
         // A FWD whose hash collides would pass the walk (FWD and STRUCT are compatible) and loop the map.
         if (!this.shallowEqualStruct(o, rec[c]!)) continue;
+        if (this.surelyNotEquiv(id, c)) continue;
         this.clearHypot();
         if (!this.isEquiv(id, c)) continue;
         this.mergeHypot();
@@ -477,6 +779,37 @@ class Deduper {
       map[id] = to;
       if (to === id) table.add(id, h);
     }
+  }
+
+  /**
+   * True when {@link isEquiv}(id, c) would return false at its first member whose types differ,
+   * told without the walk: structs whose members differ in one typedef's name (one union per
+   * tracepoint, 1,800 of them in a Debian build) meet each other by the million. Exact: up to
+   * that member the walk only resolves ids, as this does, and with nothing recorded yet but the
+   * root, two types of different names or of different kinds (no FWD) fail it there. Anything
+   * less clear-cut is left to the walk. Both shallow-equal, `c` canonical.
+   */
+  private surelyNotEquiv(id: number, c: number): boolean {
+    const { w, rec, map } = this;
+    if (this.resolve(id) !== id || this.resolve(c) !== c) return false;
+    const a = rec[id]!;
+    const b = rec[c]!;
+    const vlen = w[a + 1]! & Rec.INFO_VLEN_MASK;
+    for (let i = 0, p = a + 4, q = b + 4; i < vlen; i++, p += 3, q += 3) {
+      const x = w[p]!;
+      const y = w[q]!;
+      const rx = this.resolve(x);
+      const ry = this.resolve(y);
+      if (rx === ry) continue;
+      const yKind = this.kindOf(y);
+      const canon = yKind === WireKind.Fwd && this.kindOf(ry) !== WireKind.Fwd ? ry : y;
+      if (canon === c || map[canon] === undefined) return false;
+      if (w[rec[x]!] !== w[rec[canon]!]) return true;
+      const xKind = this.kindOf(x);
+      const canonKind = this.kindOf(canon);
+      return xKind !== canonKind && xKind !== WireKind.Fwd && canonKind !== WireKind.Fwd;
+    }
+    return false;
   }
 
   private clearHypot(): void {
@@ -671,19 +1004,26 @@ class Deduper {
   /** A FWD still on its own meets the one canonical struct or union of its name, if one. */
   private resolveFwds(): void {
     const { w, rec, map, start, end } = this;
+    // Only the names of FWDs still on their own are looked up: index structs of those alone.
     const byName = new Map<number, number>();
+    for (let id = start; id < end; id++) {
+      const o = rec[id]!;
+      if (((w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === WireKind.Fwd && map[id] === id) byName.set(w[o]!, -1);
+    }
+    if (byName.size === 0) return;
     for (let id = 1; id < end; id++) {
       const kind = this.kindOf(id);
       if ((kind !== WireKind.Struct && kind !== WireKind.Union) || map[id] !== id) continue;
       const name = w[rec[id]!]!;
-      byName.set(name, byName.has(name) ? 0 : id);
+      const seen = byName.get(name);
+      if (seen !== undefined) byName.set(name, seen === -1 ? id : 0);
     }
     for (let id = start; id < end; id++) {
       const o = rec[id]!;
       const info = w[o + 1]!;
       if (((info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) !== WireKind.Fwd || map[id] !== id) continue;
-      const cand = byName.get(w[o]!);
-      if (!cand) continue;
+      const cand = byName.get(w[o]!)!;
+      if (cand <= 0) continue;
       const candKind = this.kindOf(cand);
       const union = info >>> Rec.INFO_KIND_FLAG_SHIFT === 1;
       if ((candKind === WireKind.Struct && union) || (candKind === WireKind.Union && !union)) continue;
@@ -779,8 +1119,8 @@ class Deduper {
 
   // ---------------------------------------------------------------- compaction and output
 
-  private write(strings: DedupStrings): DedupResult {
-    const { w, rec, map, start, end, btf } = this;
+  private write(strs: Uint8Array): DedupResult {
+    const { w, rec, map, start, end, input } = this;
     const newId = this.hypot;
     newId.fill(UNPROCESSED);
     for (let id = 0; id < start; id++) newId[id] = id;
@@ -791,16 +1131,13 @@ class Deduper {
       newId[id] = next++;
       words += rec[id + 1]! - rec[id]!;
     }
-    const strs = btf.header.strLen === 0 || (!btf.base && btf.header.strLen === 1)
-      ? btf.bytes.subarray(btf.stringStart, btf.stringStart + btf.header.strLen)
-      : strings.section();
     const typeLen = words * 4;
     const out = new Uint8Array(24 + typeLen + strs.length);
     const dv = new DataView(out.buffer);
-    const le = btf.littleEndian;
+    const le = input.littleEndian;
     dv.setUint16(0, 0xeb9f, le);
     out[2] = 1;
-    out[3] = btf.header.flags;
+    out[3] = input.flags;
     dv.setUint32(4, 24, le);
     dv.setUint32(8, 0, le);
     dv.setUint32(12, typeLen, le);
@@ -813,15 +1150,18 @@ class Deduper {
       const o = rec[id]!;
       const stop = rec[id + 1]!;
       const k = KIND_WORDS[(w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK]!;
-      for (let i = 0, q = o; q < stop; i++, q++) {
-        let v = w[q]!;
-        const role = i < k.fixedWords ? k.fixedRoles[i]! : k.elemRoles[(i - k.fixedWords) % k.elemWords]!;
-        if (role === WordRole.TypeId) {
+      const at = p;
+      for (let q = o; q < stop; q++) types[p++] = w[q]!;
+      const { fixedIds, elemIds, elemWords } = k;
+      for (let i = 0, e = at; e < p; i++, e = i === 1 ? at + k.fixedWords : e + elemWords) {
+        const ids = i === 0 ? fixedIds : elemIds;
+        if (i === 1 && ids.length === 0) break;
+        for (let j = 0; j < ids.length; j++) {
+          const v = types[e + ids[j]!]!;
           const to = newId[this.resolve(v)]!;
           if (to > MAX_ID) throw new BtfError('bad-type-id', `type ${id} refers to type ${v}, which dedup left without a place`, { typeId: id });
-          v = to;
+          types[e + ids[j]!] = to;
         }
-        types[p++] = v;
       }
     }
     if (le === HOST_LITTLE_ENDIAN) {
@@ -832,7 +1172,7 @@ class Deduper {
     out.set(strs, 24 + typeLen);
     const idMap = new Uint32Array(end);
     for (let id = 1; id < end; id++) idMap[id] = newId[this.resolve(id)]!;
-    const base = btf.base;
+    const base = input.base;
     let parsed: Btf | undefined;
     return {
       bytes: out,

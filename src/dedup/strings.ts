@@ -21,55 +21,6 @@ function nextPow2(n: number): number {
 }
 
 /**
- * Open-addressing map from a u32 key (a string offset) to a u32 value: one probe sequence,
- * no objects per entry, grows by doubling.
- * @internal
- */
-export class U32Map {
-  private keys: Int32Array;
-  private values: Uint32Array;
-  private mask: number;
-  private count = 0;
-
-  constructor(expected = 16) {
-    const cap = nextPow2(expected * 2);
-    this.keys = new Int32Array(cap).fill(-1);
-    this.values = new Uint32Array(cap);
-    this.mask = cap - 1;
-  }
-
-  /** The value of `key`, or -1 when absent. */
-  get(key: number): number {
-    const keys = this.keys;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> 0 & this.mask; ; i = (i + 1) & this.mask) {
-      const k = keys[i]!;
-      if (k === key) return this.values[i]!;
-      if (k === -1) return -1;
-    }
-  }
-
-  set(key: number, value: number): void {
-    if ((this.count + 1) * 2 > this.keys.length) this.grow();
-    const keys = this.keys;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> 0 & this.mask; ; i = (i + 1) & this.mask) {
-      const k = keys[i]!;
-      if (k === key) { this.values[i] = value; return; }
-      if (k === -1) { keys[i] = key; this.values[i] = value; this.count++; return; }
-    }
-  }
-
-  private grow(): void {
-    const { keys, values } = this;
-    const cap = keys.length * 2;
-    this.keys = new Int32Array(cap).fill(-1);
-    this.values = new Uint32Array(cap);
-    this.mask = cap - 1;
-    this.count = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== -1) this.set(keys[i]!, values[i]!);
-  }
-}
-
-/**
  * A set of NUL-terminated strings held in one growable buffer, found by content: the first
  * string added with given bytes keeps its offset.
  */
@@ -82,9 +33,10 @@ class ByteStrings {
   private mask: number;
   private count = 0;
 
-  constructor(capacityBytes: number) {
+  /** `capacityBytes`: a first size for the buffer; `expected`: how many strings it may hold. */
+  constructor(capacityBytes: number, expected = 32) {
     this.buf = new Uint8Array(Math.max(capacityBytes, 16));
-    const cap = nextPow2(64);
+    const cap = nextPow2(expected * 2);
     this.slots = new Int32Array(cap);
     this.hashes = new Int32Array(cap);
     this.mask = cap - 1;
@@ -151,15 +103,25 @@ class BaseStrings {
     for (let b: Btf | undefined = base; b; b = b.base) chain.unshift(b);
     for (const b of chain) {
       const section = b.bytes.subarray(b.stringStart, b.stringStart + b.header.strLen);
-      const set = new ByteStrings(0);
+      // Sized for names of 16 bytes on average (vmlinux: 18): a growth at most.
+      const set = new ByteStrings(0, section.length >>> 4);
       set.buf = section;
       set.len = section.length;
-      for (let pos = 0; pos < section.length;) {
-        let end = section.indexOf(0, pos);
-        if (end < 0) end = section.length;
-        const h = hashBytes(section, pos, end - pos);
-        if (set.find(section, pos, end - pos, h) < 0) set.index(pos, h);
-        pos = end + 1;
+      // One pass: each name hashed as it is scanned (hashBytes' steps), indexed at its NUL.
+      const n = section.length;
+      let start = 0;
+      let h = 0x811c9dc5;
+      for (let i = 0; i <= n && n > 0; i++) {
+        const c = i < n ? section[i]! : 0;
+        if (c !== 0) {
+          h = Math.imul(h ^ c, 0x01000193);
+          continue;
+        }
+        h |= 0;
+        if (set.find(section, start, i - start, h) < 0) set.index(start, h);
+        start = i + 1;
+        h = 0x811c9dc5;
+        if (i + 1 === n) break;
       }
       this.sets.push({ set, first: b.firstStringOffset });
     }
@@ -181,48 +143,81 @@ class BaseStrings {
  */
 export class DedupStrings {
   private readonly out: ByteStrings;
-  private readonly memo = new U32Map(1024);
+  /**
+   * Output offset + 1 per own string offset of the current source (0: not seen yet), valid
+   * below the source's string length; the remapping loop reads it before calling {@link remap}.
+   */
+  memo = new Uint32Array(0);
   private readonly baseStrings: BaseStrings | undefined;
-  private readonly firstOffset: number;
+  /** Where own names start: offsets below it are the base's and stay. */
+  readonly firstOffset: number;
+  /** The blob whose names {@link remap} reads now. */
+  private src: Btf | undefined;
 
-  constructor(private readonly btf: Btf) {
-    this.firstOffset = btf.firstStringOffset;
-    this.out = new ByteStrings(btf.header.strLen);
-    if (btf.base) {
-      this.baseStrings = new BaseStrings(btf.base);
+  /**
+   * `base`: the base chain of the input, whose names keep their offsets; `capacity`: a guess
+   * at the output's length in bytes.
+   */
+  constructor(base: Btf | undefined, capacity: number) {
+    this.firstOffset = base ? base.endStringOffset : 0;
+    // Module names average some 15 bytes; about half of the input's are repeats.
+    this.out = new ByteStrings(capacity, capacity >>> 5);
+    if (base) {
+      this.baseStrings = new BaseStrings(base);
     } else {
       // The empty string first, as in every base blob.
-      this.out.append(btf.bytes, 0, 0, hashBytes(btf.bytes, 0, 0));
+      this.out.append(new Uint8Array(0), 0, 0, hashBytes(new Uint8Array(0), 0, 0));
     }
+  }
+
+  /**
+   * Takes the names {@link remap} is given from here on as offsets into `src`'s chain: the
+   * input, or one module of several merged (each on the same base).
+   */
+  readFrom(src: Btf): void {
+    if (src.firstStringOffset !== this.firstOffset) {
+      throw new BtfError('bad-base', `names of a blob whose strings start at ${src.firstStringOffset} cannot be read on a base whose strings end at ${this.firstOffset}`);
+    }
+    if (this.src === src) return;
+    const len = src.header.strLen;
+    if (this.memo.length < len) this.memo = new Uint32Array(Math.max(len, this.memo.length * 2));
+    else this.memo.fill(0, 0, len);
+    this.src = src;
   }
 
   /** The output offset of input name offset `off`, named by type `id` if it is bad. */
   remap(off: number, id: number): number {
     if (off === 0 || off < this.firstOffset) return off;
-    const known = this.memo.get(off);
-    if (known >= 0) return known;
-    const btf = this.btf;
-    const pos = btf.stringStart + (off - this.firstOffset);
-    const end = btf.stringStart + btf.header.strLen;
+    const btf = this.src!;
     if (off >= btf.endStringOffset) {
       throw new BtfError('bad-string-offset', `name offset ${off} lies outside the string section (which ends at ${btf.endStringOffset})`, { typeId: id });
     }
+    const known = this.memo[off - this.firstOffset]!;
+    if (known !== 0) return known - 1;
+    const pos = btf.stringStart + (off - this.firstOffset);
+    const end = btf.stringStart + btf.header.strLen;
     const bytes = btf.bytes;
-    let stop = bytes.indexOf(0, pos);
-    if (stop < 0 || stop >= end) stop = end;
+    // The name's end and its hash (hashBytes' steps) in one pass.
+    let h = 0x811c9dc5;
+    let stop = pos;
+    for (let c = 0; stop < end && (c = bytes[stop]!) !== 0; stop++) h = Math.imul(h ^ c, 0x01000193);
+    h |= 0;
     const len = stop - pos;
     let to: number;
     if (len === 0) {
       to = 0;
     } else {
-      const h = hashBytes(bytes, pos, len);
-      to = this.baseStrings ? this.baseStrings.find(bytes, pos, len, h) : -1;
-      if (to < 0) {
-        const at = this.out.find(bytes, pos, len, h);
-        to = this.firstOffset + (at >= 0 ? at : this.out.append(bytes, pos, len, h));
+      // The output holds only names the base lacks, so a name found there needs no base lookup
+      // (modules share most of their names: most lookups end here).
+      const at = this.out.find(bytes, pos, len, h);
+      if (at >= 0) {
+        to = this.firstOffset + at;
+      } else {
+        to = this.baseStrings ? this.baseStrings.find(bytes, pos, len, h) : -1;
+        if (to < 0) to = this.firstOffset + this.out.append(bytes, pos, len, h);
       }
     }
-    this.memo.set(off, to);
+    this.memo[off - this.firstOffset] = to + 1;
     return to;
   }
 

@@ -95,6 +95,7 @@ export {
 // src/dedup/dedup.ts
 export {
   dedup,
+  dedupModules,
   type DedupOptions,
   type DedupResult,
 } from '../dedup/dedup.js';
