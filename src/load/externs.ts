@@ -4,7 +4,7 @@ import type { TypeSet } from '../btf/typeset.js';
 import type { BpfObject } from '../bpf/object.js';
 import { libbpfKindName } from '../core/btf-read.js';
 import { typesCompatible } from '../core/match.js';
-import { readSymbols, SymbolBinding, SymbolType } from '../elf/symbols.js';
+import { readSymbols, SymbolBinding, SymbolType, type ElfSymbol } from '../elf/symbols.js';
 import { BtfError, isBtfError } from '../errors.js';
 import { IntEncoding, Kind } from '../format/kinds.js';
 import { arrayElemType, arrayNelems, intData, intEncoding, readVlen, secinfoType, varLinkage } from '../format/records.js';
@@ -168,6 +168,39 @@ const cmpBytes = (a: string, b: string): number => {
   return x.length - y.length;
 };
 
+
+type Sections = ReturnType<typeof datasecEntries>;
+
+/** One extern symbol as bpf_object__collect_externs describes it (its kconfig offset comes later). */
+function describeExtern(btf: Btf, sym: ElfSymbol, sections: Sections): BpfExtern {
+  const btfId = externBtfId(btf, sym.name);
+  const sec = sections.find((s) => s.vars.includes(btfId));
+  if (!sec) openFail('not-found', `extern '${sym.name}' [${btfId}] is in no DATASEC (declare it __ksym or __kconfig)`, btfId);
+  const isFunc = btf.kind(btfId) === Kind.Func;
+  const base = { name: sym.name, weak: sym.bind === SymbolBinding.Weak, symbolIndex: sym.index, btfId };
+  if (sec.name === KCONFIG_SEC) {
+    if (isFunc) openFail('unsupported', `extern function '${sym.name}' in ${KCONFIG_SEC}`, btfId);
+    const typeId = btf.sizeOrType(btfId);
+    const what = kconfigType(btf, typeId);
+    let size: number;
+    let align: number;
+    try {
+      size = sizeOf(btf, typeId);
+      align = alignOf(btf, typeId);
+    } catch (e) {
+      if (isBtfError(e)) openFail('unsupported', `extern (kcfg) '${sym.name}': ${e.detail}`, btfId);
+      throw e;
+    }
+    if (size <= 0 || align <= 0) openFail('unsupported', `extern (kcfg) '${sym.name}' has no size or alignment`, btfId);
+    if (!what) openFail('unsupported', `extern (kcfg) '${sym.name}': libbpf cannot fill a value of its type`, btfId);
+    return { ...base, kind: 'kconfig', typeId, kconfig: { type: what.type, size, align, signed: what.signed, offset: 0 } };
+  }
+  if (sec.name === KSYMS_SEC) {
+    return { ...base, kind: isFunc ? 'kfunc' : 'ksym', typeId: skipModsAndTypedefs(btf, btf.sizeOrType(btfId)) };
+  }
+  openFail('unsupported', `extern '${sym.name}' is in section '${sec.name}', neither ${KSYMS_SEC} nor ${KCONFIG_SEC}`, btfId);
+}
+
 /**
  * The externs of a BPF object, as libbpf 1.1 collects them when it opens the object: every
  * undefined global or weak symbol without a type (`STT_NOTYPE`), named, with a VAR or FUNC of
@@ -183,39 +216,21 @@ const cmpBytes = (a: string, b: string): number => {
 export function collectExterns(object: BpfObject): BpfExtern[] {
   const symbols = readSymbols(object.elf);
   const btf = object.btf;
-  let sections: ReturnType<typeof datasecEntries> | undefined;
+  let sections: Sections | undefined;
   const externs: BpfExtern[] = [];
   for (const sym of symbols) {
     if (sym.section !== 0 || sym.type !== SymbolType.NoType) continue;
     if (sym.bind !== SymbolBinding.Global && sym.bind !== SymbolBinding.Weak) continue;
     if (sym.name === '') continue;
     if (!btf) openFail('no-btf', `extern '${sym.name}' needs BTF and the object has no .BTF section`);
-    const btfId = externBtfId(btf, sym.name);
-    sections ??= datasecEntries(btf);
-    const sec = sections.find((s) => s.vars.includes(btfId));
-    if (!sec) openFail('not-found', `extern '${sym.name}' [${btfId}] is in no DATASEC (declare it __ksym or __kconfig)`, btfId);
-    const isFunc = btf.kind(btfId) === Kind.Func;
-    const base = { name: sym.name, weak: sym.bind === SymbolBinding.Weak, symbolIndex: sym.index, btfId };
-    if (sec.name === KCONFIG_SEC) {
-      if (isFunc) openFail('unsupported', `extern function '${sym.name}' in ${KCONFIG_SEC}`, btfId);
-      const typeId = btf.sizeOrType(btfId);
-      const what = kconfigType(btf, typeId);
-      let size: number;
-      let align: number;
-      try {
-        size = sizeOf(btf, typeId);
-        align = alignOf(btf, typeId);
-      } catch (e) {
-        if (isBtfError(e)) openFail('unsupported', `extern (kcfg) '${sym.name}': ${e.detail}`, btfId);
-        throw e;
+    try {
+      externs.push(describeExtern(btf, sym, (sections ??= datasecEntries(btf))));
+    } catch (e) {
+      // A broken reference deep in a type names the extern it was reached from.
+      if (isBtfError(e) && !e.detail.startsWith('libbpf refuses')) {
+        throw new BtfError(e.code, `extern '${sym.name}': ${e.detail}`, { typeId: e.typeId });
       }
-      if (size <= 0 || align <= 0) openFail('unsupported', `extern (kcfg) '${sym.name}' has no size or alignment`, btfId);
-      if (!what) openFail('unsupported', `extern (kcfg) '${sym.name}': libbpf cannot fill a value of its type`, btfId);
-      externs.push({ ...base, kind: 'kconfig', typeId, kconfig: { type: what.type, size, align, signed: what.signed, offset: 0 } });
-    } else if (sec.name === KSYMS_SEC) {
-      externs.push({ ...base, kind: isFunc ? 'kfunc' : 'ksym', typeId: skipModsAndTypedefs(btf, btf.sizeOrType(btfId)) });
-    } else {
-      openFail('unsupported', `extern '${sym.name}' is in section '${sec.name}', neither ${KSYMS_SEC} nor ${KCONFIG_SEC}`, btfId);
+      throw e;
     }
   }
   externs.sort((a, b) => {
