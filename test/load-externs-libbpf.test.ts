@@ -143,6 +143,10 @@ test('every fixture object\'s externs resolve on the running kernel as libbpf 1.
   const files = objects('');
   assert.ok(files.filter((f) => f.startsWith('externs')).length >= 18, `externs fixtures in test/fixtures/bpf (tools/make-bpf-fixtures.sh)`);
   let failures = 0;
+  const dump = spawnSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  assert.equal(dump.status, 0, `bpftool: ${dump.stderr}`);
+  const tagged = new Set([...dump.stdout.matchAll(/^\[\d+\] DECL_TAG 'bpf_kfunc' type_id=(\d+) component_idx=-1$/gm)].map((m) => Number(m[1])));
+  let untaggedSeen = false;
   for (const f of files) {
     const bytes = fixture(`bpf/${f}`);
     const path = join(scratchDir(), f.replace(/\.gz$/, ''));
@@ -156,6 +160,12 @@ test('every fixture object\'s externs resolve on the running kernel as libbpf 1.
     }
     const ours = resolveExterns(object, env.set, { kernelConfig: env.config, kallsyms: env.kallsyms, kernelRelease: release() });
     compare(f, ours, theirs);
+    // A kfunc the kernel does not tag 'bpf_kfunc' (bpftool's dump says which are tagged) gets a note.
+    for (const r of ours) {
+      if (r.kind !== 'kfunc' || !r.resolved) continue;
+      assert.equal(r.note !== undefined, tagged.size > 0 && !tagged.has(r.resolved.id), `${f}: ${r.name}: ${r.note}`);
+      if (r.name === 'bpf_prog_inc') untaggedSeen = true;
+    }
     if (f.startsWith('externs') && ours.some((r) => r.status === 'failed')) failures++;
     // The .kconfig layout libbpf wrote into the object's BTF is the one collectExterns computed.
     for (const e of collectExterns(object)) {
@@ -165,6 +175,7 @@ test('every fixture object\'s externs resolve on the running kernel as libbpf 1.
   // Seven sources hold one failing extern each, and externs_kconfig's strong names are in no
   // real config; two compilers each.
   assert.equal(failures, 16, 'objects libbpf refuses');
+  if (tagged.size > 0) assert.ok(untaggedSeen, 'externs_untagged resolved on a kernel that tags its kfuncs');
 });
 
 /** Config texts for externs_kconfig.bpf.c; every strong extern (BOOL, CHAR, INT) is in each. */
