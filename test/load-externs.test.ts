@@ -253,3 +253,34 @@ test('objects libbpf refuses to open end in BtfErrors; hostile types end in a fa
   const vs = resolveExterns(looped, new TypeSet(looped.btf!));
   assert.ok(vs.some((r) => r.status === 'failed' && /nests deeper|loop/.test(r.reason ?? '')), JSON.stringify(vs));
 });
+
+test('mutated objects: collecting and resolving externs ends in a result or a BtfError, never anything else', () => {
+  // A small deterministic fuzz over the bytes externs are read from (.BTF, .symtab, .strtab).
+  let seed = 0x2545f491;
+  const rand = (n: number) => {
+    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const config = 'CONFIG_HZ=250\nCONFIG_BPF_SYSCALL=y\nCONFIG_LOCALVERSION="-x"\nCONFIG_NR_CPUS=8\n';
+  let results = 0;
+  let errors = 0;
+  for (const f of ['externs.clang19.bpfel.o.gz', 'externs.clang14.bpfeb.o.gz', 'externs_module.clang19.bpfel.o.gz']) {
+    const original = fixture(`bpf/${f}`);
+    const target = new TypeSet(parseBpfObject(original).btf!);
+    const sections = parseBpfObject(original).elf.sections.filter((s) => ['.BTF', '.symtab', '.strtab'].includes(s.name));
+    for (let round = 0; round < 400; round++) {
+      const bytes = original.slice();
+      const s = sections[rand(sections.length)]!;
+      for (let k = 1 + rand(4); k > 0; k--) bytes[s.offset + rand(s.size)] = rand(256);
+      try {
+        const object = parseBpfObject(bytes);
+        resolveExterns(object, target, { kernelConfig: config, kallsyms: '' });
+        results++;
+      } catch (e) {
+        assert.ok(isBtfError(e), `${f} round ${round}: ${e instanceof Error ? e.stack : String(e)}`);
+        errors++;
+      }
+    }
+  }
+  assert.ok(results > 100 && errors > 100, `both outcomes happen: ${results} results, ${errors} errors`);
+});
