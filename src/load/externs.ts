@@ -104,32 +104,43 @@ function openFail(code: 'no-btf' | 'not-found' | 'unsupported' | 'bad-input', de
 
 /** The first VAR or FUNC named `name`, which must have extern linkage (find_extern_btf_id). */
 function externBtfId(btf: Btf, name: string): number {
-  for (let id = 1; id < btf.endId; id++) {
-    const k = btf.kind(id);
-    if ((k !== Kind.Var && k !== Kind.Func) || btf.name(id) !== name) continue;
-    const o = btf.owner(id)!;
-    const linkage = k === Kind.Var ? varLinkage(o, o.recordOffset(id)) : btf.vlen(id);
-    if (linkage !== (k === Kind.Var ? VAR_LINKAGE_EXTERN : FUNC_LINKAGE_EXTERN)) {
-      openFail('bad-input', `extern '${name}' has BTF ${k === Kind.Var ? 'VAR' : 'FUNC'} [${id}] whose linkage is not extern`, id);
-    }
-    return id;
+  // Through the name index, not libbpf's scan: a hostile object may have many externs and types.
+  const id = btf.find(name).find((x) => btf.kind(x) === Kind.Var || btf.kind(x) === Kind.Func);
+  if (id === undefined) openFail('not-found', `no BTF VAR or FUNC for extern '${name}'`);
+  const isVar = btf.kind(id) === Kind.Var;
+  const o = btf.owner(id)!;
+  const linkage = isVar ? varLinkage(o, o.recordOffset(id)) : btf.vlen(id);
+  if (linkage !== (isVar ? VAR_LINKAGE_EXTERN : FUNC_LINKAGE_EXTERN)) {
+    openFail('bad-input', `extern '${name}' has BTF ${isVar ? 'VAR' : 'FUNC'} [${id}] whose linkage is not extern`, id);
   }
-  openFail('not-found', `no BTF VAR or FUNC for extern '${name}'`);
+  return id;
 }
 
-/** Each DATASEC's entries, for finding an extern's section (the first DATASEC that lists it). */
-function datasecEntries(btf: Btf): { id: number; name: string; vars: number[] }[] {
-  const out: { id: number; name: string; vars: number[] }[] = [];
+interface Sections {
+  /** Each DATASEC's name and entries, in id order. */
+  list: { name: string; vars: number[] }[];
+  /** For each type listed by a DATASEC, the first DATASEC that lists it (find_extern_sec_btf_id). */
+  firstOf: Map<number, string>;
+}
+
+function datasecEntries(btf: Btf): Sections {
+  const list: Sections['list'] = [];
+  const firstOf = new Map<number, string>();
   for (let id = 1; id < btf.endId; id++) {
     if (btf.kind(id) !== Kind.Datasec) continue;
     const o = btf.owner(id)!;
     const rec = o.recordOffset(id);
     const n = readVlen(o, rec);
+    const name = btf.name(id);
     const vars: number[] = [];
-    for (let i = 0; i < n; i++) vars.push(secinfoType(o, rec, i));
-    out.push({ id, name: btf.name(id), vars });
+    for (let i = 0; i < n; i++) {
+      const v = secinfoType(o, rec, i);
+      vars.push(v);
+      if (!firstOf.has(v)) firstOf.set(v, name);
+    }
+    list.push({ name, vars });
   }
-  return out;
+  return { list, firstOf };
 }
 
 /** libbpf's find_kcfg_type: what storage a kconfig extern's type gives, or undefined for none. */
@@ -161,24 +172,25 @@ function kconfigType(btf: Btf, typeId: number, top = true): { type: KconfigSlot[
   }
 }
 
-const cmpBytes = (a: string, b: string): number => {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
+const utf8 = new TextEncoder();
+
+/** strcmp on the names' UTF-8 bytes, libbpf's tie-break (JavaScript compares UTF-16 units). */
+function compareNames(a: string, b: string): number {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
-};
+}
 
-
-type Sections = ReturnType<typeof datasecEntries>;
 
 /** One extern symbol as bpf_object__collect_externs describes it (its kconfig offset comes later). */
 function describeExtern(btf: Btf, sym: ElfSymbol, sections: Sections): BpfExtern {
   const btfId = externBtfId(btf, sym.name);
-  const sec = sections.find((s) => s.vars.includes(btfId));
-  if (!sec) openFail('not-found', `extern '${sym.name}' [${btfId}] is in no DATASEC (declare it __ksym or __kconfig)`, btfId);
+  const secName = sections.firstOf.get(btfId);
+  if (secName === undefined) openFail('not-found', `extern '${sym.name}' [${btfId}] is in no DATASEC (declare it __ksym or __kconfig)`, btfId);
   const isFunc = btf.kind(btfId) === Kind.Func;
   const base = { name: sym.name, weak: sym.bind === SymbolBinding.Weak, symbolIndex: sym.index, btfId };
-  if (sec.name === KCONFIG_SEC) {
+  if (secName === KCONFIG_SEC) {
     if (isFunc) openFail('unsupported', `extern function '${sym.name}' in ${KCONFIG_SEC}`, btfId);
     const typeId = btf.sizeOrType(btfId);
     const what = kconfigType(btf, typeId);
@@ -195,10 +207,10 @@ function describeExtern(btf: Btf, sym: ElfSymbol, sections: Sections): BpfExtern
     if (!what) openFail('unsupported', `extern (kcfg) '${sym.name}': libbpf cannot fill a value of its type`, btfId);
     return { ...base, kind: 'kconfig', typeId, kconfig: { type: what.type, size, align, signed: what.signed, offset: 0 } };
   }
-  if (sec.name === KSYMS_SEC) {
+  if (secName === KSYMS_SEC) {
     return { ...base, kind: isFunc ? 'kfunc' : 'ksym', typeId: skipModsAndTypedefs(btf, btf.sizeOrType(btfId)) };
   }
-  openFail('unsupported', `extern '${sym.name}' is in section '${sec.name}', neither ${KSYMS_SEC} nor ${KCONFIG_SEC}`, btfId);
+  openFail('unsupported', `extern '${sym.name}' is in section '${secName}', neither ${KSYMS_SEC} nor ${KCONFIG_SEC}`, btfId);
 }
 
 /**
@@ -239,7 +251,7 @@ export function collectExterns(object: BpfObject): BpfExtern[] {
       if (a.kconfig.align !== b.kconfig.align) return b.kconfig.align - a.kconfig.align;
       if (a.kconfig.size !== b.kconfig.size) return a.kconfig.size - b.kconfig.size;
     }
-    return cmpBytes(a.name, b.name);
+    return compareNames(a.name, b.name);
   });
   let off = 0;
   for (const e of externs) {
@@ -248,12 +260,13 @@ export function collectExterns(object: BpfObject): BpfExtern[] {
     off = e.kconfig.offset + e.kconfig.size;
   }
   // libbpf rewrites both DATASECs entry by entry and refuses one that names no extern.
-  for (const sec of sections ?? []) {
+  const names = new Set(externs.map((e) => e.name));
+  for (const sec of sections?.list ?? []) {
     if (sec.name !== KSYMS_SEC && sec.name !== KCONFIG_SEC) continue;
     if (!externs.some((e) => (e.kind === 'kconfig') === (sec.name === KCONFIG_SEC))) continue;
     for (const v of sec.vars) {
       const name = btf!.has(v) ? btf!.name(v) : `type ${v}`;
-      if (!externs.some((e) => e.name === name)) openFail('not-found', `${sec.name} lists '${name}', which is no extern symbol of the object`, v);
+      if (!names.has(name)) openFail('not-found', `${sec.name} lists '${name}', which is no extern symbol of the object`, v);
     }
   }
   return externs;
