@@ -43,7 +43,8 @@ const SURFACE: Record<string, string[]> = {
     'pointerSize', 'sizeOf', 'skipModsAndTypedefs', 'typesEquivalent', 'visitRecord',
   ],
   'btfkit/load': [
-    'SECTION_DEFS', 'attachTargetName', 'checkPortability', 'kernelVariables', 'listVariables', 'sectionDefOf', 'resolveAttachTarget',
+    'SECTION_DEFS', 'attachTargetName', 'checkPortability', 'collectExterns', 'externCheck', 'kconfigMapSize', 'kernelVariables', 'listVariables',
+    'parseKernelConfig', 'resolveExterns', 'sectionDefOf', 'resolveAttachTarget',
   ],
   'btfkit/core': [
     'CORE_KIND_NAMES', 'CORE_POISON_HELPER', 'CORE_SPEC_MAX_LEN', 'CoreKind', 'CoreRelocator', 'calcRelocation',

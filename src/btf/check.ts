@@ -83,6 +83,8 @@ export function assertValidBtf(btf: Btf, opts: Omit<CheckOptions, 'maxErrors'> =
 }
 
 /** Thrown internally once `maxErrors` problems are collected, to unwind every loop at once. */
+/** BTF_VAR_GLOBAL_EXTERN: a VAR that only BPF object files have (libbpf rewrites it before loading). */
+const VAR_LINKAGE_EXTERN = 2;
 const STOP = Symbol('enough errors');
 
 /** The kernel's `MAX_RESOLVE_DEPTH`: how deep one resolution may nest. */
@@ -638,7 +640,8 @@ class Checker {
       case Kind.Var: {
         this.noVlen(id, rec, kind, vlen);
         if (nameOk) this.needIdentifier(id, nameOff, rec, 'VAR');
-        if (sizeOrType === 0) this.report('bad-var', 'VAR has type void; variables need a sized type', id, rec + Rec.SIZE_OR_TYPE_OFF);
+        const untypedKsym = this.object && btf.u32(rec + Rec.VAR_LINKAGE_OFF) === VAR_LINKAGE_EXTERN;
+        if (sizeOrType === 0 && !untypedKsym) this.report('bad-var', 'VAR has type void; variables need a sized type', id, rec + Rec.SIZE_OR_TYPE_OFF);
         else if (!this.exists(sizeOrType)) this.missing(id, sizeOrType, rec + Rec.SIZE_OR_TYPE_OFF, 'VAR type is');
         const linkage = btf.u32(rec + Rec.VAR_LINKAGE_OFF);
         const maxLinkage = this.object ? 2 : 1;
@@ -988,6 +991,9 @@ class Checker {
     if (sized === SIZE_SKIP) return false;
     if (sized === SIZE_OK) return this.pop(this.sizedId, 0);
     if (kind === Kind.Var) {
+      // An untyped ksym (`extern const void x __ksym`) is an extern VAR of (const) void in
+      // compiler output; libbpf gives every .ksyms VAR an int type before loading.
+      if (this.object && this.field(id, Rec.VAR_LINKAGE_OFF) === VAR_LINKAGE_EXTERN) return this.pop(next, 0);
       this.report('bad-var', `VAR type ${this.ref(next)} has no size; variables need a complete type`, id, rec + Rec.SIZE_OR_TYPE_OFF);
       return false;
     }

@@ -20,7 +20,8 @@ export function minimize(args: string[]): number {
   const out = values.output as string;
   const targetPath = (values.target as string | undefined) ?? SYSFS_BTF_DIR;
   const target = isDirectory(targetPath) ? new KernelBtf(targetPath).typeSet() : new TypeSet(loadInput(targetPath, undefined));
-  const objects = positionals.map((file) => ({ bytes: readInput(file), file }));
+  // Whole objects: instructions and relocations too, not only the .BTF sections.
+  const objects = positionals.map((file) => ({ bytes: readInput(file, { wholeElf: true }), file }));
   const split = values.split === true;
   const min = minimizeBtf(objects, target, { layout: split ? 'split' : 'standalone' });
   if (split) {

@@ -4,6 +4,7 @@ import { CallKind, INSN_SIZE, InsnClass, JmpOp, decodeInsn } from '../bpf/insn.j
 import { relocateObject, type ObjectCoreRelocation } from '../core/object.js';
 import { resolveAttachTarget, type AttachTarget } from './attach.js';
 import { reachableInstructions } from './reachability.js';
+import { resolveExterns, type ResolveExternsOptions } from './externs.js';
 
 /** What a finding is about. */
 export type PortabilityFindingKind = 'core' | 'attach' | 'kfunc' | 'ksym' | 'kconfig';
@@ -67,10 +68,36 @@ export interface CheckPortabilityOptions {
   /** Named in error messages. */
   file?: string;
   /**
-   * Resolves the object's kfunc, `__ksym` and `__kconfig` externs on the target. Without it the
-   * result lists no externs and judges none.
+   * Resolves the object's kfunc, `__ksym` and `__kconfig` externs on the target. By default
+   * {@link externCheck} (libbpf 1.1's rules, src/load/externs.ts) with `externOptions`.
    */
   resolveExterns?: (object: BpfObject, target: TypeSet) => ExternCheck;
+  /** What the default extern check knows of the target beyond its BTF: its config, kallsyms, release. */
+  externOptions?: ResolveExternsOptions;
+}
+
+/**
+ * The externs of an object on a target as portability findings: every kfunc, ksym and kconfig
+ * extern with where it resolved; a `failed` one (libbpf refuses the object) is a fatal finding,
+ * one that cannot be judged offline (an untyped ksym without kallsyms, a CONFIG_ value without a
+ * config) a finding that is not fatal. Weak externs that are missing default to 0, silently.
+ */
+export function externCheck(object: BpfObject, target: TypeSet, opts: ResolveExternsOptions = {}): ExternCheck {
+  const externs: PortabilityExtern[] = [];
+  const findings: PortabilityFinding[] = [];
+  for (const e of resolveExterns(object, target, opts)) {
+    externs.push({ name: e.name, kind: e.kind, resolved: e.resolved && { btf: e.resolved.btf, id: e.resolved.id } });
+    if (e.status !== 'failed' && e.status !== 'unjudged') continue;
+    findings.push({
+      kind: e.kind,
+      section: e.kind === 'kconfig' ? '.kconfig' : '.ksyms',
+      program: null,
+      insn: null,
+      reason: `${e.kind} '${e.name}': ${e.reason ?? e.status}`,
+      fatal: e.status === 'failed',
+    });
+  }
+  return { externs, findings };
 }
 
 /** The function of `section` whose instructions hold byte `offset`, or undefined. */
@@ -163,7 +190,7 @@ function describe(outcome: 'poisoned' | 'failed', access: string, reason: string
  * kernel: every CO-RE relocation (a failed one always refuses the object; a poisoned one only
  * when its instruction can be reached once relocated, since the verifier skips dead code), and
  * every program's section (known to libbpf, and its BTF attach target present in vmlinux or a
- * module). Externs are judged only when `opts.resolveExterns` is given.
+ * module), and every kfunc, `__ksym` and `__kconfig` extern ({@link externCheck}).
  *
  * Programs are the functions of executable sections other than `.text`; `.text` holds
  * subprograms, whose poisoned instructions count when a reachable call reaches them.
@@ -228,7 +255,7 @@ export function checkPortability(objectBytes: Uint8Array, target: TypeSet, opts:
   }
 
   // Extern resolution (kfuncs, __ksym, __kconfig) plugs in here.
-  const externCheck: ExternCheck = opts.resolveExterns ? opts.resolveExterns(original, target) : { externs: [], findings: [] };
-  findings.push(...externCheck.findings);
-  return { ok: findings.every((f) => !f.fatal), programs, externs: externCheck.externs, findings };
+  const externs: ExternCheck = opts.resolveExterns ? opts.resolveExterns(original, target) : externCheck(original, target, opts.externOptions);
+  findings.push(...externs.findings);
+  return { ok: findings.every((f) => !f.fatal), programs, externs: externs.externs, findings };
 }
