@@ -13,16 +13,9 @@ import { resolveAttachTarget } from '../src/load/attach.js';
 import { readInput } from '../src/node/files.js';
 import { loadModuleBtf } from '../src/split/load.js';
 import { fetchedBuilds, findModules } from './helpers/data.js';
+import { bpftoolId } from './helpers/bpftool.js';
 import { loudSkip } from './helpers/skip.js';
 
-/** `[id] KIND 'name'` of bpftool's raw dump, for one name. */
-function bpftoolId(file: string, name: string, kind: string, base?: string): number | undefined {
-  const args = base ? ['btf', '--base-btf', base, 'dump', 'file', file] : ['btf', 'dump', 'file', file];
-  const out = spawnSync('bpftool', args, { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (out.status !== 0) throw new Error(`bpftool ${args.join(' ')}: ${out.stderr}`);
-  const m = out.stdout.match(new RegExp(`^\\[(\\d+)\\] ${kind} '${name}'`, 'm'));
-  return m ? Number(m[1]) : undefined;
-}
 
 test('fentry/fexit/tp_btf/lsm/iter targets in vmlinux and in a module, as bpftool numbers them', (t) => {
   const build = fetchedBuilds()[0];

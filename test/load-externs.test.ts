@@ -24,16 +24,9 @@ import { splitOffVariables } from '../src/split/variables.js';
 import { scratchDir } from './helpers/cc.js';
 import { fetchedBuilds, findModules } from './helpers/data.js';
 import { FIXTURES, fixture } from './helpers/paths.js';
+import { bpftoolId } from './helpers/bpftool.js';
 import { loudSkip } from './helpers/skip.js';
 
-/** `[id] KIND 'name'` of bpftool's raw dump (split on `base` when given). */
-function bpftoolId(file: string, name: string, kind: string, base?: string): number | undefined {
-  const args = base ? ['btf', '--base-btf', base, 'dump', 'file', file] : ['btf', 'dump', 'file', file];
-  const out = spawnSync('bpftool', args, { encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (out.status !== 0) throw new Error(`bpftool ${args.join(' ')}: ${out.stderr}`);
-  const m = out.stdout.match(new RegExp(`^\\[(\\d+)\\] ${kind} '${name}'`, 'm'));
-  return m ? Number(m[1]) : undefined;
-}
 
 const objectFiles = (prefix: string): string[] =>
   readdirSync(join(FIXTURES, 'bpf')).filter((f) => f.startsWith(prefix + '.') && f.endsWith('.o.gz')).sort();
