@@ -12,6 +12,7 @@ import { CoreRelocator } from '../src/core/engine.js';
 import { CoreKind } from '../src/core/kinds.js';
 import { CORE_POISON_HELPER, patchCoreInstruction } from '../src/core/patch.js';
 import { formatCoreSpec, parseCoreSpec } from '../src/core/spec.js';
+import { typesCompatible, typesMatch } from '../src/core/match.js';
 import type { CoreDecision, CoreRelocationRecord } from '../src/core/decision.js';
 import { IntEncoding } from '../src/format/kinds.js';
 import { isBtfError } from '../src/errors.js';
@@ -162,4 +163,33 @@ test('core-engine: a poisoned decision becomes call 0xbad2310, in both slots of 
   }
   assert.match(patchCoreInstruction(insn(0x18, 1, 0, 0, 5), 0, true, decision({ poison: true })).error ?? '', /second slot/);
   assert.match(patchCoreInstruction(new Uint8Array(8), 4, true, decision({})).error ?? '', /multiple of 8/);
+});
+
+test('types that use the next one twice, 28 deep, end in a limit error in well under ten seconds, not 2^28 comparisons (found by the fuzzer)', () => {
+  const b = new BtfBuilder();
+  const int = b.addInt('int', 4, IntEncoding.Signed);
+  let proto = b.addFuncProto(int, [{ name: 'a', type: int }]);
+  for (let i = 0; i < 28; i++) {
+    const p = b.addPtr(proto);
+    proto = b.addFuncProto(int, [{ name: 'a', type: p }, { name: 'b', type: p }]);
+  }
+  let record = b.addStruct('leaf', 4, [{ name: 'x', type: int, bitOffset: 0 }]);
+  for (let i = 0; i < 28; i++) record = b.addStruct(`s${i}`, 8, [{ name: 'x', type: record, bitOffset: 0 }, { name: 'y', type: record, bitOffset: 32 }]);
+  // Anonymous records, each holding the next one twice, searched for a member that is not there.
+  let anon = b.addStruct('', 4, [{ name: 'z', type: int, bitOffset: 0 }]);
+  for (let i = 0; i < 28; i++) anon = b.addStruct('', 8, [{ name: '', type: anon, bitOffset: 0 }, { name: '', type: anon, bitOffset: 32 }]);
+  const outer = b.addStruct('outer', 8, [{ name: '', type: anon, bitOffset: 0 }]);
+  const local = new BtfBuilder();
+  const lint = local.addInt('int', 4, IntEncoding.Signed);
+  const lOuter = local.addStruct('outer', 8, [{ name: 'missing', type: lint, bitOffset: 0 }]);
+  const target = Btf.parse(b.encode());
+  const start = Date.now();
+  for (const [f, id] of [[typesCompatible, proto], [typesMatch, record]] as const) {
+    assert.throws(() => f(target, id, target, id), (e: unknown) => isBtfError(e) && e.code === 'limit', f.name);
+  }
+  const relocator = new CoreRelocator(Btf.parse(local.encode()), new TypeSet(target));
+  const d = relocator.resolve({ insnOffset: 0, typeId: lOuter, accessStringOffset: 0, access: '0:0', kind: CoreKind.FieldByteOffset });
+  assert.match(d.error ?? '', /visited more than 1000000 members/);
+  assert.ok(outer > 0);
+  assert.ok(Date.now() - start < 10_000, `took ${Date.now() - start} ms`);
 });

@@ -79,7 +79,23 @@ export function fieldsCompatible(localBtf: Btf, localId: number, targetBtf: Btf,
  * (ENUM/ENUM64 mixed) under typedefs and qualifiers; INTs not old-style bitfields; pointers,
  * arrays (any length) and function prototypes (same arity) by what they refer to.
  */
+/**
+ * Comparisons one top-level typesCompatible or typesMatch call may make. libbpf recurses without
+ * memory, so prototypes or records that each use the next one twice take 2^level steps (level
+ * goes to 32); real types take hundreds.
+ */
+const MAX_COMPARISONS = 1_000_000;
+let comparisonsLeft = MAX_COMPARISONS;
+
+function countComparison(level: number, localId: number): void {
+  if (level === MAX_LEVEL) comparisonsLeft = MAX_COMPARISONS;
+  if (--comparisonsLeft < 0) {
+    throw new BtfError('limit', `comparing [${localId}] took more than ${MAX_COMPARISONS} steps: types that use the next one several times, nested without end`, { typeId: localId });
+  }
+}
+
 export function typesCompatible(localBtf: Btf, localId: number, targetBtf: Btf, targetId: number, level = MAX_LEVEL): boolean {
+  countComparison(level, localId);
   if (!kindsCompatible(kindOf(localBtf, localId), kindOf(targetBtf, targetId))) return false;
   for (let step = 0; step < MAX_WALK_STEPS; step++) {
     localId = skipMods(localBtf, localId);
@@ -159,6 +175,7 @@ function compositesMatch(localBtf: Btf, localId: number, targetBtf: Btf, targetI
  */
 export function typesMatch(localBtf: Btf, localId: number, targetBtf: Btf, targetId: number, behindPointer = false, level = MAX_LEVEL): boolean {
   if (level <= 0) throw tooDeep('a type_matches comparison', localId);
+  countComparison(level, localId);
   for (let step = 0; step < MAX_WALK_STEPS; step++) {
     localId = skipMods(localBtf, localId);
     targetId = skipMods(targetBtf, targetId);
@@ -228,13 +245,25 @@ export function typesMatch(localBtf: Btf, localId: number, targetBtf: Btf, targe
  * Like libbpf, a member found by name but incompatible inside an anonymous record leaves its
  * step and bit offset on the spec while the search goes on in the outer record.
  */
-function matchMember(localBtf: Btf, localAcc: { typeId: number; index: number }, targetBtf: Btf, targetId: number, target: CoreSpec): number | undefined {
+/**
+ * Members a single member search may visit. libbpf searches anonymous members without memory, so
+ * anonymous records that each hold the next one twice take 2^depth steps (a fuzzed blob nested
+ * 30 deep ran for minutes); real kernels stay in the thousands (task_struct: a few hundred).
+ */
+const MAX_MEMBER_VISITS = 1_000_000;
+let memberVisitsLeft = MAX_MEMBER_VISITS;
+
+function matchMember(localBtf: Btf, localAcc: { typeId: number; index: number }, targetBtf: Btf, targetId: number, target: CoreSpec, outermost = true): number | undefined {
+  if (outermost) memberVisitsLeft = MAX_MEMBER_VISITS;
   targetId = skipMods(targetBtf, targetId);
   if (!isComposite(kindOf(targetBtf, targetId))) return undefined;
   const lm = member(localBtf, localAcc.typeId, localAcc.index);
   const localName = lm.name ?? '';
   const n = vlenOf(targetBtf, targetId);
   for (let i = 0; i < n; i++) {
+    if (--memberVisitsLeft < 0) {
+      throw new BtfError('limit', `searching [${targetId}] for a member visited more than ${MAX_MEMBER_VISITS} members: anonymous records nest and repeat without end`, { typeId: targetId });
+    }
     const tm = member(targetBtf, targetId, i);
     if (target.raw.length === CORE_SPEC_MAX_LEN) {
       throw new BtfError('limit', `target access would take more than ${CORE_SPEC_MAX_LEN} steps`, { typeId: targetId });
@@ -243,7 +272,7 @@ function matchMember(localBtf: Btf, localAcc: { typeId: number; index: number },
     target.raw.push(i);
     const targetName = tm.name ?? '';
     if (targetName === '') {
-      const found = matchMember(localBtf, localAcc, targetBtf, tm.type, target);
+      const found = matchMember(localBtf, localAcc, targetBtf, tm.type, target, false);
       if (found !== undefined) return found;
     } else if (targetName === localName) {
       target.accessors.push({ typeId: targetId, index: i, name: targetName });
