@@ -127,6 +127,7 @@ test('names with ___ in the kernel: nf_conn___init is a flavor of nf_conn; ___d_
   assert.deepEqual(set.findEssential('d_drop').map((h) => h.name), ['d_drop'], 'no flavor hides behind leading underscores');
   assert.deepEqual(set.findEssential('____fput').map((h) => h.id), idsNamed(runningTypes, '____fput'));
   assert.deepEqual(set.findEssential('nf_conn___init___x', Kind.Struct).map((h) => h.id), [], 'essential name nf_conn___init is no type\'s');
+  assert.deepEqual(set.coreCandidates('nf_conn___init___x', Kind.Struct).map((h) => h.id), [], 'no CO-RE candidate either (libbpf compares essential lengths)');
 });
 
 test('a local task_struct___old finds task_struct in vmlinux, without loading a module for CO-RE', () => {

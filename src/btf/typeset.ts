@@ -9,63 +9,6 @@ const utf8Encoder = new TextEncoder();
 // One definition of the essential name, shared with the query module; re-exported for users of the type set.
 export { essentialName };
 
-/** A byte string as a JS string of one char per byte: map keys that compare as bytes, like libbpf's strncmp. */
-function byteKey(bytes: Uint8Array, start: number, end: number): string {
-  let key = '';
-  for (let i = start; i < end; i++) key += String.fromCharCode(bytes[i]!);
-  return key;
-}
-
-/**
- * For one blob, its own types whose names carry a flavor, by essential name (as a byte key).
- * Names without a flavor are their own essential names and are found by `Btf.find`, so only
- * the few flavored names (26 in a 6.18 vmlinux) are kept; building it scans each name's bytes
- * once and decodes none.
- */
-const flavoredIndexes = new WeakMap<Btf, Map<string, number[]>>();
-
-function flavoredIndex(btf: Btf): Map<string, number[]> {
-  let index = flavoredIndexes.get(btf);
-  if (index) return index;
-  index = new Map();
-  for (let id = btf.firstId; id < btf.endId; id++) {
-    const off = btf.nameOffset(id);
-    if (off === 0) continue;
-    const at = btf.locateString(off);
-    if (!at) continue;
-    const bytes = at.btf.bytes;
-    const start = at.pos;
-    let end = bytes.indexOf(0, start);
-    if (end < 0) end = bytes.length;
-    const len = essentialLength((k) => bytes[start + k]!, end - start);
-    if (len === end - start) continue;
-    const key = byteKey(bytes, start, start + len);
-    const ids = index.get(key);
-    if (ids) ids.push(id);
-    else index.set(key, [id]);
-  }
-  flavoredIndexes.set(btf, index);
-  return index;
-}
-
-/**
- * Every type of `btf` (its bases included, like `Btf.find`) whose essential name is `essential`,
- * which must itself be an essential name, in id order.
- */
-function findByEssentialName(btf: Btf, essential: string): number[] {
-  const key = utf8Encoder.encode(essential);
-  const keyString = byteKey(key, 0, key.length);
-  // A name that has a flavor itself is no type's essential name through an exact match.
-  const exact = essentialName(essential) === essential ? btf.find(essential) : [];
-  const flavored: number[] = [];
-  for (let b: Btf | undefined = btf; b; b = b.base) {
-    const ids = flavoredIndex(b).get(keyString);
-    if (ids) flavored.push(...ids);
-  }
-  if (flavored.length === 0) return exact;
-  return exact.concat(flavored).sort((x, y) => x - y);
-}
-
 /**
  * For each key (an essential name's bytes), the blob's own types (ids from `firstId`) whose
  * essential name it is, in id order: one pass over the types comparing name bytes in place, as
@@ -75,6 +18,9 @@ function findByEssentialName(btf: Btf, essential: string): number[] {
  */
 function scanByEssentialNames(btf: Btf, keys: readonly Uint8Array[]): number[][] {
   const out: number[][] = keys.map(() => []);
+  // A name equal to the key is a match only if it has no flavor itself: `nf_conn___init` is a
+  // flavor of `nf_conn`, so no type's essential name is `nf_conn___init` (libbpf compares essential lengths).
+  const exactMatches = keys.map((key) => essentialLength((x) => key[x]!, key.length) === key.length);
   // Keys by first byte, so a name is compared only with the keys it could be.
   const byFirst: (number[] | undefined)[] = new Array(256);
   keys.forEach((key, k) => {
@@ -110,7 +56,7 @@ function scanByEssentialNames(btf: Btf, keys: readonly Uint8Array[]): number[][]
       if (j < n) continue;
       const after = bytes[pos + n] ?? 0;
       if (after === 0) {
-        out[k]!.push(btf.firstId + i);
+        if (exactMatches[k]) out[k]!.push(btf.firstId + i);
       } else if (after === 0x5f) {
         let end = pos + n;
         while (end < bytes.length && bytes[end] !== 0) end++;
@@ -211,8 +157,8 @@ export class TypeSet {
    */
   findEssential(name: string, kind?: Kind): TypeHit[] {
     if (name === '') return [];
-    const essential = essentialName(name);
-    return this.search((btf) => findByEssentialName(btf, essential), (k) => kind === undefined || k === kind);
+    const key = utf8Encoder.encode(essentialName(name));
+    return this.search((btf) => scanByEssentialNames(btf, [key])[0]!, (k) => kind === undefined || k === kind);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Btf } from '../btf/btf.js';
 import { skipModsAndTypedefs, sizeOfOrFailure, SizeFailure } from '../btf/query.js';
 import { BtfError } from '../errors.js';
-import { WireKind as Kind } from '../format/kinds.js';
+import { KIND_NAMES, WireKind as Kind } from '../format/kinds.js';
 import {
   Rec, arrayElemType, arrayNelems, enum64NameOff, enum64Value, enumAt, enumNameOff, intData, intEncoding, intBitOffset,
   memberBitOffset, memberBitfieldSize, memberNameOff, memberType, paramType,
@@ -119,12 +119,8 @@ export function wordAfterHeader(btf: Btf, id: number): number {
   return pos + 4 <= o.bytes.length ? o.u32(pos) : 0;
 }
 
-/** libbpf's lowercase kind names (`btf_kind_str`), as its CO-RE log prints them. */
-const LIBBPF_KIND_NAMES = [
-  'void', 'int', 'ptr', 'array', 'struct', 'union', 'enum', 'fwd', 'typedef', 'volatile', 'const', 'restrict',
-  'func', 'func_proto', 'var', 'datasec', 'float', 'decl_tag', 'type_tag', 'enum64',
-];
-
+/** libbpf's kind names (`btf_kind_str`), as its CO-RE log prints them: lower case, `void` for 0. */
 export function libbpfKindName(kind: number): string {
-  return LIBBPF_KIND_NAMES[kind] ?? 'unknown';
+  if (kind === VOID) return 'void';
+  return kind > 0 && kind < KIND_NAMES.length ? KIND_NAMES[kind]!.toLowerCase() : 'unknown';
 }
