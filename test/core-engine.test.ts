@@ -178,7 +178,7 @@ test('types that use the next one twice, 28 deep, end in a limit error in well u
   // Anonymous records, each holding the next one twice, searched for a member that is not there.
   let anon = b.addStruct('', 4, [{ name: 'z', type: int, bitOffset: 0 }]);
   for (let i = 0; i < 28; i++) anon = b.addStruct('', 8, [{ name: '', type: anon, bitOffset: 0 }, { name: '', type: anon, bitOffset: 32 }]);
-  const outer = b.addStruct('outer', 8, [{ name: '', type: anon, bitOffset: 0 }]);
+  b.addStruct('outer', 8, [{ name: '', type: anon, bitOffset: 0 }]);
   const local = new BtfBuilder();
   const lint = local.addInt('int', 4, IntEncoding.Signed);
   const lOuter = local.addStruct('outer', 8, [{ name: 'missing', type: lint, bitOffset: 0 }]);
@@ -190,6 +190,5 @@ test('types that use the next one twice, 28 deep, end in a limit error in well u
   const relocator = new CoreRelocator(Btf.parse(local.encode()), new TypeSet(target));
   const d = relocator.resolve({ insnOffset: 0, typeId: lOuter, accessStringOffset: 0, access: '0:0', kind: CoreKind.FieldByteOffset });
   assert.match(d.error ?? '', /visited more than 1000000 members/);
-  assert.ok(outer > 0);
   assert.ok(Date.now() - start < 10_000, `took ${Date.now() - start} ms`);
 });

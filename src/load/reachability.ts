@@ -185,9 +185,8 @@ function step(insn: DecodedInsn, state: State, reach: (slot: number, state: Stat
     case InsnClass.Alu: case InsnClass.Alu64: {
       const op = insn.code & 0xf0;
       const is64 = cls === InsnClass.Alu64;
-      const src: Value = insn.code & InsnSource.X ? regs[insn.src] ?? UNKNOWN : BigInt.asUintN(64, BigInt(insn.imm));
-      // A 32-bit immediate is sign-extended into 64-bit operations.
-      const srcValue = src === UNKNOWN ? UNKNOWN : is64 && !(insn.code & InsnSource.X) ? BigInt.asUintN(64, BigInt(insn.imm)) : src;
+      // An immediate is sign-extended to 64 bits; 32-bit operations use its low half.
+      const srcValue: Value = insn.code & InsnSource.X ? regs[insn.src] ?? UNKNOWN : BigInt.asUintN(64, BigInt(insn.imm));
       const dst = regs[insn.dst] ?? UNKNOWN;
       if (op === AluOp.Mov) out.regs[insn.dst] = srcValue === UNKNOWN ? UNKNOWN : move(srcValue, insn, is64);
       else if (op === AluOp.End || dst === UNKNOWN || srcValue === UNKNOWN) out.regs[insn.dst] = UNKNOWN;
