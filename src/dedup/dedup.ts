@@ -134,18 +134,75 @@ export function dedupModules(base: Btf, modules: readonly NamedBtf[]): DedupResu
 }
 
 /**
- * libbpf's candidate hash table, as far as its order shows: a chain per bucket, new entries at
- * the head, and at every growth (libbpf's rule: before an insert that would fill it past 3/4)
- * each chain re-linked head first, which reverses it. Chains are kept doubly linked in one
- * physical order; the growth count's parity says which end is the head.
+ * Hash chains kept doubly linked in one physical order, so that either end can be the head:
+ * which one is the caller's `reversed` flag. Slots are dense integers given by the caller.
  */
-class CandidateTable {
+class OrderedChains {
   private readonly head: Int32Array;
   private readonly tail: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
-  readonly hashes: Int32Array;
+  private readonly hashes: Int32Array;
   private readonly mask: number;
+
+  constructor(slots: number) {
+    let cap = 16;
+    while (cap < slots * 2) cap *= 2;
+    this.head = new Int32Array(cap).fill(-1);
+    this.tail = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    this.next = new Int32Array(slots);
+    this.prev = new Int32Array(slots);
+    this.hashes = new Int32Array(slots);
+  }
+
+  /** Links `slot` under hash `h` at the head of its chain (the physical tail when `reversed`). */
+  add(slot: number, h: number, reversed: number): void {
+    this.hashes[slot] = h;
+    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.mask;
+    const first = this.head[b]!;
+    if (first === -1) {
+      this.head[b] = this.tail[b] = slot;
+      this.next[slot] = this.prev[slot] = -1;
+    } else if (reversed === 0) {
+      this.next[slot] = first;
+      this.prev[slot] = -1;
+      this.prev[first] = slot;
+      this.head[b] = slot;
+    } else {
+      const last = this.tail[b]!;
+      this.prev[slot] = last;
+      this.next[slot] = -1;
+      this.next[last] = slot;
+      this.tail[b] = slot;
+    }
+  }
+
+  /** The first slot with hash `h` in chain order, or -1; then {@link after}. */
+  first(h: number, reversed: number): number {
+    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.mask;
+    return this.skip(reversed ? this.tail[b]! : this.head[b]!, h, reversed);
+  }
+
+  after(slot: number, h: number, reversed: number): number {
+    return this.skip(reversed ? this.prev[slot]! : this.next[slot]!, h, reversed);
+  }
+
+  private skip(slot: number, h: number, reversed: number): number {
+    const { hashes, next, prev } = this;
+    while (slot !== -1 && hashes[slot] !== h) slot = reversed ? prev[slot]! : next[slot]!;
+    return slot;
+  }
+}
+
+/**
+ * libbpf's candidate hash table, as far as its order shows: a chain per bucket, new entries at
+ * the head, and at every growth (libbpf's rule: before an insert that would fill it past 3/4)
+ * each chain re-linked head first, which reverses it. The growth count's parity says which
+ * physical end of the chains is libbpf's head.
+ */
+class CandidateTable {
+  private readonly chains: OrderedChains;
   /** libbpf's table: entries and capacity, to know when it grows. */
   private libbpfSize = 0;
   private libbpfCap = 0;
@@ -153,14 +210,7 @@ class CandidateTable {
   reversed = 0;
 
   constructor(ids: number) {
-    let cap = 16;
-    while (cap < ids * 2) cap *= 2;
-    this.head = new Int32Array(cap).fill(-1);
-    this.tail = new Int32Array(cap).fill(-1);
-    this.mask = cap - 1;
-    this.next = new Int32Array(ids);
-    this.prev = new Int32Array(ids);
-    this.hashes = new Int32Array(ids);
+    this.chains = new OrderedChains(ids);
   }
 
   add(id: number, h: number): void {
@@ -169,106 +219,47 @@ class CandidateTable {
       this.reversed ^= 1;
     }
     this.libbpfSize++;
-    this.hashes[id] = h;
-    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.mask;
-    const first = this.head[b]!;
-    if (first === -1) {
-      this.head[b] = this.tail[b] = id;
-      this.next[id] = this.prev[id] = -1;
-    } else if (this.reversed === 0) {
-      this.next[id] = first;
-      this.prev[id] = -1;
-      this.prev[first] = id;
-      this.head[b] = id;
-    } else {
-      const last = this.tail[b]!;
-      this.prev[id] = last;
-      this.next[id] = -1;
-      this.next[last] = id;
-      this.tail[b] = id;
-    }
+    this.chains.add(id, h, this.reversed);
   }
 
   /** The first candidate for hash `h` in libbpf's order, or -1; then {@link after}. */
   first(h: number): number {
-    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.mask;
-    return this.skip(this.reversed ? this.tail[b]! : this.head[b]!, h);
+    return this.chains.first(h, this.reversed);
   }
 
   after(id: number, h: number): number {
-    return this.skip(this.reversed ? this.prev[id]! : this.next[id]!, h);
-  }
-
-  private skip(id: number, h: number): number {
-    const { hashes, next, prev } = this;
-    while (id !== -1 && hashes[id] !== h) id = this.reversed ? prev[id]! : next[id]!;
-    return id;
+    return this.chains.after(id, h, this.reversed);
   }
 
   // A second index over some of the entries, under a finer key. Entries go in with the parity
   // of their entry in the table above, right after it, so each of its chains keeps libbpf's
   // order among its entries (the order of two entries depends only on their own insertions).
-  private sHead = new Int32Array(0);
-  private sTail = new Int32Array(0);
-  private sMask = 0;
-  private sNext = new Int32Array(0);
-  private sPrev = new Int32Array(0);
-  private sHashes = new Int32Array(0);
+  private finer = new OrderedChains(0);
   /** The entry's type id. */
   sIds = new Int32Array(0);
   private sCount = 0;
 
   /** Sizes the second index for `entries` entries at most. */
   initFiner(entries: number): void {
-    let cap = 16;
-    while (cap < entries * 2) cap *= 2;
-    this.sHead = new Int32Array(cap).fill(-1);
-    this.sTail = new Int32Array(cap).fill(-1);
-    this.sMask = cap - 1;
-    this.sNext = new Int32Array(entries);
-    this.sPrev = new Int32Array(entries);
-    this.sHashes = new Int32Array(entries);
+    this.finer = new OrderedChains(entries);
     this.sIds = new Int32Array(entries);
+    this.sCount = 0;
   }
 
   /** Files `id`, just added, under the finer key `h`. */
   addFiner(id: number, h: number): void {
     const e = this.sCount++;
     this.sIds[e] = id;
-    this.sHashes[e] = h;
-    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.sMask;
-    const first = this.sHead[b]!;
-    if (first === -1) {
-      this.sHead[b] = this.sTail[b] = e;
-      this.sNext[e] = this.sPrev[e] = -1;
-    } else if (this.reversed === 0) {
-      this.sNext[e] = first;
-      this.sPrev[e] = -1;
-      this.sPrev[first] = e;
-      this.sHead[b] = e;
-    } else {
-      const last = this.sTail[b]!;
-      this.sPrev[e] = last;
-      this.sNext[e] = -1;
-      this.sNext[last] = e;
-      this.sTail[b] = e;
-    }
+    this.finer.add(e, h, this.reversed);
   }
 
   /** The first entry filed under finer key `h` in libbpf's order, or -1; its id is `sIds[e]`. */
   firstFiner(h: number): number {
-    const b = (Math.imul(h, 0x9e3779b1) >>> 0) & this.sMask;
-    return this.skipFiner(this.reversed ? this.sTail[b]! : this.sHead[b]!, h);
+    return this.finer.first(h, this.reversed);
   }
 
   afterFiner(e: number, h: number): number {
-    return this.skipFiner(this.reversed ? this.sPrev[e]! : this.sNext[e]!, h);
-  }
-
-  private skipFiner(e: number, h: number): number {
-    const { sHashes, sNext, sPrev } = this;
-    while (e !== -1 && sHashes[e] !== h) e = this.reversed ? sPrev[e]! : sNext[e]!;
-    return e;
+    return this.finer.after(e, h, this.reversed);
   }
 }
 
