@@ -61,7 +61,7 @@ const SURFACE: Record<string, string[]> = {
   'btfkit/node': [
     'DEFAULT_MAX_INPUT_SIZE', 'KernelBtf', 'MAX_DECOMPRESSED_SIZE', 'MAX_INPUT_ENV', 'SYSFS_BTF_DIR',
     'SYSFS_VMLINUX', 'decompressModule', 'defaultBasePath', 'kernelTargets', 'loadBtfFile', 'maybeDecompress', 'readInput',
-    'readMaybeCompressed', 'readWholeInput',
+    'readMaybeCompressed', 'readModule', 'readWholeInput',
   ],
 };
 

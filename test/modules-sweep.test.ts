@@ -31,6 +31,7 @@ import { checkSplit, type SplitCheck } from '../src/split/check.js';
 import { makeStandalone, splitOnBase } from '../src/split/forms.js';
 import { mergeModules } from '../src/split/merge.js';
 import { loadModuleBtf } from '../src/split/load.js';
+import { readModule } from '../src/node/files.js';
 import { moduleNameOf } from '../src/elf/compress.js';
 import { fetchedBuilds, findModules } from './helpers/data.js';
 import { DATA_DIR } from './helpers/paths.js';
@@ -198,6 +199,24 @@ test('check: every module matched on its own base; on another build exactly wher
     const misses = wrong.filter((w) => w.startsWith('miss')).length;
     t.diagnostic(`ground truth, bpftool raw dump on ${A!.name} vs ${b.name}: ${differ} of ${A!.modules.length} decode differently; btfkit: ${misses} misses, ${wrong.length - misses} false alarms`);
     assert.deepEqual(wrong.slice(0, 20), [], `${A!.name} modules on ${b.name}`);
+  }
+});
+
+test('readModule: each module of A, its ELF headers parsed once, checks and loads as the whole file does, on both bases', (t) => {
+  if (skipWithoutData(t)) return;
+  for (const b of builds) {
+    const base = Btf.parse(read(b.vmlinux), { file: b.vmlinux });
+    let mismatched = 0;
+    for (const f of A!.modules) {
+      const whole = read(f);
+      const sections = readModule(f);
+      assert.ok(sections.elf, `${rel(f)}: readModule keeps the parsed headers`);
+      const viaSections = checkSplit(sections, base, { file: f, maxEvidence: 3 });
+      assert.deepEqual(viaSections, checkSplit(whole, base, { file: f, maxEvidence: 3 }), `${rel(f)} on ${b.name}`);
+      if (viaSections.verdict === 'mismatched') mismatched++;
+      else assert.deepEqual(loadModuleBtf(sections, base, f).bytes, loadModuleBtf(whole, base, f).bytes, `${rel(f)} loaded on ${b.name}`);
+    }
+    t.diagnostic(`${A!.name} modules on ${b.name}: ${A!.modules.length} compared, ${mismatched} mismatched`);
   }
 });
 

@@ -2,9 +2,9 @@ import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { KIND_NAMES, kindFromName, kindName } from '../format/kinds.js';
 import { moduleNameOf } from '../elf/compress.js';
-import { defaultBasePath, loadBtfFile, readInput, SYSFS_VMLINUX } from '../node/files.js';
+import { defaultBasePath, loadBtfFile, readInput, readModule, SYSFS_VMLINUX } from '../node/files.js';
 import { checkSplit, selfContained } from '../split/check.js';
-import { loadModuleBtf } from '../split/load.js';
+import { loadModuleBtf, type ModuleSections } from '../split/load.js';
 import { makeStandalone, splitOnBase, toSplitAppearance } from '../split/forms.js';
 import { mergeModules } from '../split/merge.js';
 import { dedupModules } from '../dedup/dedup.js';
@@ -65,9 +65,9 @@ export function merge(args: string[]): number {
   if (!values.output) throw new UsageError('merge needs -o OUT');
   const base = loadBtfFile((values.base as string | undefined) ?? SYSFS_VMLINUX);
   const modules = positionals.map((file) => {
-    const bytes = readInput(file);
-    refuseMismatch(bytes, base, file, values.force as boolean);
-    return { name: moduleNameOf(file), btf: loadModuleBtf(bytes, base, file) };
+    const sections = readModule(file);
+    refuseMismatch(sections, base, file, values.force as boolean);
+    return { name: moduleNameOf(file), btf: loadModuleBtf(sections, base, file) };
   });
   if (values.dedup) {
     // Merged and deduplicated in one pass: the merged blob is never written.
@@ -86,9 +86,9 @@ export function merge(args: string[]): number {
 }
 
 /** Writing a module's types out only makes sense on the base it was built for. */
-export function refuseMismatch(bytes: Uint8Array, base: Btf, file: string, force: boolean): void {
+export function refuseMismatch(module: Uint8Array | ModuleSections, base: Btf, file: string, force: boolean): void {
   if (force) return;
-  const r = checkSplit(bytes, base, { file, maxEvidence: 1 });
+  const r = checkSplit(module, base, { file, maxEvidence: 1 });
   if (r.verdict === 'mismatched') {
     throw new BtfError('bad-base', `does not match this base (${r.summary}); see 'btfkit check', or pass --force`, { file });
   }

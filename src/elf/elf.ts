@@ -129,12 +129,19 @@ export class ElfReader {
   /** An address-sized word as a bigint. */
   addr(off: number, what = 'field'): bigint { return this.is64 ? this.u64(off, what) : BigInt(this.u32(off, what)); }
 
-  /** An address-sized word that must be a usable file offset or size. */
-  offset(off: number, what = 'field'): number {
-    if (!this.is64) return this.u32(off, what);
-    const v = this.u64(off, what);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) elfFail(`${what} is ${v}, too large for any file`, off);
-    return Number(v);
+  /**
+   * An address-sized word that must be a usable file offset or size. `what` names it in the
+   * error; a function is called only then (section tables are read by the thousand).
+   */
+  offset(off: number, what: string | (() => string) = 'field'): number {
+    const name = typeof what === 'string' ? what : undefined;
+    if (!this.is64) return this.u32(off, name ?? 'field');
+    if (off < 0 || off + 8 > this.bytes.length) this.u64(off, name ?? (what as () => string)());
+    // Two 32-bit halves: no bigint for the common case of an offset that fits a double.
+    const lo = this.dv.getUint32(off + (this.le ? 0 : 4), this.le);
+    const hi = this.dv.getUint32(off + (this.le ? 4 : 0), this.le);
+    if (hi > 0x1fffff) elfFail(`${name ?? (what as () => string)()} is ${this.u64(off)}, too large for any file`, off);
+    return hi * 0x100000000 + lo;
   }
 }
 
@@ -173,14 +180,14 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     if (shentsize < shdrSize) elfFail(`section header entries are ${shentsize} bytes, expected at least ${shdrSize}`, is64 ? 58 : 46);
     const readSection = (i: number): ElfSection => {
       const o = shoff + i * shentsize;
-      const what = `section header ${i}`;
-      if (o + shdrSize > bytes.length) elfFail(`${what} at byte ${o} lies past the end of the file (${bytes.length} bytes)`, o);
+      if (o + shdrSize > bytes.length) elfFail(`section header ${i} at byte ${o} lies past the end of the file (${bytes.length} bytes)`, o);
       nameOffsets[i] = r.u32(o);
+      const field = (name: string) => () => `section header ${i} ${name}`;
       return is64
         ? {
-          index: i, name: '', type: r.u32(o + 4), flags: r.offset(o + 8, `${what} sh_flags`), addr: r.u64(o + 16),
-          offset: r.offset(o + 24, `${what} sh_offset`), size: r.offset(o + 32, `${what} sh_size`), link: r.u32(o + 40),
-          info: r.u32(o + 44), addralign: r.offset(o + 48, `${what} sh_addralign`), entsize: r.offset(o + 56, `${what} sh_entsize`),
+          index: i, name: '', type: r.u32(o + 4), flags: r.offset(o + 8, field('sh_flags')), addr: r.u64(o + 16),
+          offset: r.offset(o + 24, field('sh_offset')), size: r.offset(o + 32, field('sh_size')), link: r.u32(o + 40),
+          info: r.u32(o + 44), addralign: r.offset(o + 48, field('sh_addralign')), entsize: r.offset(o + 56, field('sh_entsize')),
         }
         : {
           index: i, name: '', type: r.u32(o + 4), flags: r.u32(o + 8), addr: BigInt(r.u32(o + 12)), offset: r.u32(o + 16),
@@ -208,7 +215,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       if (!strtab) elfFail(`section name table index ${shstrndx} is out of range (${shnum} sections)`, is64 ? 62 : 50);
       if (strtab.type === SectionType.Nobits) elfFail(`section name table ${shstrndx} has no contents (SHT_NOBITS)`);
       for (const s of sections) {
-        s.name = readCString(bytes, strtab.offset, strtab.size, nameOffsets[s.index]!, `name of section ${s.index}`);
+        s.name = readCString(bytes, strtab.offset, strtab.size, nameOffsets[s.index]!, () => `name of section ${s.index}`);
       }
     }
   } else {
@@ -224,12 +231,12 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     }
     for (let i = 0; i < phnum; i++) {
       const o = phoff + i * phentsize;
-      const what = `program header ${i}`;
+      const field = (name: string) => () => `program header ${i} ${name}`;
       segments.push(is64
         ? {
-          index: i, type: r.u32(o), flags: r.u32(o + 4), offset: r.offset(o + 8, `${what} p_offset`), vaddr: r.u64(o + 16),
-          paddr: r.u64(o + 24), filesz: r.offset(o + 32, `${what} p_filesz`), memsz: r.offset(o + 40, `${what} p_memsz`),
-          align: r.offset(o + 48, `${what} p_align`),
+          index: i, type: r.u32(o), flags: r.u32(o + 4), offset: r.offset(o + 8, field('p_offset')), vaddr: r.u64(o + 16),
+          paddr: r.u64(o + 24), filesz: r.offset(o + 32, field('p_filesz')), memsz: r.offset(o + 40, field('p_memsz')),
+          align: r.offset(o + 48, field('p_align')),
         }
         : {
           index: i, type: r.u32(o), offset: r.u32(o + 4), vaddr: BigInt(r.u32(o + 8)), paddr: BigInt(r.u32(o + 12)),
@@ -246,13 +253,24 @@ const latin1Safe = new TextDecoder('utf-8', { fatal: false });
  * The NUL-terminated string at `off` inside a string table at [`start`, `start + size`).
  * @internal
  */
-export function readCString(bytes: Uint8Array, start: number, size: number, off: number, what: string): string {
-  if (off >= size) elfFail(`${what}: offset ${off} lies outside its string table (${size} bytes)`, start);
+export function readCString(bytes: Uint8Array, start: number, size: number, off: number, what: string | (() => string)): string {
+  if (off >= size) elfFail(`${typeof what === 'string' ? what : what()}: offset ${off} lies outside its string table (${size} bytes)`, start);
   const from = start + off;
   const limit = start + size;
-  let end = bytes.indexOf(0, from);
-  if (end < 0 || end >= limit) end = limit;
-  return latin1Safe.decode(bytes.subarray(from, end));
+  // Section and symbol names are short ASCII: built from char codes, which is several times
+  // faster than a TextDecoder call per name; anything else goes through the decoder.
+  let name = '';
+  for (let p = from; p < limit; p++) {
+    const c = bytes[p]!;
+    if (c === 0) return name;
+    if (c >= 0x80 || p - from >= 64) {
+      let end = bytes.indexOf(0, from);
+      if (end < 0 || end >= limit) end = limit;
+      return latin1Safe.decode(bytes.subarray(from, end));
+    }
+    name += String.fromCharCode(c);
+  }
+  return name;
 }
 
 /** The first section with this name, or undefined. */

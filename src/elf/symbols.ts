@@ -63,7 +63,7 @@ export function readSymbols(elf: ElfFile, table?: ElfSection): ElfSymbol[] {
     let nameOff: number, value: bigint, size: number, info: number, other: number, shndx: number;
     if (elf.is64) {
       nameOff = r.u32(o); info = r.u8(o + 4); other = r.u8(o + 5); shndx = r.u16(o + 6);
-      value = r.u64(o + 8); size = r.offset(o + 16, `symbol ${i} st_size`);
+      value = r.u64(o + 8); size = r.offset(o + 16, () => `symbol ${i} st_size`);
     } else {
       nameOff = r.u32(o); value = BigInt(r.u32(o + 4)); size = r.u32(o + 8);
       info = r.u8(o + 12); other = r.u8(o + 13); shndx = r.u16(o + 14);
@@ -72,7 +72,7 @@ export function readSymbols(elf: ElfFile, table?: ElfSection): ElfSymbol[] {
       if (!shndxTable) elfFail(`symbol ${i} uses SHN_XINDEX but the file has no SHT_SYMTAB_SHNDX section`, o);
       shndx = r.u32(shndxTable.offset + i * 4);
     }
-    const name = nameOff === 0 ? '' : readCString(elf.bytes, strtab.offset, strtab.size, nameOff, `name of symbol ${i}`);
+    const name = nameOff === 0 ? '' : readCString(elf.bytes, strtab.offset, strtab.size, nameOff, () => `name of symbol ${i}`);
     out[i] = { index: i, name, value, size, type: info & 0xf, bind: info >>> 4, visibility: other & 3, section: shndx };
   }
   return out;

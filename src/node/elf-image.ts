@@ -18,9 +18,10 @@ const MAX_ELF_FILE = 2 ** 32 - 1;
  * btfkit reads. Everything read counts against `limit`.
  *
  * A file whose headers do not parse comes back with the headers read: {@link parseElf} on the
- * image fails as it would on the whole file, with the same message.
+ * image fails as it would on the whole file, with the same message. One whose headers parse
+ * comes back with them parsed, so that readers of many modules parse each once.
  */
-export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLimit): Uint8Array {
+export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLimit): { image: Uint8Array; elf?: ElfFile } {
   const size = input.size;
   if (size > MAX_ELF_FILE) {
     throw new BtfError('limit', `ELF file of ${size} bytes; btfkit reads ELF files up to 4 GiB`, { file: input.path });
@@ -47,7 +48,7 @@ export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLi
   // Enough of the header to find the tables; parseElf checks it all afterwards.
   const is64 = image[4] === 2;
   const le = image[5] === 1;
-  if ((image[4] !== 1 && !is64) || (image[5] !== 2 && !le) || size < (is64 ? 64 : 52)) return image;
+  if ((image[4] !== 1 && !is64) || (image[5] !== 2 && !le) || size < (is64 ? 64 : 52)) return { image };
   const dv = new DataView(image.buffer);
   const u16 = (o: number) => dv.getUint16(o, le);
   const u32 = (o: number) => dv.getUint32(o, le);
@@ -87,13 +88,14 @@ export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLi
   try {
     elf = parseElf(image);
   } catch (e) {
-    if (e instanceof BtfError) return image;
+    if (e instanceof BtfError) return { image };
     throw e;
   }
   for (const s of sectionsBtfkitReads(elf)) {
     if (s.type !== SectionType.Nobits && s.type !== SectionType.Null) fill(s.offset, s.size);
   }
-  return image;
+  // The headers parsed here describe the filled image too (contents are read through offsets).
+  return { image, elf };
 }
 
 /** The sections reading `.BTF*` takes (see {@link readElfImage}). */

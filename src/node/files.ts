@@ -2,10 +2,10 @@ import { basename, dirname, resolve } from 'node:path';
 import { BtfError } from '../errors.js';
 import type { Btf } from '../btf/btf.js';
 import { loadBtf } from '../btf/source.js';
-import { isElf } from '../elf/elf.js';
+import { isElf, type ElfFile } from '../elf/elf.js';
 import { detectCompression } from '../elf/compress.js';
 import { btfExtent, detectEndian } from '../format/header.js';
-import { loadModuleBtf } from '../split/load.js';
+import { loadModuleBtf, moduleSections, type ModuleSections } from '../split/load.js';
 import { inflate } from './compressed.js';
 import { readElfImage } from './elf-image.js';
 import { InputFile, inputLimit, limitError, type InputLimit, type ReadOptions } from './input.js';
@@ -33,13 +33,7 @@ const PROBE_SIZE = 64;
  * I/O failures and limits are {@link BtfError}s that name the file.
  */
 export function readInput(path: string, opts: ReadOptions = {}): Uint8Array {
-  const limit = inputLimit(opts);
-  const input = InputFile.open(path);
-  try {
-    return readOpenInput(input, limit, opts.wholeElf === true);
-  } finally {
-    input.close();
-  }
+  return readParsedInput(path, opts).bytes;
 }
 
 /**
@@ -50,12 +44,38 @@ export function readWholeInput(path: string, opts: ReadOptions = {}): Uint8Array
   return readInput(path, { ...opts, wholeElf: true });
 }
 
-function readOpenInput(input: InputFile, limit: InputLimit, wholeElf: boolean): Uint8Array {
+/**
+ * Reads a module file as {@link readInput} does (a `.ko`, compressed or not, or raw split BTF)
+ * and finds its BTF sections, parsing the ELF headers once: what `checkSplit` and
+ * `loadModuleBtf` take, for callers that check and load many modules (`btfkit merge`).
+ */
+export function readModule(path: string, opts: ReadOptions = {}): ModuleSections {
+  const { bytes, elf } = readParsedInput(path, opts);
+  try {
+    return moduleSections(bytes, elf);
+  } catch (e) {
+    if (e instanceof BtfError && e.file === undefined) throw e.inFile(path);
+    throw e;
+  }
+}
+
+/** {@link readInput}, with the ELF headers when reading them parsed them already. */
+function readParsedInput(path: string, opts: ReadOptions): { bytes: Uint8Array; elf?: ElfFile } {
+  const limit = inputLimit(opts);
+  const input = InputFile.open(path);
+  try {
+    return readOpenInput(input, limit, opts.wholeElf === true);
+  } finally {
+    input.close();
+  }
+}
+
+function readOpenInput(input: InputFile, limit: InputLimit, wholeElf: boolean): { bytes: Uint8Array; elf?: ElfFile } {
   const probe = input.read(0, PROBE_SIZE);
-  const whole = (what: string) => input.readToEnd(probe, limit, what);
+  const whole = (what: string) => ({ bytes: input.readToEnd(probe, limit, what) });
   if (detectEndian(probe)) {
     const extent = btfExtent(probe);
-    if (extent === undefined) return probe; // too short for a header: the parser says so
+    if (extent === undefined) return { bytes: probe }; // too short for a header: the parser says so
     // A regular file's size is exact except in sysfs, where it may be 4096: read to the end of
     // the sections in any case, and to the end of a file the limit holds.
     const withinLimit = input.regular && input.size <= limit.bytes;
@@ -64,22 +84,24 @@ function readOpenInput(input: InputFile, limit: InputLimit, wholeElf: boolean): 
       throw limitError(input.path, limit, `the BTF header puts the end of its sections at byte ${extent}, past`);
     }
     const end = withinLimit ? Math.max(extent, input.size) : extent;
-    if (end <= probe.length) return probe.subarray(0, end);
+    if (end <= probe.length) return { bytes: probe.subarray(0, end) };
     const bytes = new Uint8Array(end);
     bytes.set(probe);
     const got = input.readInto(bytes, probe.length, end - probe.length, probe.length);
-    return probe.length + got === end ? bytes : bytes.subarray(0, probe.length + got);
+    return { bytes: probe.length + got === end ? bytes : bytes.subarray(0, probe.length + got) };
   }
   if (isElf(probe)) {
     if (wholeElf) return whole('the ELF file is larger than');
-    return input.regular ? readElfImage(input, probe, limit) : whole('the ELF file arriving through the pipe is larger than');
+    if (!input.regular) return whole('the ELF file arriving through the pipe is larger than');
+    const { image, elf } = readElfImage(input, probe, limit);
+    return elf ? { bytes: image, elf } : { bytes: image };
   }
   const compression = detectCompression(probe);
   if (compression) {
     if (input.regular && input.size > limit.bytes) throw limitError(input.path, limit, `the ${compression} file is ${input.size} bytes, more than`);
-    return inflate(whole(`the ${compression} file is larger than`), compression, input.path, limit);
+    return { bytes: inflate(whole(`the ${compression} file is larger than`).bytes, compression, input.path, limit) };
   }
-  if (probe.length < 4) return probe; // the parser reports it as too short
+  if (probe.length < 4) return { bytes: probe }; // the parser reports it as too short
   const seen = Array.from(probe.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw new BtfError('bad-magic', `not raw BTF, an ELF file or a gzip, xz or zstd file: it starts with bytes ${seen}`, { file: input.path, offset: 0 });
 }

@@ -10,6 +10,7 @@ export {
   loadBtfFile,
   readInput,
   readWholeInput,
+  readModule,
   defaultBasePath,
   SYSFS_BTF_DIR,
   SYSFS_VMLINUX,

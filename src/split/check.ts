@@ -1,7 +1,8 @@
 import { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
 import { parseHeader } from '../format/header.js';
-import { BTF_BASE_SECTION, BTF_SECTION, btfSections, elfRole, isElf, parseElf, type ElfFile, type ElfRole } from '../elf/elf.js';
+import { BTF_BASE_SECTION, btfSections, elfRole } from '../elf/elf.js';
+import { moduleSections, type ModuleSections } from './load.js';
 import { checkBtfIds } from './btf-ids.js';
 import { EvidenceList } from './evidence.js';
 import { visitRecord } from '../btf/slots.js';
@@ -130,7 +131,8 @@ export interface CheckOptions {
 /**
  * Decides whether a module's split BTF reads correctly on `base`, and says why.
  *
- * `moduleBytes` is a module file (`.ko`, already decompressed) or raw BTF. Nothing in split
+ * `module` is a module file (`.ko`, already decompressed) or raw BTF, as bytes or as the sections
+ * `moduleSections` (or `readModule` in `btfkit/node`) found in it. Nothing in split
  * BTF records which base it was built against, so the checker looks for the traces a wrong base
  * leaves: name offsets that land inside base strings rather than at their start, names that
  * cannot be names, referenced types of a kind the reference cannot use, base types whose sizes
@@ -140,30 +142,19 @@ export interface CheckOptions {
  *
  * The work is proportional to the module, not the base: a few reads per reference.
  */
-export function checkSplit(moduleBytes: Uint8Array, base: Btf, opts: CheckOptions = {}): SplitCheck {
+export function checkSplit(module: Uint8Array | ModuleSections, base: Btf, opts: CheckOptions = {}): SplitCheck {
   try {
-    return checkSplitUnnamed(moduleBytes, base, opts);
+    return checkSplitUnnamed(module instanceof Uint8Array ? moduleSections(module) : module, base, opts);
   } catch (e) {
     if (e instanceof BtfError && opts.file !== undefined && e.file === undefined) throw e.inFile(opts.file);
     throw e;
   }
 }
 
-function checkSplitUnnamed(moduleBytes: Uint8Array, base: Btf, opts: CheckOptions): SplitCheck {
+function checkSplitUnnamed(module: ModuleSections, base: Btf, opts: CheckOptions): SplitCheck {
   const maxEvidence = opts.maxEvidence ?? 20;
-  let btfBytes = moduleBytes;
-  let elf: ElfFile | undefined;
-  let role: ElfRole | undefined;
-  let distilled: Uint8Array | undefined;
-  if (isElf(moduleBytes)) {
-    elf = parseElf(moduleBytes);
-    role = elfRole(elf);
-    const sections = btfSections(elf);
-    const btf = sections.get(BTF_SECTION);
-    if (!btf) throw new BtfError('no-btf', 'ELF file has no .BTF section');
-    btfBytes = btf;
-    distilled = sections.get(BTF_BASE_SECTION);
-  }
+  const { btf: btfBytes, distilledBase: distilled, elf } = module;
+  const role = elf ? elfRole(elf) : undefined;
   const stats: CheckStats = {
     moduleTypes: 0, baseTypeRefs: 0, distinctBaseTypes: 0, baseStringRefs: 0, ownStringRefs: 0,
     baseEndId: base.endId, baseStringLength: base.endStringOffset, btfIdsChecked: 0,

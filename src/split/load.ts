@@ -1,6 +1,6 @@
 import { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { BTF_BASE_SECTION, BTF_SECTION, btfSections, isElf, parseElf } from '../elf/elf.js';
+import { BTF_BASE_SECTION, BTF_SECTION, btfSections, isElf, parseElf, type ElfFile } from '../elf/elf.js';
 import { relocateOntoBase } from './relocate.js';
 
 /** The BTF sections of a module file, or the bytes themselves for raw BTF. */
@@ -9,27 +9,34 @@ export interface ModuleSections {
   btf: Uint8Array;
   /** The distilled base (`.BTF.base`), when the module has one. */
   distilledBase?: Uint8Array;
-}
-
-/** Finds `.BTF` and `.BTF.base` in a module file; raw BTF comes back as it is. */
-export function moduleSections(bytes: Uint8Array): ModuleSections {
-  if (!isElf(bytes)) return { btf: bytes };
-  const sections = btfSections(parseElf(bytes));
-  const btf = sections.get(BTF_SECTION);
-  if (!btf) throw new BtfError('no-btf', 'ELF file has no .BTF section');
-  const distilledBase = sections.get(BTF_BASE_SECTION);
-  return distilledBase ? { btf, distilledBase } : { btf };
+  /** The module file's ELF headers (raw BTF has none), for what else is read from it. */
+  elf?: ElfFile;
 }
 
 /**
- * Loads a module's BTF on `base`: raw split BTF or a `.ko` (decompressed). A module with a
- * distilled base (`.BTF.base`) is renumbered onto `base` first, as the kernel does when it
- * loads it. This does not check that the module was built against `base`; `checkSplit` does.
+ * Finds `.BTF` and `.BTF.base` in a module file; raw BTF comes back as it is. `elf`: the file's
+ * headers when the caller parsed them already.
  */
-export function loadModuleBtf(bytes: Uint8Array, base: Btf, file?: string): Btf {
+export function moduleSections(bytes: Uint8Array, elf?: ElfFile): ModuleSections {
+  if (!elf && !isElf(bytes)) return { btf: bytes };
+  const file = elf ?? parseElf(bytes);
+  const sections = btfSections(file);
+  const btf = sections.get(BTF_SECTION);
+  if (!btf) throw new BtfError('no-btf', 'ELF file has no .BTF section');
+  const distilledBase = sections.get(BTF_BASE_SECTION);
+  return distilledBase ? { btf, distilledBase, elf: file } : { btf, elf: file };
+}
+
+/**
+ * Loads a module's BTF on `base`: raw split BTF or a `.ko` (decompressed), as bytes or as the
+ * sections {@link moduleSections} found. A module with a distilled base (`.BTF.base`) is
+ * renumbered onto `base` first, as the kernel does when it loads it. This does not check that
+ * the module was built against `base`; `checkSplit` does.
+ */
+export function loadModuleBtf(module: Uint8Array | ModuleSections, base: Btf, file?: string): Btf {
   const where = file === undefined ? {} : { file };
   try {
-    const { btf, distilledBase } = moduleSections(bytes);
+    const { btf, distilledBase } = module instanceof Uint8Array ? moduleSections(module) : module;
     if (!distilledBase) return Btf.parse(btf, { base, ...where });
     const distilled = Btf.parse(distilledBase, where);
     const split = Btf.parse(btf, { base: distilled, ...where });
