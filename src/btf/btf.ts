@@ -153,6 +153,16 @@ export class Btf {
     const end = start + typeLen;
     // Every record is at least 12 bytes, so this bounds the index by the input size.
     const offsets = new Uint32Array(Math.floor(typeLen / Rec.TYPE_HEADER_SIZE));
+    const n = this.recordStarts(offsets, dv, le, start, end);
+    return offsets.slice(0, n);
+  }
+
+  /**
+   * Fills `offsets` with where each record starts; returns how many. Its own function, with
+   * nothing after the loop: V8 compiles the loop while parsing the first (large) blob, and code
+   * after it that had not run yet then sent every later parse back to the interpreter.
+   */
+  private recordStarts(offsets: Uint32Array, dv: DataView, le: boolean, start: number, end: number): number {
     let n = 0;
     let p = start;
     while (p < end) {
@@ -177,7 +187,7 @@ export class Btf {
       offsets[n++] = p;
       p += size;
     }
-    return offsets.slice(0, n);
+    return n;
   }
 
   private unknownKindSize(kind: number, vlen: number, id: number, at: number): number {

@@ -456,8 +456,13 @@ class Deduper {
 
   /** Refuses what libbpf cannot deduplicate and what would send a walk outside the arrays. */
   private validate(): void {
+    // Two loops, two methods (see write()).
+    this.checkRefs(this.refusedTypes());
+  }
+
+  /** Types the equivalence walk refuses to compare (libbpf's -EINVAL): VAR, DATASEC, DECL_TAG. */
+  private refusedTypes(): Uint8Array {
     const { w, rec, end } = this;
-    // Types the equivalence walk refuses to compare (libbpf's -EINVAL): VAR, DATASEC, DECL_TAG.
     const refused = new Uint8Array(end);
     for (let id = 1; id < end; id++) {
       const kind = (w[rec[id]! + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
@@ -465,6 +470,12 @@ class Deduper {
     }
     // Id 0 is read as the first record where a walk compares it with a type (as libbpf does).
     refused[0] = refused[1] ?? 0;
+    return refused;
+  }
+
+  /** Kinds dedup knows, ids inside the chain; whether any walked type refers to a refused one. */
+  private checkRefs(refused: Uint8Array): void {
+    const { w, rec, end } = this;
     for (let id = 1; id < end; id++) {
       const o = rec[id]!;
       const info = w[o + 1]!;
@@ -652,19 +663,33 @@ class Deduper {
 
   /** Base types are their own canonical types and candidates for the input's. */
   private prepareBase(): void {
-    const { map, start, end } = this;
+    // One loop a method (see write()).
+    this.table.initFiner(this.countEnums());
+    this.fileBase();
+    this.markUnprocessed();
+  }
+
+  private countEnums(): number {
     let enums = 0;
-    for (let id = 1; id < end; id++) {
+    for (let id = 1, end = this.end; id < end; id++) {
       const kind = this.kindOf(id);
       if (kind === WireKind.Enum || kind === WireKind.Enum64) enums++;
     }
-    this.table.initFiner(enums);
+    return enums;
+  }
+
+  private fileBase(): void {
+    const { map, start } = this;
     for (let id = 1; id < start; id++) {
       map[id] = id;
       const kind = this.kindOf(id);
       if (kind !== WireKind.Var && kind !== WireKind.Datasec) this.table.add(id, this.hashOf(id, kind));
       if (kind === WireKind.Enum || kind === WireKind.Enum64) this.fileEnum(id);
     }
+  }
+
+  private markUnprocessed(): void {
+    const { map, start, end } = this;
     for (let id = start; id < end; id++) {
       const kind = this.kindOf(id);
       map[id] = kind === WireKind.Var || kind === WireKind.Datasec ? id : UNPROCESSED;
@@ -994,14 +1019,28 @@ class Deduper {
 
   /** A FWD still on its own meets the one canonical struct or union of its name, if one. */
   private resolveFwds(): void {
-    const { w, rec, map, start, end } = this;
     // Only the names of FWDs still on their own are looked up: index structs of those alone.
+    // One loop a method (see write()).
+    const byName = this.loneFwdNames();
+    if (byName.size === 0) return;
+    this.findOnlyDefinitions(byName);
+    this.mapFwds(byName);
+  }
+
+  /** Names of the FWDs no struct or union took, each to -1. */
+  private loneFwdNames(): Map<number, number> {
+    const { w, rec, map, start, end } = this;
     const byName = new Map<number, number>();
     for (let id = start; id < end; id++) {
       const o = rec[id]!;
       if (((w[o + 1]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK) === WireKind.Fwd && map[id] === id) byName.set(w[o]!, -1);
     }
-    if (byName.size === 0) return;
+    return byName;
+  }
+
+  /** Each name to its one canonical struct or union, 0 when there are several, -1 when none. */
+  private findOnlyDefinitions(byName: Map<number, number>): void {
+    const { w, rec, map, end } = this;
     for (let id = 1; id < end; id++) {
       const kind = this.kindOf(id);
       if ((kind !== WireKind.Struct && kind !== WireKind.Union) || map[id] !== id) continue;
@@ -1009,6 +1048,11 @@ class Deduper {
       const seen = byName.get(name);
       if (seen !== undefined) byName.set(name, seen === -1 ? id : 0);
     }
+  }
+
+  /** Lone FWDs onto the one definition of their name and flavour. */
+  private mapFwds(byName: Map<number, number>): void {
+    const { w, rec, map, start, end } = this;
     for (let id = start; id < end; id++) {
       const o = rec[id]!;
       const info = w[o + 1]!;
@@ -1111,17 +1155,11 @@ class Deduper {
   // ---------------------------------------------------------------- compaction and output
 
   private write(strs: Uint8Array): DedupResult {
-    const { w, rec, map, start, end, input } = this;
+    const { start, end, input } = this;
+    // Each loop below is a method of its own: V8 compiles a long loop while it runs, and code
+    // after it that had not run yet would send the rest of the phase back to the interpreter.
     const newId = this.hypot;
-    newId.fill(UNPROCESSED);
-    for (let id = 0; id < start; id++) newId[id] = id;
-    let next = start;
-    let words = 0;
-    for (let id = start; id < end; id++) {
-      if (map[id] !== id) continue;
-      newId[id] = next++;
-      words += rec[id + 1]! - rec[id]!;
-    }
+    const { kept, words } = this.numberKept(newId);
     const typeLen = words * 4;
     const out = new Uint8Array(24 + typeLen + strs.length);
     const dv = new DataView(out.buffer);
@@ -1135,6 +1173,45 @@ class Deduper {
     dv.setUint32(16, typeLen, le);
     dv.setUint32(20, strs.length, le);
     const types = new Uint32Array(words);
+    this.copyKept(types, newId);
+    if (le === HOST_LITTLE_ENDIAN) {
+      out.set(new Uint8Array(types.buffer, 0, typeLen), 24);
+    } else {
+      for (let i = 0; i < words; i++) dv.setUint32(24 + i * 4, types[i]!, le);
+    }
+    out.set(strs, 24 + typeLen);
+    const idMap = this.finalMap(newId);
+    const base = input.base;
+    let parsed: Btf | undefined;
+    return {
+      bytes: out,
+      map: idMap,
+      inputTypes: end - start,
+      outputTypes: kept,
+      get btf() {
+        return (parsed ??= Btf.parse(out, base ? { base } : {}));
+      },
+    };
+  }
+
+  /** Fills `newId` with the output id of every type that stays; returns how many and their words. */
+  private numberKept(newId: Uint32Array): { kept: number; words: number } {
+    const { rec, map, start, end } = this;
+    newId.fill(UNPROCESSED);
+    for (let id = 0; id < start; id++) newId[id] = id;
+    let next = start;
+    let words = 0;
+    for (let id = start; id < end; id++) {
+      if (map[id] !== id) continue;
+      newId[id] = next++;
+      words += rec[id + 1]! - rec[id]!;
+    }
+    return { kept: next - start, words };
+  }
+
+  /** Copies the records that stay into `types`, their type ids renumbered. */
+  private copyKept(types: Uint32Array, newId: Uint32Array): void {
+    const { w, rec, map, start, end } = this;
     let p = 0;
     for (let id = start; id < end; id++) {
       if (map[id] !== id) continue;
@@ -1150,29 +1227,22 @@ class Deduper {
         for (let j = 0; j < ids.length; j++) {
           const v = types[e + ids[j]!]!;
           const to = newId[this.resolve(v)]!;
-          if (to > MAX_ID) throw new BtfError('bad-type-id', `type ${id} refers to type ${v}, which dedup left without a place`, { typeId: id });
+          if (to > MAX_ID) throw this.unplaced(id, v);
           types[e + ids[j]!] = to;
         }
       }
     }
-    if (le === HOST_LITTLE_ENDIAN) {
-      out.set(new Uint8Array(types.buffer, 0, typeLen), 24);
-    } else {
-      for (let i = 0; i < words; i++) dv.setUint32(24 + i * 4, types[i]!, le);
-    }
-    out.set(strs, 24 + typeLen);
+  }
+
+  private unplaced(id: number, v: number): BtfError {
+    return new BtfError('bad-type-id', `type ${id} refers to type ${v}, which dedup left without a place`, { typeId: id });
+  }
+
+  /** Old id → output id for every input id. */
+  private finalMap(newId: Uint32Array): Uint32Array {
+    const end = this.end;
     const idMap = new Uint32Array(end);
     for (let id = 1; id < end; id++) idMap[id] = newId[this.resolve(id)]!;
-    const base = input.base;
-    let parsed: Btf | undefined;
-    return {
-      bytes: out,
-      map: idMap,
-      inputTypes: end - start,
-      outputTypes: next - start,
-      get btf() {
-        return (parsed ??= Btf.parse(out, base ? { base } : {}));
-      },
-    };
+    return idMap;
   }
 }

@@ -94,6 +94,30 @@ class ByteStrings {
   }
 }
 
+/**
+ * Indexes every string of `section`, which is `set`'s buffer, in one pass: each name hashed as
+ * it is scanned (hashBytes' steps), indexed at its NUL. A function of its own so that V8's
+ * compiled loop has nothing after it that had not run yet (which would send the rest back to
+ * the interpreter).
+ */
+function indexSection(set: ByteStrings, section: Uint8Array): void {
+  const n = section.length;
+  let start = 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i <= n && n > 0; i++) {
+    const c = i < n ? section[i]! : 0;
+    if (c !== 0) {
+      h = Math.imul(h ^ c, 0x01000193);
+      continue;
+    }
+    h |= 0;
+    if (set.find(section, start, i - start, h) < 0) set.index(start, h);
+    start = i + 1;
+    h = 0x811c9dc5;
+    if (i + 1 === n) break;
+  }
+}
+
 /** The base chain's strings by content: the offset libbpf's `btf__find_str` gives (innermost base first, first occurrence). */
 class BaseStrings {
   private readonly sets: { set: ByteStrings; first: number }[] = [];
@@ -107,22 +131,7 @@ class BaseStrings {
       const set = new ByteStrings(0, section.length >>> 4);
       set.buf = section;
       set.len = section.length;
-      // One pass: each name hashed as it is scanned (hashBytes' steps), indexed at its NUL.
-      const n = section.length;
-      let start = 0;
-      let h = 0x811c9dc5;
-      for (let i = 0; i <= n && n > 0; i++) {
-        const c = i < n ? section[i]! : 0;
-        if (c !== 0) {
-          h = Math.imul(h ^ c, 0x01000193);
-          continue;
-        }
-        h |= 0;
-        if (set.find(section, start, i - start, h) < 0) set.index(start, h);
-        start = i + 1;
-        h = 0x811c9dc5;
-        if (i + 1 === n) break;
-      }
+      indexSection(set, section);
       this.sets.push({ set, first: b.firstStringOffset });
     }
   }
