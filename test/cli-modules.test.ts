@@ -7,9 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Btf } from '../src/btf/btf.js';
+import { Kind } from '../src/format/kinds.js';
+import { isBtfError } from '../src/errors.js';
+import { checkModulesInBackground } from '../src/node/background-check.js';
+import { checkSplit } from '../src/split/check.js';
+import { makeStandalone, splitOnBase } from '../src/split/forms.js';
+import { loadModuleBtf } from '../src/split/load.js';
 import { findModules } from './helpers/data.js';
 import { bpftoolRaw } from './helpers/kernel.js';
 import { DATA_DIR, fixture, fixtureText } from './helpers/paths.js';
@@ -170,4 +177,78 @@ test('real data: dump and find warn when a 6.1.0-56 module is read on the 6.1.0-
   assert.equal(right.code, 0);
   assert.equal(right.stderr, '');
   assert.match(right.stdout, /^af_key\t\[\d+\] STRUCT 'sadb_msg'\n$/);
+});
+
+// ---- merge with the checks on a second thread (64 modules or more) ----------------------------
+
+/** 70 copies of af_key on its base, with `swap` putting other files at some positions. */
+function manyModules(swap: Record<number, string> = {}): string[] {
+  return Array.from({ length: 70 }, (_, i) => swap[i] ?? manyCopies[i]!);
+}
+const afKeyBytes = readFileSync(afKey);
+const manyCopies = Array.from({ length: 70 }, (_, i) => file(`af_key_${String(i).padStart(2, '0')}.btf`, afKeyBytes));
+const d50Btf = Btf.parse(readFileSync(d50));
+/** af_key moved onto the 6.18 base: on the 6.1.0-50 base it reads wrong. */
+const foreign = file('af_key-on-6.18.btf', splitOnBase(Btf.parse(makeStandalone(loadModuleBtf(afKeyBytes, d50Btf))), Btf.parse(readFileSync(v618))).bytes);
+const junk = file('junk.btf', new TextEncoder().encode('not BTF at all, just text\n'));
+/** af_key with one member name moved a byte into its base string: it loads, but reads wrong. */
+const misnamed = file('af_key-misnamed.btf', (() => {
+  const bytes = new Uint8Array(afKeyBytes);
+  const mod = loadModuleBtf(bytes, d50Btf);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let id = mod.firstId; id < mod.endId; id++) {
+    if (mod.kind(id) !== Kind.Struct) continue;
+    for (let i = 0; i < mod.vlen(id); i++) {
+      const at = mod.recordOffset(id) + 12 + 12 * i;
+      const off = dv.getUint32(at, mod.littleEndian);
+      if (off > 0 && off < mod.firstStringOffset && (d50Btf.str(off) ?? '').length >= 4) {
+        dv.setUint32(at, off + 1, mod.littleEndian);
+        return bytes;
+      }
+    }
+  }
+  throw new Error('af_key has no member named from the base');
+})());
+
+test('merge of many modules: checked on a second thread, the first problem in module order is the error, as when checked one by one', () => {
+  assert.equal(checkSplit(readFileSync(foreign), d50Btf).verdict, 'mismatched', 'the foreign module is refused on its own');
+  assert.equal(checkSplit(readFileSync(misnamed), d50Btf).verdict, 'mismatched', 'the misnamed module is refused on its own');
+  const misnamedAlone = btfkit('merge', '--base', d50, misnamed, '-o', join(dir, 'alone.btf'));
+  assert.equal(misnamedAlone.code, 1);
+  assert.equal(btfkit('merge', '--force', '--base', d50, misnamed, '-o', join(dir, 'alone.btf')).code, 0, 'the misnamed module loads');
+  // What each problem reads like when it is the only module (checked in line, no thread).
+  const alone = (m: string) => btfkit('merge', '--base', d50, m, '-o', join(dir, 'alone.btf'));
+  const refusedAlone = alone(foreign);
+  const junkAlone = alone(junk);
+  assert.equal(refusedAlone.code, 1);
+  assert.match(refusedAlone.stderr, /does not match this base/);
+  assert.equal(junkAlone.code, 1);
+  assert.match(junkAlone.stderr, /not raw BTF, an ELF file/);
+  for (const dedup of [[], ['--dedup']]) {
+    const out = join(dir, `many${dedup.length}.btf`);
+    const refusedFirst = btfkit('merge', ...dedup, '--base', d50, ...manyModules({ 40: foreign, 55: junk }), '-o', out);
+    assert.deepEqual([refusedFirst.code, refusedFirst.stderr], [1, refusedAlone.stderr], `refusal before junk ${dedup}`);
+    const junkFirst = btfkit('merge', ...dedup, '--base', d50, ...manyModules({ 40: junk, 55: foreign }), '-o', out);
+    assert.deepEqual([junkFirst.code, junkFirst.stderr], [1, junkAlone.stderr], `junk before refusal ${dedup}`);
+    // Refused last, a module that loads: the merge itself is done by then; nothing may be written.
+    const refusedLast = btfkit('merge', ...dedup, '--base', d50, ...manyModules({ 69: misnamed }), '-o', out);
+    assert.deepEqual([refusedLast.code, refusedLast.stderr], [1, misnamedAlone.stderr], `refused last ${dedup}`);
+    assert.equal(existsSync(out), false);
+    // All accepted: the same bytes as with --force, which checks nothing.
+    const ok = btfkit('merge', ...dedup, '--base', d50, ...manyModules(), '-o', out);
+    assert.equal(ok.code, 0, ok.stderr);
+    const forced = btfkit('merge', ...dedup, '--force', '--base', d50, ...manyModules(), '-o', `${out}.forced`);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.ok(readFileSync(out).equals(readFileSync(`${out}.forced`)), `same output ${dedup}`);
+    rmSync(out);
+  }
+});
+
+test('checkModulesInBackground (library modules, not the bundle): the first refused module and its error', async () => {
+  const checks = checkModulesInBackground(d50Btf, [afKey, vlan, foreign, junk]);
+  const problem = await checks.firstProblem();
+  assert.equal(problem?.index, 2);
+  assert.ok(isBtfError(problem.error) && problem.error.code === 'bad-base' && problem.error.file === foreign, String(problem.error));
+  const none = await checkModulesInBackground(d50Btf, [afKey, vlan]).firstProblem();
+  assert.equal(none, undefined);
 });
