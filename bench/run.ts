@@ -25,6 +25,10 @@ import { dumpJson, dumpRaw } from '../src/dump/raw.js';
 import { ByteSink } from '../src/dump/sink.js';
 import { relocateObject } from '../src/core/object.js';
 import { parseBpfObject } from '../src/bpf/object.js';
+import { dedupModules } from '../src/dedup/dedup.js';
+import { moduleNameOf } from '../src/elf/compress.js';
+import { loadBtfFile, readModule } from '../src/node/files.js';
+import { loadModuleBtf } from '../src/split/load.js';
 
 /** The CLI as the package ships it, built next to this file (dist/bench/run.js → dist/btfkit.cjs). */
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'btfkit.cjs');
@@ -214,7 +218,7 @@ function main(): number {
     options: {
       runs: { type: 'string', default: '10' },
       'micro-runs': { type: 'string', default: '5' },
-      // `--only core`: the CO-RE rows alone, printed and written nowhere (to time them by themselves).
+      // `--only core` / `--only merge`: those rows alone, printed and written nowhere (to time them by themselves).
       only: { type: 'string' },
       // Another results file (e.g. against a hand-built bpftool): the docs' summary is left alone.
       out: { type: 'string' },
@@ -224,11 +228,11 @@ function main(): number {
   const runs = Number(values.runs);
   const microRuns = Number(values['micro-runs']);
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(microRuns) || microRuns < 1) {
-    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N] [--out FILE] [--only core]\n');
+    process.stderr.write('usage: node dist/bench/run.js [--runs N] [--micro-runs N] [--out FILE] [--only core|merge]\n');
     return 2;
   }
-  if (values.only !== undefined && values.only !== 'core') {
-    process.stderr.write(`bench: --only takes 'core', not '${values.only}'\n`);
+  if (values.only !== undefined && values.only !== 'core' && values.only !== 'merge') {
+    process.stderr.write(`bench: --only takes 'core' or 'merge', not '${values.only}'\n`);
     return 2;
   }
   if (!existsSync(CLI)) {
@@ -238,6 +242,24 @@ function main(): number {
   const loadAtStart = loadavg();
   const tmp = mkdtempSync(join(tmpdir(), 'btfkit-bench-'));
   const devNull = openSync('/dev/null', 'w');
+  if (values.only === 'merge') {
+    try {
+      const merged = mergeDedupRows(process.execPath, tmp, runs, microRuns, devNull);
+      if ('skipped' in merged) {
+        process.stdout.write(`merge rows skipped: ${merged.skipped}\n`);
+        return 0;
+      }
+      const lines = merged.rows.map((r) => {
+        const per = perRunRatios(r);
+        return `| ${r.operation} | ${fmt(r.btfkit?.length ? median(r.btfkit) : undefined)} (${range(r.btfkit)}) | ${fmt(r.bpftool?.length ? median(r.bpftool) : undefined)} (${range(r.bpftool)}) | ${per ? `**${median(per).toFixed(2)}×** [${quantile(per, 0.25).toFixed(2)}–${quantile(per, 0.75).toFixed(2)}]` : '–'} |${r.note ? ` ${r.note}` : ''}`;
+      });
+      process.stdout.write([`## ${merged.label}, whole process (median of ${runs} runs)`, '', '| operation | btfkit ms | libbpf harness ms | paired ratio |', '|---|---:|---:|---:|', ...lines, '', ...mergeInProcessLines(merged, microRuns), ''].join('\n'));
+      return 0;
+    } finally {
+      closeSync(devNull);
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
   if (values.only === 'core') {
     try {
       const core = coreRows(process.execPath, tmp, runs, microRuns, devNull);
@@ -285,9 +307,9 @@ function main(): number {
         rows.push(benchPair(label, 'C dump (sorted, v7.8 default)', { argv: [node, CLI, 'dump', file, '--format', 'c'] }, bt(['btf', 'dump', 'file', file, 'format', 'c']), runs, devNull));
       }
     }
-    const dedupRow = mergeDedupRow(node, tmp, runs, devNull);
-    if ('skipped' in dedupRow) skipped.push(dedupRow.skipped);
-    else rows.push(dedupRow);
+    const merged = mergeDedupRows(node, tmp, runs, microRuns, devNull);
+    if ('skipped' in merged) skipped.push(merged.skipped);
+    else rows.push(...merged.rows);
     const core = coreRows(node, tmp, runs, microRuns, devNull);
     if ('skipped' in core) skipped.push(core.skipped);
     else rows.push(core.row);
@@ -328,6 +350,7 @@ function main(): number {
       ...micros.map((m) => `| ${m.operation} | ${fmt(median(m.ms))} | ${fmt(Math.min(...m.ms))} | ${fmt(Math.max(...m.ms))} |`),
       '',
     );
+    if (!('skipped' in merged)) lines.push(...mergeInProcessLines(merged, microRuns), '');
     if (!('skipped' in core)) lines.push(...coreInProcessLines(core, microRuns), '');
     const summary = summaryBlock(rows, environment(bpftool, loadAtStart), runs);
     lines.push('## Summary (copied into README.md and docs/BENCHMARKS.md)', '', summary, '');
@@ -356,21 +379,34 @@ function main(): number {
  * bpftool (Debian 12 ships 7.1) lacks `root_id`: then the raw dump is piped into `head -c 4096`,
  * which closes the pipe so bpftool stops at its first flush after loading.
  */
+/** What {@link mergeDedupRows} measured. */
+interface MergeRows {
+  label: string;
+  rows: Row[];
+  /** In process, per pass: reading + merging, then deduplicating. */
+  btfkit: { read: number[]; dedup: number[] };
+  libbpf: { read: number[]; dedup: number[] };
+  /** Whole process under /usr/bin/time: wall and user + sys seconds per run, per command. */
+  cpu: { command: string; wall: number[]; cpu: number[] }[];
+}
+
 /**
  * Every module of the first Debian build under data/ merged on its vmlinux in module-name order
  * and deduplicated: `btfkit merge --dedup` next to the same done with libbpf 1.1 in C
  * (test/helpers/btf_dedup.c --merge: btf__add_type per module type, then btf__dedup), whose
  * output the tests hold btfkit's to byte for byte. The libbpf harness takes the bpftool column.
+ * A second row runs `--force`, which skips btfkit's base check (libbpf checks nothing); then
+ * CPU time, since the check runs on a second thread; then both in process.
  */
-function mergeDedupRow(node: string, tmp: string, runs: number, devNull: number): Row | { skipped: string } {
+function mergeDedupRows(node: string, tmp: string, runs: number, microRuns: number, devNull: number): MergeRows | { skipped: string } {
   const data = join(ROOT, 'data');
   const build = existsSync(data)
     ? readdirSync(data).sort().map((d) => join(data, d)).find((d) => existsSync(join(d, 'build')) && existsSync(join(d, 'vmlinux.btf')))
     : undefined;
-  if (!build) return { skipped: 'no Debian build under data/ (tools/fetch-debian-kernel.sh): the merge + dedup row is left out' };
+  if (!build) return { skipped: 'no Debian build under data/ (tools/fetch-debian-kernel.sh): the merge + dedup rows are left out' };
   const harness = join(tmp, 'btf_dedup');
   const cc = spawnSync('cc', ['-O2', '-o', harness, join(ROOT, 'test', 'helpers', 'btf_dedup.c'), '-lbpf'], { encoding: 'utf8' });
-  if (cc.error || cc.status !== 0) return { skipped: `the libbpf merge + dedup harness does not build here (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]}): its row is left out` };
+  if (cc.error || cc.status !== 0) return { skipped: `the libbpf merge + dedup harness does not build here (${cc.error?.message ?? cc.stderr.trim().split('\n')[0]}): its rows are left out` };
   const modules: string[] = [];
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -384,10 +420,88 @@ function mergeDedupRow(node: string, tmp: string, runs: number, devNull: number)
   const base = join(build, 'vmlinux.btf');
   const label = `${modules.length} modules of ${build.slice(build.lastIndexOf('/') + 1)}`;
   process.stderr.write(`bench: ${label}\n`);
-  const row = benchPair(label, 'merge + dedup (bpftool column: libbpf 1.1 harness)',
-    { argv: [node, CLI, 'merge', '--dedup', '--base', base, ...modules, '-o', join(tmp, 'btfkit-merged.btf')] },
-    { argv: [harness, '--merge', join(tmp, 'libbpf-merged.btf'), base, ...modules] }, runs, devNull);
-  return row;
+  const out = join(tmp, 'btfkit-merged.btf');
+  const checked = { argv: [node, CLI, 'merge', '--dedup', '--base', base, ...modules, '-o', out] };
+  const forced = { argv: [node, CLI, 'merge', '--dedup', '--force', '--base', base, ...modules, '-o', out] };
+  const libbpf = { argv: [harness, '--merge', join(tmp, 'libbpf-merged.btf'), base, ...modules] };
+  const rows = [
+    benchPair(label, 'merge + dedup (bpftool column: libbpf 1.1 harness)', checked, libbpf, runs, devNull),
+    benchPair(label, 'merge + dedup, --force: no base check (bpftool column: libbpf 1.1 harness)', forced, libbpf, runs, devNull),
+  ];
+  const cpu = [['btfkit merge --dedup', checked], ['btfkit merge --dedup --force', forced], ['libbpf 1.1 harness', libbpf]] as const;
+  const cpuRuns = Math.max(3, Math.min(runs, 5));
+  const cpuTimes = existsSync('/usr/bin/time') ? cpu.map(([command, cmd]) => ({ command, ...timedUnderTime(cmd, cpuRuns, devNull) })) : [];
+
+  // In process: the library's read + load of every module and dedupModules (no base check, as
+  // libbpf), and the harness's own clock around btf__parse_split + btf__add_type and btf__dedup.
+  const baseBtf = loadBtfFile(base);
+  const pass = () => {
+    const t0 = performance.now();
+    const loaded = modules.map((f) => ({ name: moduleNameOf(f), btf: loadModuleBtf(readModule(f), baseBtf, f) }));
+    const t1 = performance.now();
+    dedupModules(baseBtf, loaded);
+    return [t1 - t0, performance.now() - t1] as const;
+  };
+  pass();
+  const btfkit = { read: [] as number[], dedup: [] as number[] };
+  const lib = { read: [] as number[], dedup: [] as number[] };
+  for (let i = 0; i < microRuns; i++) {
+    const [read, dedup] = pass();
+    btfkit.read.push(read);
+    btfkit.dedup.push(dedup);
+    const r = spawnSync(harness, libbpf.argv.slice(1), { encoding: 'utf8' });
+    const num = (key: string) => Number(new RegExp(`^${key} ([\\d.]+)$`, 'm').exec(r.stdout)?.[1] ?? NaN);
+    if (r.status === 0) {
+      lib.read.push(num('read_ms'));
+      lib.dedup.push(num('dedup_ms'));
+    }
+  }
+  return { label, rows, btfkit, libbpf: lib, cpu: cpuTimes };
+}
+
+/** Runs `cmd` `n` times under /usr/bin/time: wall and user + sys seconds of each run. */
+function timedUnderTime(cmd: Command, n: number, devNull: number): { wall: number[]; cpu: number[] } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', ...cmd.argv], { stdio: ['ignore', devNull, 'pipe'], maxBuffer: 1 << 24 });
+    const m = /(\d+\.\d+) (\d+\.\d+) (\d+\.\d+)\s*$/.exec(r.stderr?.toString() ?? '');
+    if (r.status !== 0 || !m) continue;
+    wall.push(Number(m[1]));
+    cpu.push(Number(m[2]) + Number(m[3]));
+  }
+  return { wall, cpu };
+}
+
+function mergeInProcessLines(m: MergeRows, microRuns: number): string[] {
+  const total = (x: { read: number[]; dedup: number[] }) => x.read.map((r, i) => r + x.dedup[i]!);
+  const cell = (xs: number[]) => (xs.length ? `${fmt(median(xs))} (${range(xs)})` : '–');
+  const bt = total(m.btfkit);
+  const lt = total(m.libbpf);
+  const lines = [
+    `## Merge + dedup of ${m.label}: CPU time, and in process`,
+    '',
+  ];
+  if (m.cpu.length) {
+    lines.push(
+      `Whole process under \`/usr/bin/time\` (median of ${m.cpu[0]!.wall.length} runs): with more than 64 modules \`btfkit merge\` checks them against the base on a second thread while the main thread merges, so its CPU time exceeds its wall time; \`--force\` checks nothing, as the libbpf harness.`,
+      '',
+      '| command | wall s: median (min–max) | user + sys s: median (min–max) |',
+      '|---|---:|---:|',
+      ...m.cpu.map((c) => `| ${c.command} | ${c.wall.length ? `${median(c.wall).toFixed(2)} (${range(c.wall, 2)})` : '–'} | ${c.cpu.length ? `${median(c.cpu).toFixed(2)} (${range(c.cpu, 2)})` : '–'} |`),
+      '',
+    );
+  }
+  lines.push(
+    `In process (median of ${microRuns} passes after 1 warm-up; no base check on either side): btfkit \`readModule\` + \`loadModuleBtf\` per module, then \`dedupModules\`; libbpf, test/helpers/btf_dedup.c's own clock around \`btf__parse\` of the base, \`btf__parse_split\` + \`btf__add_type\` per module, then \`btf__dedup\`. A warm pass is what a long-running process (a server, a browser tab) sees; the whole-process rows above also pay node's start-up and V8 compiling btfkit while it runs.`,
+    '',
+    '| side | read + merge ms | dedup ms | total ms |',
+    '|---|---:|---:|---:|',
+    `| btfkit | ${cell(m.btfkit.read)} | ${cell(m.btfkit.dedup)} | ${cell(bt)} |`,
+    `| libbpf 1.1 | ${cell(m.libbpf.read)} | ${cell(m.libbpf.dedup)} | ${cell(lt)} |`,
+    `| ratio of medians, btfkit/libbpf | ${m.btfkit.read.length && m.libbpf.read.length ? `${(median(m.btfkit.read) / median(m.libbpf.read)).toFixed(2)}×` : '–'} | ${m.btfkit.dedup.length && m.libbpf.dedup.length ? `${(median(m.btfkit.dedup) / median(m.libbpf.dedup)).toFixed(2)}×` : '–'} | ${bt.length && lt.length ? `**${(median(bt) / median(lt)).toFixed(2)}×**` : '–'} |`,
+  );
+  return lines;
 }
 
 function bpftoolLoadCommand(bpftool: string, file: string, devNull: number): { command: Command; note?: string } {

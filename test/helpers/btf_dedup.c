@@ -7,7 +7,8 @@
  * IN is raw BTF (or an ELF file with a .BTF section); with BASE it is read as split BTF on it
  * and deduplicated against it, as btf__dedup does for a module. OUT receives btf__raw_data
  * after the dedup (for split input: the split part only). Prints "types N" (the type count
- * after dedup, base included) and the milliseconds the dedup itself took, "dedup_ms X", so a
+ * after dedup, base included), the milliseconds the dedup itself took, "dedup_ms X", and
+ * those before it (reading BASE and IN or the modules, merging them), "read_ms Y", so a
  * benchmark can tell the algorithm from reading and writing. Exits 2 when libbpf cannot read
  * IN or BASE, 1 when btf__dedup fails (its error on stderr).
  *
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 	struct btf *base = NULL, *btf;
 	const void *raw;
 	__u32 size;
-	double start;
+	double start, begin = now_ms();
 	FILE *out;
 	int err;
 
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "btf__dedup failed: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("types %u\ndedup_ms %.1f\n", btf__type_cnt(btf) - 1, now_ms() - start);
+	printf("types %u\ndedup_ms %.1f\nread_ms %.1f\n", btf__type_cnt(btf) - 1, now_ms() - start, start - begin);
 	raw = btf__raw_data(btf, &size);
 	out = fopen(out_path, "wb");
 	if (!raw || !out || fwrite(raw, 1, size, out) != size || fclose(out)) {
