@@ -18,6 +18,7 @@ import { Btf } from '../src/btf/btf.js';
 import { btfExtent } from '../src/format/header.js';
 import { btfSections, parseElf, sectionData, SectionType } from '../src/elf/elf.js';
 import { readSymbols } from '../src/elf/symbols.js';
+import { parseBpfObject } from '../src/bpf/object.js';
 import { checkSplit } from '../src/split/check.js';
 import { decompressModule, readMaybeCompressed } from '../src/node/compressed.js';
 import { DEFAULT_MAX_INPUT_SIZE, loadBtfFile, MAX_INPUT_ENV, readInput } from '../src/node/files.js';
@@ -282,4 +283,17 @@ test('real modules read section by section give what the whole files give: .BTF*
   }
   assert.ok(withSymbols > 0, 'the sample holds modules with .BTF_ids');
   t.diagnostic(`${sample.length} of ${modules.length} modules in ${build}, ${withSymbols} with .BTF_ids (of ${hasIds.filter(Boolean).length})`);
+});
+
+test('a BPF object is read whole: the library parses what readInput gives as it parses the file', () => {
+  for (const name of ['core.clang19.bpfel.o', 'attach.clang14.bpfeb.o']) {
+    const whole = fixture(`bpf/${name}.gz`);
+    const path = join(work, name);
+    writeFileSync(path, whole);
+    const read = readInput(path);
+    assert.ok(Buffer.from(read).equals(Buffer.from(whole)), `${name}: every byte read`);
+    const bigint = (_: string, v: unknown) => (typeof v === 'bigint' ? String(v) : v);
+    const parsed = JSON.stringify(parseBpfObject(read, { file: path }).programs, bigint);
+    assert.equal(parsed, JSON.stringify(parseBpfObject(whole, { file: path }).programs, bigint), name);
+  }
 });

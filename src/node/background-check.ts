@@ -18,7 +18,8 @@ const ROLE = 'btfkit-check-modules';
 
 interface CheckRequest {
   role: typeof ROLE;
-  base: Uint8Array;
+  /** The base's raw BTF, and its own base's before it when it is split: innermost first. */
+  baseChain: Uint8Array[];
   paths: string[];
   readOptions: ReadOptions;
 }
@@ -48,10 +49,13 @@ export interface BackgroundChecks {
 /**
  * Starts a worker thread that reads every module of `paths` and refuses the first whose BTF
  * does not match `base` (the `bad-base` error {@link refusal} builds), or that cannot be read
- * or parsed (that error). `base` is the base's raw BTF, copied to the worker.
+ * or parsed (that error). The base (with its own bases, if it is split) is copied to the worker.
  */
 export function checkModulesInBackground(base: Btf, paths: string[], readOptions: ReadOptions = {}): BackgroundChecks {
-  const request: CheckRequest = { role: ROLE, base: base.bytes, paths, readOptions };
+  // Copies of the blobs alone: a view's whole buffer would be cloned (an ELF vmlinux's image).
+  const baseChain: Uint8Array[] = [];
+  for (let b: Btf | undefined = base; b; b = b.base) baseChain.unshift(b.bytes.slice());
+  const request: CheckRequest = { role: ROLE, baseChain, paths, readOptions };
   // The CLI ships as one CommonJS bundle: there this file's URL is the bundle's, whose entry
   // starts the check when it finds itself in a worker (src/cli/main.ts).
   const worker = new Worker(new URL(import.meta.url), { workerData: request });
@@ -89,12 +93,13 @@ export function refusal(summary: string, file: string): BtfError {
 /** The worker's side: checks the modules in order and posts the first problem. */
 export function runCheckWorker(): void {
   const request = workerData as CheckRequest;
-  const base = Btf.parse(request.base);
+  let base: Btf | undefined;
+  for (const bytes of request.baseChain) base = Btf.parse(bytes, base ? { base } : {});
   let reply: CheckReply = { index: -1 };
   for (let index = 0; index < request.paths.length; index++) {
     const file = request.paths[index]!;
     try {
-      const r = checkSplit(readModule(file, request.readOptions), base, { file, maxEvidence: 1 });
+      const r = checkSplit(readModule(file, request.readOptions), base!, { file, maxEvidence: 1 });
       if (r.verdict === 'mismatched') throw refusal(r.summary, file);
     } catch (e) {
       reply = { index, error: toWire(e) };
