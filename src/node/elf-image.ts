@@ -1,5 +1,5 @@
 import { BtfError } from '../errors.js';
-import { BTF_IDS_SECTION, Machine, parseElf, SectionType, SHN_XINDEX, type ElfFile, type ElfSection } from '../elf/elf.js';
+import { BTF_IDS_SECTION, Machine, parseElf, SectionFlag, SectionType, SHN_XINDEX, type ElfFile, type ElfSection } from '../elf/elf.js';
 import { limitError, type InputFile, type InputLimit } from './input.js';
 
 /**
@@ -13,10 +13,10 @@ const MAX_ELF_FILE = 2 ** 32 - 1;
  * keeps every offset, but only the parts btfkit reads are filled in: the ELF header, the section
  * and program header tables, the section names, every `.BTF*` section and what reading them
  * takes (symbol tables with their string and extended-index tables where `.BTF_ids` needs them,
- * relocations that apply to `.BTF*`). Everything else reads as zeros and costs no memory: the
- * pages of an untouched zero-filled allocation are never backed, so a vmlinux with 400 MB of
- * DWARF costs the 20 MB btfkit reads. A BPF object is read whole (it is small, and reading its
- * programs takes most of it). Everything read counts against `limit`.
+ * relocations that apply to `.BTF*`), and of a BPF object what its loader reads (programs, maps
+ * and data, their relocations, symbols; not DWARF). Everything else reads as zeros and costs no
+ * memory: the pages of an untouched zero-filled allocation are never backed, so a vmlinux with
+ * 400 MB of DWARF costs the 20 MB btfkit reads. Everything read counts against `limit`.
  *
  * A file whose headers do not parse comes back with the headers read: {@link parseElf} on the
  * image fails as it would on the whole file, with the same message. One whose headers parse
@@ -62,16 +62,6 @@ export function readElfImage(input: InputFile, probe: Uint8Array, limit: InputLi
   const phentsize = u16(is64 ? 54 : 42);
   let phnum = u16(is64 ? 56 : 44);
   const shdrSize = is64 ? 64 : 40;
-  // A BPF object is small, and reading one (programs, their relocations, maps) takes most of it.
-  if (u16(18) === Machine.Bpf) {
-    fill(64, size - 64);
-    try {
-      return { image, elf: parseElf(image) };
-    } catch (e) {
-      if (e instanceof BtfError) return { image };
-      throw e;
-    }
-  }
   // Section header fields, once the table is in the image.
   const shOffset = (i: number) => word(shoff + i * shentsize + (is64 ? 24 : 16));
   const shSize = (i: number) => word(shoff + i * shentsize + (is64 ? 32 : 20));
@@ -133,22 +123,26 @@ function zeroedImage(size: number): Uint8Array {
   return image;
 }
 
-/** The sections reading `.BTF*` takes (see {@link readElfImage}). */
+/** The sections reading `.BTF*` takes, or a BPF object's programs (see {@link readElfImage}). */
 function sectionsBtfkitReads(elf: ElfFile): Set<ElfSection> {
   const isBtf = (s: ElfSection | undefined) => s !== undefined && s.name.startsWith('.BTF');
-  // Symbols name what `.BTF_ids` holds; a module without it needs none (its symbol tables are
-  // as large as its BTF). BPF objects, which need theirs, are read whole.
-  const symbolsUsed = elf.sections.some((s) => s.name === BTF_IDS_SECTION);
+  // A BPF object's loader reads what is loaded (programs, maps, data: the SHF_ALLOC and
+  // SHF_EXECINSTR sections), their relocations and its symbols; not its DWARF.
+  const bpf = elf.machine === Machine.Bpf;
+  const loaded = (s: ElfSection | undefined) => s !== undefined && (isBtf(s) || (bpf && (s.flags & (SectionFlag.Alloc | SectionFlag.Exec)) !== 0));
+  // Symbols name what `.BTF_ids` holds and what a BPF object's relocations refer to; a module
+  // without `.BTF_ids` needs none (its symbol tables are as large as its BTF).
+  const symbolsUsed = bpf || elf.sections.some((s) => s.name === BTF_IDS_SECTION);
   const wanted = new Set<ElfSection>();
   for (const s of elf.sections) {
-    if (isBtf(s)) wanted.add(s);
+    if (loaded(s)) wanted.add(s);
     if (symbolsUsed && (s.type === SectionType.Symtab || s.type === SectionType.Dynsym)) {
       wanted.add(s);
       const strings = elf.sections[s.link];
       if (strings) wanted.add(strings);
     }
     if (symbolsUsed && s.type === SectionType.SymtabShndx) wanted.add(s);
-    if ((s.type === SectionType.Rel || s.type === SectionType.Rela) && isBtf(elf.sections[s.info])) wanted.add(s);
+    if ((s.type === SectionType.Rel || s.type === SectionType.Rela) && loaded(elf.sections[s.info])) wanted.add(s);
   }
   return wanted;
 }

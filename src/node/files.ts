@@ -25,9 +25,9 @@ const PROBE_SIZE = 64;
  * Reading is bounded whatever the path names (see {@link ReadOptions.maxInputSize}):
  * - raw BTF: up to the end of its sections as the header gives them; bytes after that too when
  *   the whole file is within the limit (so `checkBtf` can report them), never from a pipe;
- * - an ELF file: an image as long as the file in which only the headers, the `.BTF*` sections
- *   and the symbol tables `.BTF_ids` needs are read, the rest zeros (see `readElfImage`); a BPF
- *   object, or any ELF file from a pipe, all of it;
+ * - an ELF file: an image as long as the file in which only the headers, the `.BTF*` sections,
+ *   the symbol tables `.BTF_ids` needs and a BPF object's programs, data and relocations are
+ *   read, the rest zeros (see `readElfImage`); from a pipe, all of it;
  * - a compressed file: all of it, inflated up to the limit;
  * - anything else: an error after its first bytes. Devices (/dev/zero) and directories are
  *   refused; pipes (`/dev/stdin`, `<(...)`) are read front to back.
