@@ -5,8 +5,8 @@ import type { EvidenceList } from './evidence.js';
 import { pointerSize, skipModsAndTypedefs, sizeOfOrFailure } from '../btf/query.js';
 import type { NameUse, TypeUse } from '../btf/slots.js';
 import {
-  RECORD_SHAPES, Rec, declTagComponentIdx, elementNameOff, infoKind, infoKindFlag, infoVlen, intBitOffset, intBits,
-  memberBitOffsetOf, memberBitfieldSizeOf, memberNameOff, readSizeOrType, secinfoSize, secinfoType, type FieldSlot,
+  RECORD_SHAPES, Rec, declTagComponentIdx, elementNameOff, infoKindFlag, infoVlen, intBitOffset, intBits,
+  memberBitOffsetOf, memberBitfieldSizeOf, readSizeOrType, secinfoSize, secinfoType, type FieldSlot,
 } from '../format/records.js';
 import { describeType } from './refs.js';
 
@@ -52,23 +52,23 @@ const USE_OF_ROLE: readonly (TypeUse | NameUse)[] = (() => {
 })();
 
 /**
- * A kind's slots as the scan walks them: pairs of (byte offset in the record or element, role),
- * in the order `visitRecord` visits them. Compiled from `RECORD_SHAPES`, the one description of
+ * A kind's slots as the scan walks them: pairs of (word in the record or element, role), in
+ * the order `visitRecord` visits them. Compiled from `RECORD_SHAPES`, the one description of
  * where ids and names lie.
  */
 interface SlotPlan {
   readonly fixed: Int32Array;
   readonly element: Int32Array;
-  /** Where the first element starts, from the record's first byte. */
+  /** The word where the first element starts, from the record's first word. */
   readonly elementStart: number;
-  /** Bytes per element; 0 when the kind has none. */
-  readonly elementSize: number;
+  /** Words per element; 0 when the kind has none. */
+  readonly elementWords: number;
 }
 
 function compileSlots(slots: readonly FieldSlot[]): Int32Array {
   const plan = new Int32Array(slots.length * 2);
   slots.forEach((f, i) => {
-    plan[2 * i] = f.at;
+    plan[2 * i] = f.at >>> 2;
     plan[2 * i + 1] = f.holds === 'type' ? TYPE_ROLES[f.use] : NAME_ROLES[f.use];
   });
   return plan;
@@ -77,8 +77,23 @@ function compileSlots(slots: readonly FieldSlot[]): Int32Array {
 /** {@link SlotPlan} by kind; undefined for kinds whose payload btfkit cannot interpret (only their name is checked). */
 const SLOT_PLANS: readonly (SlotPlan | undefined)[] = RECORD_SHAPES.map((s) => s && {
   fixed: compileSlots(s.fixed), element: compileSlots(s.element),
-  elementStart: Rec.TYPE_HEADER_SIZE + s.infoSize, elementSize: s.elemSize,
+  elementStart: (Rec.TYPE_HEADER_SIZE + s.infoSize) >>> 2, elementWords: s.elemSize >>> 2,
 });
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The type section as 32-bit words in host order: a view when the bytes allow it (always, for
+ * the kernel's modules), else a copy.
+ */
+function typeWords(btf: Btf): Uint32Array {
+  const start = btf.bytes.byteOffset + btf.typeStart;
+  const n = btf.header.typeLen >>> 2;
+  if (btf.littleEndian === HOST_LITTLE_ENDIAN && start % 4 === 0) return new Uint32Array(btf.bytes.buffer, start, n);
+  const words = new Uint32Array(n);
+  for (let i = 0; i < n; i++) words[i] = btf.u32(btf.typeStart + i * 4);
+  return words;
+}
 
 /**
  * What a name may look like: an identifier (types, members, enumerators, parameters),
@@ -142,6 +157,8 @@ const NOT_A_VALUE_TYPE = (1 << Kind.Func) | (1 << Kind.Var) | (1 << Kind.Datasec
  * or the negative failures of `resolveChain` and `sizeOfOrFailure` (-1 to -4).
  */
 const MEMO_BIAS = 8;
+/** Set in a memoised kind (kinds take 7 bits). */
+const KIND_KNOWN = 0x80;
 
 /**
  * What the scanner learns about the types of a base, kept for every module scanned on it: the
@@ -149,6 +166,8 @@ const MEMO_BIAS = 8;
  * decides are kept (see {@link Scanner.resolvedOrFailure}); a few bytes per base type.
  */
 class BaseFacts {
+  /** Each base id's kind with {@link KIND_KNOWN} set; 0 while not read. */
+  private readonly kinds: Uint8Array;
   /** What each base id resolves to, plus {@link MEMO_BIAS}; 0 while not known. */
   readonly resolved: Int32Array;
   /** Base types' sizes plus {@link MEMO_BIAS}, by pointer size (a module's ELF class decides what a PTR measures). */
@@ -158,8 +177,16 @@ class BaseFacts {
   private scans = 0;
 
   constructor(readonly base: Btf) {
+    this.kinds = new Uint8Array(base.endId);
     this.resolved = new Int32Array(base.endId);
     this.seenInScan = new Uint32Array(base.endId);
+  }
+
+  /** Kind of base type `id` (1 to the base's end). */
+  kindOf(id: number): number {
+    let k = this.kinds[id]!;
+    if (k === 0) this.kinds[id] = k = this.base.kind(id) | KIND_KNOWN;
+    return k & ~KIND_KNOWN;
   }
 
   sizesFor(pointerBytes: number): Float64Array {
@@ -196,8 +223,15 @@ export class Scanner {
   private readonly firstStringOffset: number;
   /** Undefined only for a blob without a base, which has no base ids to ask about. */
   private readonly facts: BaseFacts | undefined;
+  /** The module's type section in host-order words, and where each of its types starts there (`typeOffsets` in bytes). */
+  private readonly words: Uint32Array;
+  private readonly typeOffsets: Uint32Array;
+  private readonly typeStart: number;
   private scanNumber = 0;
+  private baseTypeRefs = 0;
   private distinctBaseIds = 0;
+  private baseStringRefs = 0;
+  private ownStringRefs = 0;
   /** {@link StringMark}s by position in the module's string section. */
   private readonly ownStrings: Uint8Array;
   /** How many strings the module's string section holds, and where the last one starts. */
@@ -222,6 +256,9 @@ export class Scanner {
     this.endId = mod.endId;
     this.firstStringOffset = mod.firstStringOffset;
     this.facts = mod.base ? factsAbout(mod.base) : undefined;
+    this.words = typeWords(mod);
+    this.typeOffsets = mod.typeOffsets;
+    this.typeStart = mod.typeStart;
     this.ownResolved = new Int32Array(mod.ownTypeCount);
     this.ownSizes = new Float64Array(mod.ownTypeCount);
     this.ownStrings = new Uint8Array(mod.header.strLen);
@@ -264,13 +301,41 @@ export class Scanner {
   }
 
   run(): void {
-    const mod = this.mod;
+    const words = this.words;
+    const offsets = this.typeOffsets;
     if (this.facts) this.scanNumber = this.facts.nextScan();
-    this.distinctBaseIds = 0;
     this.markOwnStrings();
-    const offsets = mod.typeOffsets;
-    for (let i = 0; i < offsets.length; i++) this.checkType(this.firstId + i, offsets[i]!);
-    this.stats.distinctBaseTypes = this.distinctBaseIds;
+    for (let i = 0; i < offsets.length; i++) {
+      const id = this.firstId + i;
+      const rec = (offsets[i]! - this.typeStart) >>> 2;
+      const info = words[rec + Rec.INFO_WORD]!;
+      const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+      const plan = SLOT_PLANS[kind];
+      if (!plan) {
+        this.checkName(id, kind, words[rec + Rec.NAME_WORD]!, Role.TypeName, -1);
+        continue;
+      }
+      const vlen = plan.elementWords === 0 ? 0 : info & Rec.INFO_VLEN_MASK;
+      // The record's own slots (index -1), then each element's.
+      for (let index = -1; index < vlen; index++) {
+        const slots = index < 0 ? plan.fixed : plan.element;
+        const at = index < 0 ? rec : rec + plan.elementStart + index * plan.elementWords;
+        for (let s = 0; s < slots.length; s += 2) {
+          const value = words[at + slots[s]!]!;
+          const role = slots[s + 1]!;
+          if (role >= Role.TypeName) this.checkName(id, kind, value, role, index);
+          else this.checkTypeRef(id, value, role, index);
+        }
+      }
+      if (kind === Kind.Struct || kind === Kind.Union) this.checkLayout(id, kind, rec, info);
+      else if (kind === Kind.Datasec) this.checkDatasec(id);
+      else if (kind === Kind.DeclTag) this.checkDeclTag(id);
+    }
+    const stats = this.stats;
+    stats.baseTypeRefs += this.baseTypeRefs;
+    stats.distinctBaseTypes = this.distinctBaseIds;
+    stats.baseStringRefs += this.baseStringRefs;
+    stats.ownStringRefs += this.ownStringRefs;
     this.inferStringLayout();
   }
 
@@ -287,39 +352,13 @@ export class Scanner {
     return off === undefined ? undefined : this.mod.str(off);
   }
 
-  /** Checks every slot of the module's type `id` (its record at `rec`), then what its kind adds. */
-  private checkType(id: number, rec: number): void {
-    const mod = this.mod;
-    const info = mod.u32(rec + Rec.INFO_OFF);
-    const kind = infoKind(info);
-    const plan = SLOT_PLANS[kind];
-    if (!plan) {
-      this.checkName(id, kind, mod.u32(rec + Rec.NAME_OFF), Role.TypeName, -1);
-      return;
-    }
-    this.checkSlots(id, kind, rec, plan.fixed, -1);
-    if (plan.elementSize !== 0) {
-      const vlen = infoVlen(info);
-      for (let i = 0, e = rec + plan.elementStart; i < vlen; i++, e += plan.elementSize) this.checkSlots(id, kind, e, plan.element, i);
-    }
-    if (kind === Kind.Struct || kind === Kind.Union) this.checkLayout(id, kind, rec, info);
-    else if (kind === Kind.Datasec) this.checkDatasec(id);
-    else if (kind === Kind.DeclTag) this.checkDeclTag(id);
-  }
-
-  /** The slots of `plan` at `at` (a record, or its element `index`). */
-  private checkSlots(id: number, kind: number, at: number, plan: Int32Array, index: number): void {
-    for (let s = 0; s < plan.length; s += 2) {
-      const value = this.mod.u32(at + plan[s]!);
-      const role = plan[s + 1]!;
-      if (role >= Role.TypeName) this.checkName(id, kind, value, role, index);
-      else this.checkTypeRef(id, value, role, index);
-    }
-  }
-
   /** Kind of type `id` (0 for void); `id` must be below the module's end. */
   private kindOf(id: number): number {
-    return id === 0 ? 0 : infoKind(this.recordWord(id, Rec.INFO_OFF));
+    if (id >= this.firstId) {
+      const rec = (this.typeOffsets[id - this.firstId]! - this.typeStart) >>> 2;
+      return (this.words[rec + Rec.INFO_WORD]! >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
+    }
+    return id === 0 ? 0 : this.facts!.kindOf(id);
   }
 
   /** The word at `off` in the record of type `id` (1 to the module's end), wherever in the chain it lies. */
@@ -336,11 +375,11 @@ export class Scanner {
     let holder = this.mod;
     const inBase = off < this.firstStringOffset;
     if (inBase) {
-      this.stats.baseStringRefs++;
+      this.baseStringRefs++;
       // Offsets below this blob's belong to the base chain, whose first blob starts at 0.
       while (off < holder.firstStringOffset) holder = holder.base!;
     } else {
-      this.stats.ownStringRefs++;
+      this.ownStringRefs++;
       this.noteOwnNameRef(off);
       if (off >= holder.endStringOffset) {
         this.reportStringRange(id, off, index);
@@ -437,7 +476,7 @@ export class Scanner {
   private checkTypeRef(id: number, ref: number, role: Role, index: number): void {
     const inBase = ref !== 0 && ref < this.firstId;
     if (inBase) {
-      this.stats.baseTypeRefs++;
+      this.baseTypeRefs++;
       const seen = this.facts!.seenInScan;
       if (seen[ref] !== this.scanNumber) {
         seen[ref] = this.scanNumber;
@@ -568,17 +607,18 @@ export class Scanner {
 
   // -- layouts --
 
+  /** Member offsets and sizes of the struct or union `id`, its record at word `rec`. */
   private checkLayout(id: number, kind: Kind.Struct | Kind.Union, rec: number, info: number): void {
-    const mod = this.mod;
-    const size = mod.u32(rec + Rec.SIZE_OR_TYPE_OFF);
+    const words = this.words;
+    const size = words[rec + Rec.SIZE_OR_TYPE_WORD]!;
     const sizeBits = size * 8;
     const vlen = infoVlen(info);
     const kflag = infoKindFlag(info);
     let lastOffset = 0;
     let lastEnd = 0;
     let lastIndex = -1;
-    for (let i = 0, m = rec + Rec.TYPE_HEADER_SIZE; i < vlen; i++, m += Rec.MEMBER_SIZE) {
-      const ref = mod.u32(m + Rec.MEMBER_TYPE_OFF);
+    for (let i = 0, m = rec + Rec.TYPE_HEADER_WORDS; i < vlen; i++, m += Rec.MEMBER_WORDS) {
+      const ref = words[m + Rec.MEMBER_TYPE_WORD]!;
       if (ref === 0 || ref >= this.endId) continue;
       const r = this.resolvedOrFailure(ref);
       if (r < 0) continue;
@@ -586,7 +626,7 @@ export class Scanner {
       if (!inKindSet(SIZED_KINDS, rk)) continue;
       const typeBytes = this.sizeOrFailure(ref);
       if (typeBytes < 0) continue;
-      const raw = mod.u32(m + Rec.MEMBER_OFFSET_OFF);
+      const raw = words[m + Rec.MEMBER_OFFSET_WORD]!;
       let bitOffset = memberBitOffsetOf(raw, kflag);
       const bitfieldSize = memberBitfieldSizeOf(raw, kflag);
       let width: number;
@@ -631,13 +671,14 @@ export class Scanner {
   }
 
   /**
-   * Evidence about member `i` of the struct or union `id` (its record at `rec`), whose type is
+   * Evidence about member `i` of the struct or union `id` (its record at word `rec`), whose type is
    * `ref`: what {@link checkLayout} found, with its numbers in `a`...`e` as the cases say.
    */
   private reportMember(id: number, rec: number, i: number, ref: number, finding: LayoutFinding, a: number, b = 0, c = 0, d = 0, e = 0): void {
     const mod = this.mod;
     const inBase = ref < this.firstId;
-    const at = () => ({ member: i, ...memberName(mod.str(memberNameOff(mod, rec, i))) });
+    const nameOff = this.words[rec + Rec.TYPE_HEADER_WORDS + i * Rec.MEMBER_WORDS + Rec.MEMBER_NAME_WORD]!;
+    const at = () => ({ member: i, ...memberName(mod.str(nameOff)) });
     switch (finding) {
       case LayoutFinding.BitfieldType: {
         const [bitfieldSize, resolvedKind] = [a, b];
