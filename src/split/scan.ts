@@ -52,9 +52,9 @@ const USE_OF_ROLE: readonly (TypeUse | NameUse)[] = (() => {
 })();
 
 /**
- * A kind's slots as the scan walks them: pairs of (word in the record or element, role), in
- * the order `visitRecord` visits them. Compiled from `RECORD_SHAPES`, the one description of
- * where ids and names lie.
+ * A kind's slots as the scan walks them: triples of (word in the record or element, role, and
+ * for a name the {@link NameRule} it must fit), in the order `visitRecord` visits them.
+ * Compiled from `RECORD_SHAPES`, the one description of where ids and names lie.
  */
 interface SlotPlan {
   readonly fixed: Int32Array;
@@ -65,18 +65,22 @@ interface SlotPlan {
   readonly elementWords: number;
 }
 
-function compileSlots(slots: readonly FieldSlot[]): Int32Array {
-  const plan = new Int32Array(slots.length * 2);
+const SLOT_STRIDE = 3;
+
+function compileSlots(kind: number, slots: readonly FieldSlot[]): Int32Array {
+  const plan = new Int32Array(slots.length * SLOT_STRIDE);
   slots.forEach((f, i) => {
-    plan[2 * i] = f.at >>> 2;
-    plan[2 * i + 1] = f.holds === 'type' ? TYPE_ROLES[f.use] : NAME_ROLES[f.use];
+    const role = f.holds === 'type' ? TYPE_ROLES[f.use] : NAME_ROLES[f.use];
+    plan[SLOT_STRIDE * i] = f.at >>> 2;
+    plan[SLOT_STRIDE * i + 1] = role;
+    plan[SLOT_STRIDE * i + 2] = f.holds === 'name' ? nameRule(kind, role) : 0;
   });
   return plan;
 }
 
 /** {@link SlotPlan} by kind; undefined for kinds whose payload btfkit cannot interpret (only their name is checked). */
-const SLOT_PLANS: readonly (SlotPlan | undefined)[] = RECORD_SHAPES.map((s) => s && {
-  fixed: compileSlots(s.fixed), element: compileSlots(s.element),
+const SLOT_PLANS: readonly (SlotPlan | undefined)[] = RECORD_SHAPES.map((s, kind) => s && {
+  fixed: compileSlots(kind, s.fixed), element: compileSlots(kind, s.element),
   elementStart: (Rec.TYPE_HEADER_SIZE + s.infoSize) >>> 2, elementWords: s.elemSize >>> 2,
 });
 
@@ -159,6 +163,11 @@ const NOT_A_VALUE_TYPE = (1 << Kind.Func) | (1 << Kind.Var) | (1 << Kind.Datasec
 const MEMO_BIAS = 8;
 /** Set in a memoised kind (kinds take 7 bits). */
 const KIND_KNOWN = 0x80;
+/**
+ * A fitness memo (see `Scanner.fits`) has bit `role` set once the type was judged in that
+ * role, and bit `FITS_SHIFT + role` when it fits (13 type roles: both halves fit in 32 bits).
+ */
+const FITS_SHIFT = 16;
 
 /**
  * What the scanner learns about the types of a base, kept for every module scanned on it: the
@@ -170,15 +179,19 @@ class BaseFacts {
   private readonly kinds: Uint8Array;
   /** What each base id resolves to, plus {@link MEMO_BIAS}; 0 while not known. */
   readonly resolved: Int32Array;
+  /** Which roles each base id fits, as `Scanner.fits` keeps them. */
+  readonly fits: Int32Array;
   /** Base types' sizes plus {@link MEMO_BIAS}, by pointer size (a module's ELF class decides what a PTR measures). */
   private readonly sizes = new Map<number, Float64Array>();
   /** The number of the scan that last saw each base id, to count distinct base types without a set per module. */
   readonly seenInScan: Uint32Array;
   private scans = 0;
+  readonly memory = new ScanMemory();
 
   constructor(readonly base: Btf) {
     this.kinds = new Uint8Array(base.endId);
     this.resolved = new Int32Array(base.endId);
+    this.fits = new Int32Array(base.endId);
     this.seenInScan = new Uint32Array(base.endId);
   }
 
@@ -205,10 +218,44 @@ class BaseFacts {
   }
 }
 
+/**
+ * The working memory of a scan, indexed by the module's own ids and string positions, kept
+ * between scans on one base: a merge scans a thousand modules, and allocating typed arrays for
+ * each costs more than scanning a small one. Each scan clears the part it uses first.
+ */
+class ScanMemory {
+  ownResolved: Int32Array = new Int32Array(0);
+  ownSizes: Float64Array = new Float64Array(0);
+  ownFits: Int32Array = new Int32Array(0);
+  ownStrings: Uint8Array = new Uint8Array(0);
+  ownNameRefs: Uint32Array = new Uint32Array(256);
+
+  /** Zeroed memory for a module of `types` types and `stringBytes` bytes of strings. */
+  prepare(types: number, stringBytes: number): void {
+    if (this.ownResolved.length < types) {
+      const n = Math.max(types, this.ownResolved.length * 2);
+      this.ownResolved = new Int32Array(n);
+      this.ownSizes = new Float64Array(n);
+      this.ownFits = new Int32Array(n);
+    } else {
+      this.ownResolved.fill(0, 0, types);
+      this.ownSizes.fill(0, 0, types);
+      this.ownFits.fill(0, 0, types);
+    }
+    if (this.ownStrings.length < stringBytes) this.ownStrings = new Uint8Array(Math.max(stringBytes, this.ownStrings.length * 2));
+    else this.ownStrings.fill(0, 0, stringBytes);
+  }
+}
+
 /** What {@link Scanner.checkLayout} found wrong with a member; {@link Scanner.reportMember} says it in words. */
 const enum LayoutFinding { BitfieldType, BitfieldWidth, Unaligned, PastEnd, UnionOffset, Backwards, Overlap }
 
 const baseFacts = new WeakMap<Btf, BaseFacts>();
+
+const EMPTY_INT32 = new Int32Array(0);
+const EMPTY_UINT32 = new Uint32Array(0);
+const EMPTY_FLOAT64 = new Float64Array(0);
+const EMPTY_UINT8 = new Uint8Array(0);
 
 function factsAbout(base: Btf): BaseFacts {
   let facts = baseFacts.get(base);
@@ -232,23 +279,26 @@ export class Scanner {
   private distinctBaseIds = 0;
   private baseStringRefs = 0;
   private ownStringRefs = 0;
-  /** {@link StringMark}s by position in the module's string section. */
-  private readonly ownStrings: Uint8Array;
+  /** {@link StringMark}s by position in the module's string section (`ownStringLength` bytes). */
+  private ownStrings: Uint8Array;
+  private readonly ownStringLength: number;
   /** How many strings the module's string section holds, and where the last one starts. */
   private ownStringCount = 0;
   private lastOwnStringStart = 0;
   /** Every name offset into the module's own strings, in the order met (`ownNameRefCount` of them). */
-  private ownNameRefs = new Uint32Array(256);
+  private ownNameRefs: Uint32Array;
   private ownNameRefCount = 0;
   private maxOwnNameRef = 0;
   /** Memos for the module's own ids, index `id - firstId`, answers plus {@link MEMO_BIAS}. */
-  private readonly ownResolved: Int32Array;
-  private readonly ownSizes: Float64Array;
+  private ownResolved: Int32Array;
+  private ownSizes: Float64Array;
+  private ownFits: Int32Array;
   /** Answers for ids the base cannot answer alone (hostile input only). */
-  private readonly otherResolved = new Map<number, number>();
-  private readonly otherSizes = new Map<number, number>();
-  /** The pointer size sizes are taken with; 0 until first needed. */
+  private otherResolved: Map<number, number> | undefined;
+  private otherSizes: Map<number, number> | undefined;
+  /** The pointer size sizes are taken with, and the base's sizes for it; unset until first needed. */
   private effectivePointerSize = 0;
+  private baseSizes: Float64Array | undefined;
 
   /** `pointerSize`: from the module's ELF class when known; else libbpf's guess from the BTF. */
   constructor(private readonly mod: Btf, private readonly ev: EvidenceList, private readonly stats: CheckStats, private readonly pointerSize?: number) {
@@ -259,9 +309,12 @@ export class Scanner {
     this.words = typeWords(mod);
     this.typeOffsets = mod.typeOffsets;
     this.typeStart = mod.typeStart;
-    this.ownResolved = new Int32Array(mod.ownTypeCount);
-    this.ownSizes = new Float64Array(mod.ownTypeCount);
-    this.ownStrings = new Uint8Array(mod.header.strLen);
+    this.ownStringLength = mod.header.strLen;
+    // Taken from the base's memory when the scan runs.
+    this.ownResolved = this.ownFits = EMPTY_INT32;
+    this.ownSizes = EMPTY_FLOAT64;
+    this.ownStrings = EMPTY_UINT8;
+    this.ownNameRefs = EMPTY_UINT32;
   }
 
   /**
@@ -304,6 +357,13 @@ export class Scanner {
     const words = this.words;
     const offsets = this.typeOffsets;
     if (this.facts) this.scanNumber = this.facts.nextScan();
+    const memory = this.facts?.memory ?? new ScanMemory();
+    memory.prepare(offsets.length, this.ownStringLength);
+    this.ownResolved = memory.ownResolved;
+    this.ownSizes = memory.ownSizes;
+    this.ownFits = memory.ownFits;
+    this.ownStrings = memory.ownStrings;
+    this.ownNameRefs = memory.ownNameRefs;
     this.markOwnStrings();
     for (let i = 0; i < offsets.length; i++) {
       const id = this.firstId + i;
@@ -312,7 +372,7 @@ export class Scanner {
       const kind = (info >>> Rec.INFO_KIND_SHIFT) & Rec.INFO_KIND_MASK;
       const plan = SLOT_PLANS[kind];
       if (!plan) {
-        this.checkName(id, kind, words[rec + Rec.NAME_WORD]!, Role.TypeName, -1);
+        this.checkName(id, words[rec + Rec.NAME_WORD]!, Role.TypeName, nameRule(kind, Role.TypeName), -1);
         continue;
       }
       const vlen = plan.elementWords === 0 ? 0 : info & Rec.INFO_VLEN_MASK;
@@ -320,10 +380,10 @@ export class Scanner {
       for (let index = -1; index < vlen; index++) {
         const slots = index < 0 ? plan.fixed : plan.element;
         const at = index < 0 ? rec : rec + plan.elementStart + index * plan.elementWords;
-        for (let s = 0; s < slots.length; s += 2) {
+        for (let s = 0; s < slots.length; s += SLOT_STRIDE) {
           const value = words[at + slots[s]!]!;
           const role = slots[s + 1]!;
-          if (role >= Role.TypeName) this.checkName(id, kind, value, role, index);
+          if (role >= Role.TypeName) this.checkName(id, value, role, slots[s + 2]!, index);
           else this.checkTypeRef(id, value, role, index);
         }
       }
@@ -336,6 +396,7 @@ export class Scanner {
     stats.distinctBaseTypes = this.distinctBaseIds;
     stats.baseStringRefs += this.baseStringRefs;
     stats.ownStringRefs += this.ownStringRefs;
+    memory.ownNameRefs = this.ownNameRefs;
     this.inferStringLayout();
   }
 
@@ -370,21 +431,30 @@ export class Scanner {
 
   // -- names --
 
-  private checkName(id: number, kind: number, off: number, role: Role, index: number): void {
+  /** Name offset `off` in `role`, which must fit `rule`. */
+  private checkName(id: number, off: number, role: Role, rule: NameRule, index: number): void {
     if (off === 0) return;
-    let holder = this.mod;
-    const inBase = off < this.firstStringOffset;
-    if (inBase) {
-      this.baseStringRefs++;
-      // Offsets below this blob's belong to the base chain, whose first blob starts at 0.
-      while (off < holder.firstStringOffset) holder = holder.base!;
-    } else {
+    if (off >= this.firstStringOffset) {
       this.ownStringRefs++;
       this.noteOwnNameRef(off);
-      if (off >= holder.endStringOffset) {
-        this.reportStringRange(id, off, index);
-        return;
-      }
+      // Only a string's start has Fits bits: a name that fits starts a string.
+      const p = off - this.firstStringOffset;
+      if (p < this.ownStringLength && (this.ownStrings[p]! & (StringMark.Fits << rule)) !== 0) return;
+      this.checkNameAt(id, off, role, rule, index, this.mod, false);
+      return;
+    }
+    this.baseStringRefs++;
+    // Offsets below this blob's belong to the base chain, whose first blob starts at 0.
+    let holder = this.mod.base!;
+    while (off < holder.firstStringOffset) holder = holder.base!;
+    this.checkNameAt(id, off, role, rule, index, holder, true);
+  }
+
+  /** The checks of a name in the blob that holds it (or, for the module's own strings, should). */
+  private checkNameAt(id: number, off: number, role: Role, rule: NameRule, index: number, holder: Btf, inBase: boolean): void {
+    if (off >= holder.endStringOffset) {
+      this.reportStringRange(id, off, index);
+      return;
     }
     const bytes = holder.bytes;
     const pos = holder.stringStart + off - holder.firstStringOffset;
@@ -392,7 +462,6 @@ export class Scanner {
       this.reportStringInside(id, off, role, index, holder, pos, inBase);
       return;
     }
-    const rule = nameRule(kind, role);
     const fits = inBase ? nameBytesFit(bytes, pos, rule) : (this.ownStrings[pos - holder.stringStart]! & (StringMark.Fits << rule)) !== 0;
     if (!fits) this.reportName(id, off, role, index, rule, inBase);
   }
@@ -487,8 +556,25 @@ export class Scanner {
       this.reportTypeRange(id, ref, role, index);
       return;
     }
-    const problem = this.useProblem(ref, role);
-    if (problem !== undefined) this.reportKind(id, ref, index, inBase, problem);
+    if (!this.fits(ref, role)) this.reportKind(id, ref, index, inBase, this.useProblem(ref, role)!);
+  }
+
+  /**
+   * Whether `ref` (below the module's end) fits `role`, that is {@link useProblem} finds
+   * nothing, remembered per type and role: for a base type in {@link BaseFacts}, for every
+   * module on that base, when the base alone decided it (see {@link resolvedOrFailure}).
+   */
+  private fits(ref: number, role: Role): boolean {
+    if (ref === 0) return this.useProblem(0, role) === undefined;
+    const own = ref >= this.firstId;
+    const memo = own ? this.ownFits : this.facts!.fits;
+    const at = own ? ref - this.firstId : ref;
+    const known = memo[at]!;
+    if ((known & (1 << role)) !== 0) return (known & (1 << (role + FITS_SHIFT))) !== 0;
+    const fits = this.useProblem(ref, role) === undefined;
+    const resolves = role === Role.Member || role === Role.ArrayElement || role === Role.Var || role === Role.ArrayIndex;
+    if (own || !resolves || this.facts!.resolved[ref] !== 0) memo[at] = known | (1 << role) | (fits ? 1 << (role + FITS_SHIFT) : 0);
+    return fits;
   }
 
   private elementAt(id: number, index: number): { member?: number; memberName?: string } {
@@ -570,6 +656,7 @@ export class Scanner {
         return r;
       }
     }
+    this.otherResolved ??= new Map();
     let r = this.otherResolved.get(ref);
     if (r === undefined) this.otherResolved.set(ref, (r = resolveChain(this.mod, ref)));
     return r;
@@ -590,8 +677,11 @@ export class Scanner {
     const facts = this.facts;
     if (facts && ref > 0 && ref < firstId) {
       // The module's pointer size, asked of the base explicitly, sizes as the module would.
-      if (this.effectivePointerSize === 0) this.effectivePointerSize = this.pointerSize ?? pointerSize(this.mod);
-      const sizes = facts.sizesFor(this.effectivePointerSize);
+      if (this.baseSizes === undefined) {
+        this.effectivePointerSize = this.pointerSize ?? pointerSize(this.mod);
+        this.baseSizes = facts.sizesFor(this.effectivePointerSize);
+      }
+      const sizes = this.baseSizes;
       const known = sizes[ref]!;
       if (known !== 0) return known - MEMO_BIAS;
       const size = sizeOfOrFailure(facts.base, ref, this.effectivePointerSize);
@@ -600,6 +690,7 @@ export class Scanner {
         return size;
       }
     }
+    this.otherSizes ??= new Map();
     let size = this.otherSizes.get(ref);
     if (size === undefined) this.otherSizes.set(ref, (size = sizeOfOrFailure(this.mod, ref, this.pointerSize)));
     return size;
