@@ -163,11 +163,6 @@ const NOT_A_VALUE_TYPE = (1 << Kind.Func) | (1 << Kind.Var) | (1 << Kind.Datasec
 const MEMO_BIAS = 8;
 /** Set in a memoised kind (kinds take 7 bits). */
 const KIND_KNOWN = 0x80;
-/**
- * A fitness memo (see `Scanner.fits`) has bit `role` set once the type was judged in that
- * role, and bit `FITS_SHIFT + role` when it fits (13 type roles: both halves fit in 32 bits).
- */
-const FITS_SHIFT = 16;
 
 /**
  * What the scanner learns about the types of a base, kept for every module scanned on it: the
@@ -179,8 +174,6 @@ class BaseFacts {
   private readonly kinds: Uint8Array;
   /** What each base id resolves to, plus {@link MEMO_BIAS}; 0 while not known. */
   readonly resolved: Int32Array;
-  /** Which roles each base id fits, as `Scanner.fits` keeps them. */
-  readonly fits: Int32Array;
   /** Base types' sizes plus {@link MEMO_BIAS}, by pointer size (a module's ELF class decides what a PTR measures). */
   private readonly sizes = new Map<number, Float64Array>();
   /** The number of the scan that last saw each base id, to count distinct base types without a set per module. */
@@ -191,7 +184,6 @@ class BaseFacts {
   constructor(readonly base: Btf) {
     this.kinds = new Uint8Array(base.endId);
     this.resolved = new Int32Array(base.endId);
-    this.fits = new Int32Array(base.endId);
     this.seenInScan = new Uint32Array(base.endId);
   }
 
@@ -226,7 +218,6 @@ class BaseFacts {
 class ScanMemory {
   ownResolved: Int32Array = new Int32Array(0);
   ownSizes: Float64Array = new Float64Array(0);
-  ownFits: Int32Array = new Int32Array(0);
   ownStrings: Uint8Array = new Uint8Array(0);
   ownNameRefs: Uint32Array = new Uint32Array(256);
 
@@ -236,11 +227,9 @@ class ScanMemory {
       const n = Math.max(types, this.ownResolved.length * 2);
       this.ownResolved = new Int32Array(n);
       this.ownSizes = new Float64Array(n);
-      this.ownFits = new Int32Array(n);
     } else {
       this.ownResolved.fill(0, 0, types);
       this.ownSizes.fill(0, 0, types);
-      this.ownFits.fill(0, 0, types);
     }
     if (this.ownStrings.length < stringBytes) this.ownStrings = new Uint8Array(Math.max(stringBytes, this.ownStrings.length * 2));
     else this.ownStrings.fill(0, 0, stringBytes);
@@ -292,7 +281,6 @@ export class Scanner {
   /** Memos for the module's own ids, index `id - firstId`, answers plus {@link MEMO_BIAS}. */
   private ownResolved: Int32Array;
   private ownSizes: Float64Array;
-  private ownFits: Int32Array;
   /** Answers for ids the base cannot answer alone (hostile input only). */
   private otherResolved: Map<number, number> | undefined;
   private otherSizes: Map<number, number> | undefined;
@@ -311,7 +299,7 @@ export class Scanner {
     this.typeStart = mod.typeStart;
     this.ownStringLength = mod.header.strLen;
     // Taken from the base's memory when the scan runs.
-    this.ownResolved = this.ownFits = EMPTY_INT32;
+    this.ownResolved = EMPTY_INT32;
     this.ownSizes = EMPTY_FLOAT64;
     this.ownStrings = EMPTY_UINT8;
     this.ownNameRefs = EMPTY_UINT32;
@@ -361,7 +349,6 @@ export class Scanner {
     memory.prepare(offsets.length, this.ownStringLength);
     this.ownResolved = memory.ownResolved;
     this.ownSizes = memory.ownSizes;
-    this.ownFits = memory.ownFits;
     this.ownStrings = memory.ownStrings;
     this.ownNameRefs = memory.ownNameRefs;
     this.markOwnStrings();
@@ -468,7 +455,7 @@ export class Scanner {
 
   private noteOwnNameRef(off: number): void {
     if (this.ownNameRefCount === this.ownNameRefs.length) {
-      const grown = new Uint32Array(this.ownNameRefs.length * 2);
+      const grown = new Uint32Array(Math.max(256, this.ownNameRefs.length * 2));
       grown.set(this.ownNameRefs);
       this.ownNameRefs = grown;
     }
@@ -556,25 +543,8 @@ export class Scanner {
       this.reportTypeRange(id, ref, role, index);
       return;
     }
-    if (!this.fits(ref, role)) this.reportKind(id, ref, index, inBase, this.useProblem(ref, role)!);
-  }
-
-  /**
-   * Whether `ref` (below the module's end) fits `role`, that is {@link useProblem} finds
-   * nothing, remembered per type and role: for a base type in {@link BaseFacts}, for every
-   * module on that base, when the base alone decided it (see {@link resolvedOrFailure}).
-   */
-  private fits(ref: number, role: Role): boolean {
-    if (ref === 0) return this.useProblem(0, role) === undefined;
-    const own = ref >= this.firstId;
-    const memo = own ? this.ownFits : this.facts!.fits;
-    const at = own ? ref - this.firstId : ref;
-    const known = memo[at]!;
-    if ((known & (1 << role)) !== 0) return (known & (1 << (role + FITS_SHIFT))) !== 0;
-    const fits = this.useProblem(ref, role) === undefined;
-    const resolves = role === Role.Member || role === Role.ArrayElement || role === Role.Var || role === Role.ArrayIndex;
-    if (own || !resolves || this.facts!.resolved[ref] !== 0) memo[at] = known | (1 << role) | (fits ? 1 << (role + FITS_SHIFT) : 0);
-    return fits;
+    const problem = this.useProblem(ref, role);
+    if (problem !== undefined) this.reportKind(id, ref, index, inBase, problem);
   }
 
   private elementAt(id: number, index: number): { member?: number; memberName?: string } {
