@@ -236,8 +236,6 @@ class ScanMemory {
   }
 }
 
-/** What {@link Scanner.checkLayout} found wrong with a member; {@link Scanner.reportMember} says it in words. */
-const enum LayoutFinding { BitfieldType, BitfieldWidth, Unaligned, PastEnd, UnionOffset, Backwards, Overlap }
 
 const baseFacts = new WeakMap<Btf, BaseFacts>();
 
@@ -693,11 +691,11 @@ export class Scanner {
       let width: number;
       if (bitfieldSize) {
         if (rk !== Kind.Int && rk !== Kind.Enum && rk !== Kind.Enum64) {
-          this.reportMember(id, rec, i, ref, LayoutFinding.BitfieldType, bitfieldSize, rk);
+          this.reportBitfieldKind(id, rec, i, ref, bitfieldSize, rk);
           continue;
         }
         if (bitfieldSize > typeBytes * 8) {
-          this.reportMember(id, rec, i, ref, LayoutFinding.BitfieldWidth, bitfieldSize, typeBytes);
+          this.reportBitfieldWidth(id, rec, i, ref, bitfieldSize, typeBytes);
           continue;
         }
         width = bitfieldSize;
@@ -708,20 +706,20 @@ export class Scanner {
         bitOffset += intBitOffset(data);
       } else {
         width = typeBytes * 8;
-        if (bitOffset % 8 !== 0) this.reportMember(id, rec, i, ref, LayoutFinding.Unaligned, bitOffset);
+        if (bitOffset % 8 !== 0) this.reportUnaligned(id, rec, i, ref, bitOffset);
       }
       if (bitOffset + width > sizeBits) {
-        this.reportMember(id, rec, i, ref, LayoutFinding.PastEnd, bitOffset, width, typeBytes, size, kind);
+        this.reportPastEnd(id, rec, i, ref, bitOffset, width, typeBytes, size, kind);
         continue;
       }
       if (kind === Kind.Union) {
-        if (bitOffset !== 0) this.reportMember(id, rec, i, ref, LayoutFinding.UnionOffset, bitOffset);
+        if (bitOffset !== 0) this.reportUnionOffset(id, rec, i, bitOffset);
         continue;
       }
       if (bitOffset < lastOffset) {
-        this.reportMember(id, rec, i, ref, LayoutFinding.Backwards, bitOffset, lastOffset);
+        this.reportBackwards(id, rec, i, bitOffset, lastOffset);
       } else if (width > 0 && bitOffset < lastEnd) {
-        this.reportMember(id, rec, i, ref, LayoutFinding.Overlap, bitOffset, lastIndex, lastEnd);
+        this.reportOverlap(id, rec, i, ref, bitOffset, lastIndex, lastEnd);
       }
       lastOffset = bitOffset;
       if (width > 0 && bitOffset + width > lastEnd) {
@@ -731,58 +729,51 @@ export class Scanner {
     }
   }
 
-  /**
-   * Evidence about member `i` of the struct or union `id` (its record at word `rec`), whose type is
-   * `ref`: what {@link checkLayout} found, with its numbers in `a`...`e` as the cases say.
-   */
-  private reportMember(id: number, rec: number, i: number, ref: number, finding: LayoutFinding, a: number, b = 0, c = 0, d = 0, e = 0): void {
+  // Evidence about member `i` of the struct or union `id` (its record at word `rec`), of type `ref`.
+  // Each finding of checkLayout has its own method so that the loop holds no closure: a closure
+  // there would capture the loop's variables and make every member allocate.
+
+  private memberAt(rec: number, i: number): { member: number; memberName?: string } {
+    return { member: i, ...memberName(this.mod.str(this.words[rec + Rec.TYPE_HEADER_WORDS + i * Rec.MEMBER_WORDS + Rec.MEMBER_NAME_WORD]!)) };
+  }
+
+  private reportBitfieldKind(id: number, rec: number, i: number, ref: number, bitfieldSize: number, resolvedKind: number): void {
     const mod = this.mod;
-    const inBase = ref < this.firstId;
-    const nameOff = this.words[rec + Rec.TYPE_HEADER_WORDS + i * Rec.MEMBER_WORDS + Rec.MEMBER_NAME_WORD]!;
-    const at = () => ({ member: i, ...memberName(mod.str(nameOff)) });
-    switch (finding) {
-      case LayoutFinding.BitfieldType: {
-        const [bitfieldSize, resolvedKind] = [a, b];
-        this.add(id, 'kind', () => ({ signal: 'kind', ...at(), ref: 'type', target: ref, inBase, found: describeType(mod, ref), problem: `bitfield member of ${bitfieldSize} bits needs an INT or ENUM type, but [${ref}] is ${kindName(resolvedKind)}` }));
-        return;
-      }
-      case LayoutFinding.BitfieldWidth: {
-        const [bitfieldSize, typeBytes] = [a, b];
-        this.add(id, 'size', () => ({ signal: 'size', ...at(), ref: 'type', target: ref, inBase, found: `${describeType(mod, ref)}, ${typeBytes} bytes`, problem: `bitfield of ${bitfieldSize} bits is wider than its type [${ref}] (${typeBytes * 8} bits)` }));
-        return;
-      }
-      case LayoutFinding.Unaligned: {
-        const bitOffset = a;
-        this.add(id, 'layout', () => ({ signal: 'layout', ...at(), ref: 'type', target: ref, inBase, found: describeType(mod, ref), problem: `member at bit ${bitOffset} is not a bitfield but is not byte aligned` }));
-        return;
-      }
-      case LayoutFinding.PastEnd: {
-        const [bitOffset, width, typeBytes, size, kind] = [a, b, c, d, e];
-        this.add(id, 'size', () => ({
-          signal: 'size', ...at(), ref: 'type', target: ref, inBase, found: `${describeType(mod, ref)}, ${typeBytes} bytes`,
-          problem: `member at bit ${bitOffset} of ${width} bits ends at bit ${bitOffset + width}, past the end of the ${size}-byte ${kind === Kind.Struct ? 'struct' : 'union'}`,
-        }));
-        return;
-      }
-      case LayoutFinding.UnionOffset: {
-        const bitOffset = a;
-        this.add(id, 'layout', () => ({ signal: 'layout', ...at(), problem: `union member at bit ${bitOffset}; union members all start at bit 0` }));
-        return;
-      }
-      case LayoutFinding.Backwards: {
-        const [bitOffset, lastOffset] = [a, b];
-        this.add(id, 'layout', () => ({ signal: 'layout', ...at(), problem: `member at bit ${bitOffset} comes after a member at bit ${lastOffset}; struct member offsets never go backwards` }));
-        return;
-      }
-      case LayoutFinding.Overlap: {
-        const [bitOffset, lastIndex, lastEnd] = [a, b, c];
-        this.add(id, 'layout', () => ({
-          signal: 'layout', ...at(), ref: 'type', target: ref, inBase, found: describeType(mod, ref),
-          problem: `member at bit ${bitOffset} overlaps member ${lastIndex}, which ends at bit ${lastEnd}`,
-        }));
-        return;
-      }
-    }
+    this.add(id, 'kind', () => ({ signal: 'kind', ...this.memberAt(rec, i), ref: 'type', target: ref, inBase: ref < mod.firstId, found: describeType(mod, ref), problem: `bitfield member of ${bitfieldSize} bits needs an INT or ENUM type, but [${ref}] is ${kindName(resolvedKind)}` }));
+  }
+
+  private reportBitfieldWidth(id: number, rec: number, i: number, ref: number, bitfieldSize: number, typeBytes: number): void {
+    const mod = this.mod;
+    this.add(id, 'size', () => ({ signal: 'size', ...this.memberAt(rec, i), ref: 'type', target: ref, inBase: ref < mod.firstId, found: `${describeType(mod, ref)}, ${typeBytes} bytes`, problem: `bitfield of ${bitfieldSize} bits is wider than its type [${ref}] (${typeBytes * 8} bits)` }));
+  }
+
+  private reportUnaligned(id: number, rec: number, i: number, ref: number, bitOffset: number): void {
+    const mod = this.mod;
+    this.add(id, 'layout', () => ({ signal: 'layout', ...this.memberAt(rec, i), ref: 'type', target: ref, inBase: ref < mod.firstId, found: describeType(mod, ref), problem: `member at bit ${bitOffset} is not a bitfield but is not byte aligned` }));
+  }
+
+  private reportPastEnd(id: number, rec: number, i: number, ref: number, bitOffset: number, width: number, typeBytes: number, size: number, kind: Kind.Struct | Kind.Union): void {
+    const mod = this.mod;
+    this.add(id, 'size', () => ({
+      signal: 'size', ...this.memberAt(rec, i), ref: 'type', target: ref, inBase: ref < mod.firstId, found: `${describeType(mod, ref)}, ${typeBytes} bytes`,
+      problem: `member at bit ${bitOffset} of ${width} bits ends at bit ${bitOffset + width}, past the end of the ${size}-byte ${kind === Kind.Struct ? 'struct' : 'union'}`,
+    }));
+  }
+
+  private reportUnionOffset(id: number, rec: number, i: number, bitOffset: number): void {
+    this.add(id, 'layout', () => ({ signal: 'layout', ...this.memberAt(rec, i), problem: `union member at bit ${bitOffset}; union members all start at bit 0` }));
+  }
+
+  private reportBackwards(id: number, rec: number, i: number, bitOffset: number, lastOffset: number): void {
+    this.add(id, 'layout', () => ({ signal: 'layout', ...this.memberAt(rec, i), problem: `member at bit ${bitOffset} comes after a member at bit ${lastOffset}; struct member offsets never go backwards` }));
+  }
+
+  private reportOverlap(id: number, rec: number, i: number, ref: number, bitOffset: number, lastIndex: number, lastEnd: number): void {
+    const mod = this.mod;
+    this.add(id, 'layout', () => ({
+      signal: 'layout', ...this.memberAt(rec, i), ref: 'type', target: ref, inBase: ref < mod.firstId, found: describeType(mod, ref),
+      problem: `member at bit ${bitOffset} overlaps member ${lastIndex}, which ends at bit ${lastEnd}`,
+    }));
   }
 
   private checkDatasec(id: number): void {
