@@ -1,4 +1,4 @@
-import type { Btf } from '../btf/btf.js';
+import { typeSectionWords, type Btf } from '../btf/btf.js';
 import { WireKind as Kind, kindName } from '../format/kinds.js';
 import type { CheckStats, Evidence, EvidenceSignal } from './check.js';
 import type { EvidenceList } from './evidence.js';
@@ -83,21 +83,6 @@ const SLOT_PLANS: readonly (SlotPlan | undefined)[] = RECORD_SHAPES.map((s, kind
   fixed: compileSlots(kind, s.fixed), element: compileSlots(kind, s.element),
   elementStart: (Rec.TYPE_HEADER_SIZE + s.infoSize) >>> 2, elementWords: s.elemSize >>> 2,
 });
-
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * The type section as 32-bit words in host order: a view when the bytes allow it (always, for
- * the kernel's modules), else a copy.
- */
-function typeWords(btf: Btf): Uint32Array {
-  const start = btf.bytes.byteOffset + btf.typeStart;
-  const n = btf.header.typeLen >>> 2;
-  if (btf.littleEndian === HOST_LITTLE_ENDIAN && start % 4 === 0) return new Uint32Array(btf.bytes.buffer, start, n);
-  const words = new Uint32Array(n);
-  for (let i = 0; i < n; i++) words[i] = btf.u32(btf.typeStart + i * 4);
-  return words;
-}
 
 /**
  * What a name may look like: an identifier (types, members, enumerators, parameters),
@@ -292,7 +277,7 @@ export class Scanner {
     this.endId = mod.endId;
     this.firstStringOffset = mod.firstStringOffset;
     this.facts = mod.base ? factsAbout(mod.base) : undefined;
-    this.words = typeWords(mod);
+    this.words = typeSectionWords(mod);
     this.typeOffsets = mod.typeOffsets;
     this.typeStart = mod.typeStart;
     this.ownStringLength = mod.header.strLen;
