@@ -179,6 +179,7 @@ class BaseFacts {
     return k & ~KIND_KNOWN;
   }
 
+  /** The sizes kept for modules whose pointers are `pointerBytes` long. */
   sizesFor(pointerBytes: number): Float64Array {
     let sizes = this.sizes.get(pointerBytes);
     if (!sizes) this.sizes.set(pointerBytes, (sizes = new Float64Array(this.base.endId)));
@@ -220,7 +221,6 @@ class ScanMemory {
     else this.ownStrings.fill(0, 0, stringBytes);
   }
 }
-
 
 const baseFacts = new WeakMap<Btf, BaseFacts>();
 
@@ -328,6 +328,8 @@ export class Scanner {
     const words = this.words;
     const offsets = this.typeOffsets;
     if (this.facts) this.scanNumber = this.facts.nextScan();
+    this.baseTypeRefs = this.distinctBaseIds = this.baseStringRefs = this.ownStringRefs = 0;
+    this.ownNameRefCount = this.maxOwnNameRef = 0;
     const memory = this.facts?.memory ?? new ScanMemory();
     memory.prepare(offsets.length, this.ownStringLength);
     this.ownResolved = memory.ownResolved;
