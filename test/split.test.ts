@@ -9,6 +9,7 @@ import { BtfBuilder } from '../src/build/builder.js';
 import { BtfError } from '../src/errors.js';
 import { Kind, IntEncoding } from '../src/format/kinds.js';
 import { ByteSink } from '../src/dump/sink.js';
+import { convertBtf } from '../src/build/convert.js';
 import { dumpRaw } from '../src/dump/raw.js';
 import { checkSplit, formatCheck, selfContained } from '../src/split/check.js';
 import { makeStandalone, splitOnBase, toSplitAppearance, baseClosure } from '../src/split/forms.js';
@@ -432,4 +433,21 @@ test('hostile module bytes: checking, standalone and split end in a verdict or a
     }
   }
   assert.ok((verdicts.get('mismatched') ?? 0) > 0 && errors > 0, `outcomes: ${JSON.stringify([...verdicts])}, errors ${errors}`);
+});
+
+test('a module checks the same in either byte order and wherever its bytes lie', () => {
+  // The scanner reads records as host-order words: a view of the bytes where it can, a copy
+  // for big-endian or unaligned ones.
+  for (const m of ['af_key', '8021q'] as const) {
+    const le = bytesOf(m);
+    const be = convertBtf(Btf.parse(le, { base: deb }), { endian: 'big' });
+    const unaligned = new Uint8Array(le.length + 1).subarray(1);
+    unaligned.set(le);
+    for (const base of [deb, running]) {
+      const want = checkSplit(le, base, { maxEvidence: 1e9 });
+      assert.ok(base === deb ? want.verdict === 'matched' : want.evidenceCount > 0, `${m}: ${want.summary}`);
+      assert.deepEqual(checkSplit(be, base, { maxEvidence: 1e9 }), want, `${m} big-endian`);
+      assert.deepEqual(checkSplit(unaligned, base, { maxEvidence: 1e9 }), want, `${m} unaligned`);
+    }
+  }
 });

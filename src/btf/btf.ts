@@ -490,3 +490,20 @@ export class Btf {
     return findEnumerators(this, name);
   }
 }
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The type section of `btf` (its own types) as 32-bit words in host order, for loops that read
+ * every word: a view of the bytes when their order and alignment allow it (a kernel's and its
+ * modules' BTF, on a little-endian host), else a copy.
+ * @internal
+ */
+export function typeSectionWords(btf: Btf): Uint32Array {
+  const start = btf.bytes.byteOffset + btf.typeStart;
+  const n = btf.header.typeLen >>> 2;
+  if (btf.littleEndian === HOST_LITTLE_ENDIAN && start % 4 === 0) return new Uint32Array(btf.bytes.buffer, start, n);
+  const words = new Uint32Array(n);
+  for (let i = 0; i < n; i++) words[i] = btf.u32(btf.typeStart + i * 4);
+  return words;
+}
