@@ -1,5 +1,5 @@
 import { BtfError } from '../errors.js';
-import { parseHeader, type BtfHeader } from '../format/header.js';
+import { HOST_LITTLE_ENDIAN, parseHeader, type BtfHeader } from '../format/header.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_NAME_OFFSET, describeKind, type KindLayout } from '../format/kinds.js';
 import { parseLayoutSection } from '../format/layout.js';
 import { Rec } from '../format/records.js';
@@ -491,7 +491,6 @@ export class Btf {
   }
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * The type section of `btf` (its own types) as 32-bit words in host order, for loops that read

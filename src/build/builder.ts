@@ -1,6 +1,6 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, writeHeader } from '../format/header.js';
+import { HEADER_LEN_LAYOUT, HEADER_LEN_V1, HOST_LITTLE_ENDIAN, writeHeader } from '../format/header.js';
 import { Kind, KNOWN_LAYOUTS, MAX_KNOWN_KIND, MAX_VLEN, describeKind, kindName, type KindLayout } from '../format/kinds.js';
 import {
   Rec, RECORD_SHAPES, encodeInfo, encodeIntData, encodeMemberOffset, enum64At, enumAt, infoKind, infoVlen, memberAt,
@@ -93,7 +93,6 @@ export interface CopyOptions {
   remapStrings?: boolean;
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const U32_MAX = 0xffffffff;
 const HEADER_WORDS = Rec.TYPE_HEADER_SIZE / 4;
 /** Word index, from a record's first word, of the field at byte `offset` of the record (src/format/records.ts). */

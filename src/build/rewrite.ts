@@ -1,11 +1,10 @@
 import type { Btf } from '../btf/btf.js';
 import { BtfError } from '../errors.js';
-import { HEADER_LEN_V1, writeHeader } from '../format/header.js';
+import { HEADER_LEN_V1, HOST_LITTLE_ENDIAN, writeHeader } from '../format/header.js';
 import { MAX_KNOWN_KIND, describeKind } from '../format/kinds.js';
 import { Rec, infoKind, infoVlen, RECORD_SHAPES } from '../format/records.js';
 import { StringTable } from './strings.js';
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const latin1 = new TextDecoder('latin1');
 
 function swapped(x: number): number {

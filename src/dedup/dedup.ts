@@ -1,4 +1,5 @@
-import { Btf } from '../btf/btf.js';
+import { Btf, typeSectionWords } from '../btf/btf.js';
+import { HOST_LITTLE_ENDIAN } from '../format/header.js';
 import { BtfError } from '../errors.js';
 import { describeKind, MAX_KNOWN_KIND, WireKind } from '../format/kinds.js';
 import { Rec, RECORD_SHAPES } from '../format/records.js';
@@ -52,7 +53,6 @@ export interface DedupResult {
 const MAX_ID = 0x7fffffff;
 const UNPROCESSED = 0xffffffff;
 const IN_PROGRESS = 0xfffffffe;
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Per kind: which words of the fixed part and of each element hold names and type ids. */
 interface KindWords {
@@ -295,18 +295,6 @@ interface DedupInput {
   stringBytes: number;
 }
 
-/** Copies `len` words of `b`'s type section into `w` from `at`, in host order. */
-function copyTypeWords(w: Uint32Array, b: Btf, at: number, len: number): void {
-  const abs = b.bytes.byteOffset + b.typeStart;
-  if (b.littleEndian === HOST_LITTLE_ENDIAN && abs % 4 === 0) {
-    w.set(new Uint32Array(b.bytes.buffer, abs, len), at);
-    return;
-  }
-  const dv = new DataView(b.bytes.buffer, abs, len * 4);
-  const le = b.littleEndian;
-  for (let i = 0; i < len; i++) w[at + i] = dv.getUint32(i * 4, le);
-}
-
 /** The chain of `btf`, innermost base first. */
 function chainOf(btf: Btf | undefined): Btf[] {
   const chain: Btf[] = [];
@@ -327,7 +315,7 @@ function copyChain(blobs: readonly Btf[], extraWords: number, extraIds: number):
   let at = 0;
   for (const b of blobs) {
     const len = b.header.typeLen >>> 2;
-    copyTypeWords(w, b, at, len);
+    w.set(typeSectionWords(b), at);
     const offs = b.typeOffsets;
     for (let i = 0; i < offs.length; i++) rec[b.firstId + i] = at + ((offs[i]! - b.typeStart) >>> 2);
     at += len;
@@ -373,7 +361,7 @@ function fromModules(base: Btf, modules: readonly NamedBtf[]): DedupInput {
   let next = base.endId;
   for (const { btf } of modules) {
     const len = btf.header.typeLen >>> 2;
-    copyTypeWords(w, btf, at, len);
+    w.set(typeSectionWords(btf), at);
     const offs = btf.typeOffsets;
     const n = offs.length;
     for (let i = 0; i < n; i++) rec[next + i] = at + ((offs[i]! - btf.typeStart) >>> 2);

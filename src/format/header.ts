@@ -22,6 +22,9 @@ export interface BtfHeader {
   layoutLen: number;
 }
 
+/** True on a little-endian host: typed-array views of little-endian BTF need no byte swap there. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Detects the byte order from the magic; undefined if the bytes are not BTF. */
 export function detectEndian(bytes: Uint8Array): 'little' | 'big' | undefined {
   if (bytes.length < 2) return undefined;

@@ -1,4 +1,4 @@
-import type { Btf } from '../../btf/btf.js';
+import { typeSectionWords, type Btf } from '../../btf/btf.js';
 import { BtfError } from '../../errors.js';
 import { WireKind as Kind, describeKind } from '../../format/kinds.js';
 import { pointerSize } from '../../btf/query.js';
@@ -68,7 +68,7 @@ export class TypeTable {
     this.first = new Uint32Array(count);
     this.referenced = new Uint8Array(count);
 
-    this.words = chain.length === 1 ? typeWords(chain[0]!) : chainWords(chain);
+    this.words = chain.length === 1 ? typeSectionWords(chain[0]!) : chainWords(chain);
     let wordBase = 0;
     for (const b of chain) {
       readRecords(this, b, wordBase);
@@ -310,29 +310,12 @@ function chainWords(chain: readonly Btf[]): Uint32Array {
   const words = new Uint32Array(n);
   let at = 0;
   for (const b of chain) {
-    const own = typeWords(b);
+    const own = typeSectionWords(b);
     words.set(own, at);
     at += own.length;
   }
   return words;
 }
-
-/**
- * The type section as 32-bit words in host order: a view when the bytes allow it, else a copy
- * (unaligned blobs, or the other byte order).
- */
-function typeWords(b: Btf): Uint32Array {
-  const start = b.bytes.byteOffset + b.typeStart;
-  const n = b.header.typeLen >>> 2;
-  if (b.littleEndian === HOST_LITTLE_ENDIAN && start % 4 === 0) return new Uint32Array(b.bytes.buffer, start, n);
-  const words = new Uint32Array(n);
-  // Word i is bytes 4i..4i+3 of the section: the copy is of words, not records.
-  for (let i = 0; i < n; i++) words[i] = b.u32(b.typeStart + i * 4);
-  return words;
-}
-
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 
 /** 1 for the kinds that only lead to other types; a cycle made of these alone is no C type. */
 const IS_LINK = new Uint8Array(256);
