@@ -396,7 +396,7 @@ interface MergeRows {
  * (test/helpers/btf_dedup.c --merge: btf__add_type per module type, then btf__dedup), whose
  * output the tests hold btfkit's to byte for byte. The libbpf harness takes the bpftool column.
  * A second row runs `--force`, which skips btfkit's base check (libbpf checks nothing); then
- * CPU time, since the check runs on a second thread; then both in process.
+ * CPU time (V8 compiles on background threads); then both in process.
  */
 function mergeDedupRows(node: string, tmp: string, runs: number, microRuns: number, devNull: number): MergeRows | { skipped: string } {
   const data = join(ROOT, 'data');
@@ -484,7 +484,7 @@ function mergeInProcessLines(m: MergeRows, microRuns: number): string[] {
   ];
   if (m.cpu.length) {
     lines.push(
-      `Whole process under \`/usr/bin/time\` (median of ${m.cpu[0]!.wall.length} runs): with more than 64 modules \`btfkit merge\` checks them against the base on a second thread while the main thread merges, so its CPU time exceeds its wall time; \`--force\` checks nothing, as the libbpf harness.`,
+      `Whole process under \`/usr/bin/time\` (median of ${m.cpu[0]!.wall.length} runs): btfkit's CPU time exceeds its wall time because V8 compiles the hot code on background threads while the main thread runs it; \`--force\` skips the check of every module against the base, as the libbpf harness checks nothing.`,
       '',
       '| command | wall s: median (min–max) | user + sys s: median (min–max) |',
       '|---|---:|---:|',

@@ -12,8 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Btf } from '../src/btf/btf.js';
 import { Kind } from '../src/format/kinds.js';
-import { isBtfError } from '../src/errors.js';
-import { checkModulesInBackground } from '../src/node/background-check.js';
 import { checkSplit } from '../src/split/check.js';
 import { makeStandalone, splitOnBase } from '../src/split/forms.js';
 import { loadModuleBtf } from '../src/split/load.js';
@@ -179,7 +177,7 @@ test('real data: dump and find warn when a 6.1.0-56 module is read on the 6.1.0-
   assert.match(right.stdout, /^af_key\t\[\d+\] STRUCT 'sadb_msg'\n$/);
 });
 
-// ---- merge with the checks on a second thread (64 modules or more) ----------------------------
+// ---- merge of many modules: which problem is the error -----------------------------------------
 
 /** 70 copies of af_key on its base, with `swap` putting other files at some positions. */
 function manyModules(swap: Record<number, string> = {}): string[] {
@@ -210,13 +208,13 @@ const misnamed = file('af_key-misnamed.btf', (() => {
   throw new Error('af_key has no member named from the base');
 })());
 
-test('merge of many modules: checked on a second thread, the first problem in module order is the error, as when checked one by one', () => {
+test('merge of many modules: the first problem in module order is the error, nothing is written', () => {
   assert.equal(checkSplit(readFileSync(foreign), d50Btf).verdict, 'mismatched', 'the foreign module is refused on its own');
   assert.equal(checkSplit(readFileSync(misnamed), d50Btf).verdict, 'mismatched', 'the misnamed module is refused on its own');
   const misnamedAlone = btfkit('merge', '--base', d50, misnamed, '-o', join(dir, 'alone.btf'));
   assert.equal(misnamedAlone.code, 1);
   assert.equal(btfkit('merge', '--force', '--base', d50, misnamed, '-o', join(dir, 'alone.btf')).code, 0, 'the misnamed module loads');
-  // What each problem reads like when it is the only module (checked in line, no thread).
+  // What each problem reads like when it is the only module.
   const alone = (m: string) => btfkit('merge', '--base', d50, m, '-o', join(dir, 'alone.btf'));
   const refusedAlone = alone(foreign);
   const junkAlone = alone(junk);
@@ -242,13 +240,4 @@ test('merge of many modules: checked on a second thread, the first problem in mo
     assert.ok(readFileSync(out).equals(readFileSync(`${out}.forced`)), `same output ${dedup}`);
     rmSync(out);
   }
-});
-
-test('checkModulesInBackground (library modules, not the bundle): the first refused module and its error', async () => {
-  const checks = checkModulesInBackground(d50Btf, [afKey, vlan, foreign, junk]);
-  const problem = await checks.firstProblem();
-  assert.equal(problem?.index, 2);
-  assert.ok(isBtfError(problem.error) && problem.error.code === 'bad-base' && problem.error.file === foreign, String(problem.error));
-  const none = await checkModulesInBackground(d50Btf, [afKey, vlan]).firstProblem();
-  assert.equal(none, undefined);
 });

@@ -51,9 +51,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
       without overlapping ids (bpftool reads it with --base-btf BASE). Prints
       each module's new id range on stderr, or with --json an array of
       {"name", "firstId", "endId", "originalFirstId"} on stdout. Refuses a MOD
-      that does not match BASE unless --force (from 64 modules on, the checks
-      run on a second thread while the merge goes on; the first refused MOD in
-      order is the error, and nothing is written). --dedup deduplicates the result
+      that does not match BASE unless --force. --dedup deduplicates the result
       as 'btfkit dedup' does (types equal to BASE's or to another module's
       appear once) and prints the type counts instead of the ranges (--json:
       {"inputTypes", "outputTypes"}).
@@ -188,7 +186,7 @@ unresolved relocations, portability 5 for an object that would not load
 somewhere, see above).
 `;
 
-const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number | Promise<number>>>> = {
+const COMMANDS: Readonly<Record<string, () => Promise<(args: string[]) => number>>> = {
   dump: async () => (await import('./dump.js')).dump,
   check: async () => (await import('./check.js')).check,
   convert: async () => (await import('./convert.js')).convert,
@@ -238,7 +236,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const command = await COMMANDS[cmd]!();
   try {
-    return await command(rest);
+    return command(rest);
   } catch (e) {
     if (e instanceof UsageError) e.command ??= cmd;
     throw e;

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { isMainThread } from 'node:worker_threads';
 import { isBtfError } from '../errors.js';
 import { CommandError, UsageError } from './args.js';
 import { run } from './commands.js';
@@ -25,13 +24,6 @@ async function main(): Promise<number> {
 }
 
 // No top-level await: the shipped CLI is this file bundled as CommonJS (tools/bundle-cli.mjs).
-// The bundle is also what a worker thread the CLI starts runs (src/node/background-check.ts).
-if (isMainThread) {
-  void main().then((code) => {
-    process.exitCode = code;
-  });
-} else {
-  void import('../node/background-check.js').then((m) => {
-    if (m.isCheckWorker()) m.runCheckWorker();
-  });
-}
+void main().then((code) => {
+  process.exitCode = code;
+});
