@@ -442,7 +442,8 @@ function mergeDedupRows(node: string, tmp: string, runs: number, microRuns: numb
     dedupModules(baseBtf, loaded);
     return [t1 - t0, performance.now() - t1] as const;
   };
-  pass();
+  // V8 takes a few passes over a thousand modules to finish compiling dedup's loops.
+  for (let i = 0; i < MERGE_WARMUPS; i++) pass();
   const btfkit = { read: [] as number[], dedup: [] as number[] };
   const lib = { read: [] as number[], dedup: [] as number[] };
   for (let i = 0; i < microRuns; i++) {
@@ -458,6 +459,9 @@ function mergeDedupRows(node: string, tmp: string, runs: number, microRuns: numb
   }
   return { label, rows, btfkit, libbpf: lib, cpu: cpuTimes };
 }
+
+/** In-process passes of merge + dedup before the timed ones. */
+const MERGE_WARMUPS = 3;
 
 /** Runs `cmd` `n` times under /usr/bin/time: wall and user + sys seconds of each run. */
 function timedUnderTime(cmd: Command, n: number, devNull: number): { wall: number[]; cpu: number[] } {
@@ -493,7 +497,7 @@ function mergeInProcessLines(m: MergeRows, microRuns: number): string[] {
     );
   }
   lines.push(
-    `In process (median of ${microRuns} passes after 1 warm-up; no base check on either side): btfkit \`readModule\` + \`loadModuleBtf\` per module, then \`dedupModules\`; libbpf, test/helpers/btf_dedup.c's own clock around \`btf__parse\` of the base, \`btf__parse_split\` + \`btf__add_type\` per module, then \`btf__dedup\`. A warm pass is what a long-running process (a server, a browser tab) sees; the whole-process rows above also pay node's start-up and V8 compiling btfkit while it runs.`,
+    `In process (median of ${microRuns} passes after ${MERGE_WARMUPS} warm-ups, alternating with the harness; no base check on either side): btfkit \`readModule\` + \`loadModuleBtf\` per module, then \`dedupModules\`; libbpf, test/helpers/btf_dedup.c's own clock around \`btf__parse\` of the base, \`btf__parse_split\` + \`btf__add_type\` per module, then \`btf__dedup\`. A warm pass is what a long-running process (a server, a browser tab) sees; the whole-process rows above also pay node's start-up and V8 compiling btfkit while it runs.`,
     '',
     '| side | read + merge ms | dedup ms | total ms |',
     '|---|---:|---:|---:|',
