@@ -23,9 +23,9 @@ export function standalone(args: string[]): number {
   const file = positionals[0]!;
   const basePath = (values.base as string | undefined) ?? defaultBasePath(file) ?? SYSFS_VMLINUX;
   const base = loadBtfFile(basePath);
-  const bytes = readInput(file);
-  refuseMismatch(bytes, base, file, values.force as boolean);
-  const mod = loadModuleBtf(bytes, base, file);
+  const sections = readModule(file);
+  refuseMismatch(sections, base, file, values.force as boolean);
+  const mod = loadModuleBtf(sections, base, file);
   writeOutputFile(values.output as string, makeStandalone(mod));
   return 0;
 }

@@ -1,10 +1,10 @@
 import { BtfError } from '../errors.js';
 import { Btf } from '../btf/btf.js';
-import { BTF_BASE_SECTION, BTF_IDS_SECTION, BTF_SECTION, btfSections, isElf, parseElf } from '../elf/elf.js';
+import { BTF_BASE_SECTION, BTF_IDS_SECTION, BTF_SECTION, btfSections } from '../elf/elf.js';
 import { editElfSections } from '../elf/write.js';
 import { loadBtfFile, readInput, readWholeInput } from '../node/files.js';
 import { distillBase } from '../split/distill.js';
-import { loadModuleBtf } from '../split/load.js';
+import { loadModuleBtf, moduleSections, type ModuleSections } from '../split/load.js';
 import { rebaseBtfIds, rebaseModule, refusalSummary } from '../split/rebase.js';
 import { matchDistilledBase, relocateOntoBase } from '../split/relocate.js';
 import { BTF_BASE_CHECKSUM_SECTION, baseChecksum, checksumHex, checksumSection } from '../split/stamp.js';
@@ -18,9 +18,10 @@ import { print, printError, printing, writeOutputFile } from './output.js';
  * BTF sections changed (a compressed module comes out decompressed).
  */
 
-function sectionsOf(bytes: Uint8Array, file: string): Map<string, Uint8Array> | undefined {
+/** The module's BTF sections, its ELF headers parsed once for every step that follows. */
+function moduleOf(bytes: Uint8Array, file: string): ModuleSections {
   try {
-    return isElf(bytes) ? btfSections(parseElf(bytes)) : undefined;
+    return moduleSections(bytes);
   } catch (e) {
     if (e instanceof BtfError && e.file === undefined) throw e.inFile(file);
     throw e;
@@ -54,11 +55,11 @@ export function distill(args: string[]): number {
   const file = positionals[0]!;
   const base = loadBtfFile(values.base as string);
   const bytes = out ? readWholeInput(file) : readInput(file);
-  const sections = sectionsOf(bytes, file);
-  if (sections?.has(BTF_BASE_SECTION)) throw new BtfError('bad-argument', `the module already has a distilled base (${BTF_BASE_SECTION}); see 'btfkit relocate'`, { file });
-  if (out && !sections) throw new BtfError('bad-argument', 'writing a .ko (-o) needs an ELF module; for raw split BTF use --base-out and --split-out', { file });
-  refuseMismatch(bytes, base, file, values.force as boolean);
-  const mod = loadModuleBtf(bytes, base, file);
+  const sections = moduleOf(bytes, file);
+  if (sections.distilledBase) throw new BtfError('bad-argument', `the module already has a distilled base (${BTF_BASE_SECTION}); see 'btfkit relocate'`, { file });
+  if (out && !sections.elf) throw new BtfError('bad-argument', 'writing a .ko (-o) needs an ELF module; for raw split BTF use --base-out and --split-out', { file });
+  refuseMismatch(sections, base, file, values.force as boolean);
+  const mod = loadModuleBtf(sections, base, file);
   let d;
   try {
     d = distillBase(mod);
@@ -87,15 +88,13 @@ export function relocate(args: string[]): number {
   const file = positionals[0]!;
   const base = loadBtfFile(values.base as string);
   const bytes = readWholeInput(file);
-  const sections = sectionsOf(bytes, file);
-  let btfBytes: Uint8Array;
+  const sections = moduleOf(bytes, file);
+  const btfBytes = sections.btf;
   let distilledBytes: Uint8Array | undefined;
-  if (sections) {
-    btfBytes = sections.get(BTF_SECTION) ?? (() => { throw new BtfError('no-btf', 'ELF file has no .BTF section', { file }); })();
-    distilledBytes = sections.get(BTF_BASE_SECTION);
+  if (sections.elf) {
+    distilledBytes = sections.distilledBase;
     if (values.distilled) throw new UsageError('--distilled is for raw split BTF; this module carries its own .BTF.base');
   } else {
-    btfBytes = bytes;
     if (!values.distilled) throw new UsageError('raw split BTF needs its distilled base: --distilled BASE_BLOB');
     distilledBytes = readInput(values.distilled as string);
   }
@@ -108,7 +107,7 @@ export function relocate(args: string[]): number {
     throw new BtfError('bad-base', `cannot be relocated onto ${values.base as string}: ${missing.length} of the ${distilled.ownTypeCount} types of its distilled base do not fit: ${shown}${missing.length > 3 ? `; and ${missing.length - 3} more` : ''}`, { file });
   }
   const relocated = relocateOntoBase(split, base);
-  const raw = !sections || (values.raw as boolean);
+  const raw = !sections.elf || (values.raw as boolean);
   writeOutputFile(values.output as string, raw ? relocated : editSections(bytes, file, { [BTF_SECTION]: relocated }, [BTF_BASE_SECTION]));
   return 0;
 }
@@ -128,9 +127,9 @@ export function rebase(args: string[]): number {
   const oldBase = loadBtfFile(values.from as string);
   const newBase = loadBtfFile(values.to as string);
   const bytes = readWholeInput(file);
-  const sections = sectionsOf(bytes, file);
-  refuseMismatch(bytes, oldBase, file, values.force as boolean);
-  const mod = loadModuleBtf(bytes, oldBase, file);
+  const sections = moduleOf(bytes, file);
+  refuseMismatch(sections, oldBase, file, values.force as boolean);
+  const mod = loadModuleBtf(sections, oldBase, file);
   let r;
   try {
     r = rebaseModule(mod, newBase);
@@ -147,20 +146,20 @@ export function rebase(args: string[]): number {
     throw new BtfError('bad-base', `cannot be rebased onto ${values.to as string}: ${refusalSummary(r)}`, { file });
   }
   let outBytes = r.bytes;
-  if (sections) {
+  if (sections.elf) {
     const set: Record<string, Uint8Array> = { [BTF_SECTION]: r.bytes };
     // resolve_btfids numbered .BTF_ids for the old base; they must name the same types on the new one.
     let ids: Uint8Array | undefined;
     try {
-      ids = rebaseBtfIds(parseElf(bytes), mod, Btf.parse(r.bytes, { base: newBase }));
+      ids = rebaseBtfIds(sections.elf, mod, Btf.parse(r.bytes, { base: newBase }));
     } catch (e) {
       if (e instanceof BtfError && e.file === undefined) throw e.inFile(file);
       throw e;
     }
     if (ids) set[BTF_IDS_SECTION] = ids;
     // A stamped module stays stamped, now with the base it fits.
-    if (sections.has(BTF_BASE_CHECKSUM_SECTION)) set[BTF_BASE_CHECKSUM_SECTION] = checksumSection(newBase);
-    outBytes = editSections(bytes, file, set, sections.has(BTF_BASE_SECTION) ? [BTF_BASE_SECTION] : []);
+    if (btfSections(sections.elf).has(BTF_BASE_CHECKSUM_SECTION)) set[BTF_BASE_CHECKSUM_SECTION] = checksumSection(newBase);
+    outBytes = editSections(bytes, file, set, sections.distilledBase ? [BTF_BASE_SECTION] : []);
   }
   writeOutputFile(values.output as string, outBytes);
   const c = r.counts;
@@ -184,11 +183,10 @@ export function stamp(args: string[]): number {
   const file = positionals[0]!;
   const base = loadBtfFile(values.base as string);
   const bytes = readWholeInput(file);
-  const sections = sectionsOf(bytes, file);
-  if (!sections) throw new BtfError('bad-argument', 'stamp writes a section into an ELF module; this is raw BTF', { file });
-  if (!sections.has(BTF_SECTION)) throw new BtfError('no-btf', 'ELF file has no .BTF section', { file });
-  if (sections.has(BTF_BASE_SECTION)) throw new BtfError('bad-argument', `the module has a distilled base (${BTF_BASE_SECTION}): it is relocated onto any base that has its types, so a checksum of one base does not apply`, { file });
-  refuseMismatch(bytes, base, file, values.force as boolean);
+  const sections = moduleOf(bytes, file);
+  if (!sections.elf) throw new BtfError('bad-argument', 'stamp writes a section into an ELF module; this is raw BTF', { file });
+  if (sections.distilledBase) throw new BtfError('bad-argument', `the module has a distilled base (${BTF_BASE_SECTION}): it is relocated onto any base that has its types, so a checksum of one base does not apply`, { file });
+  refuseMismatch(sections, base, file, values.force as boolean);
   writeOutputFile(values.output as string, editSections(bytes, file, { [BTF_BASE_CHECKSUM_SECTION]: checksumSection(base) }));
   printError(`btfkit: stamped with the base checksum ${checksumHex(baseChecksum(base))}\n`);
   return 0;
