@@ -337,19 +337,9 @@ function resolveKfunc(object: BpfObject, e: BpfExtern, set: TypeSet): ExternReso
     : '';
   if (!hit) return missing(e, `FUNC '${e.name}' is not in ${set.baseName} or its modules`, flavorNote);
   const targetProto = hit.btf.sizeOrType(hit.id);
-  let compatible: boolean;
-  try {
-    compatible = typesCompatible(btf, e.typeId, hit.btf, targetProto);
-  } catch (err) {
-    if (!isBtfError(err)) throw err;
-    return { name: e.name, kind: e.kind, weak: e.weak, status: 'failed', resolved: null, reason: `comparing prototypes failed: ${err.message}` };
-  }
-  if (!compatible) {
-    return {
-      name: e.name, kind: e.kind, weak: e.weak, status: 'failed', resolved: null,
-      reason: `func_proto [${e.typeId}] is incompatible with ${hit.where}'s [${targetProto}] (FUNC [${hit.id}])`,
-    };
-  }
+  const refused = incompatibility(e, 'prototypes', btf, hit.btf, targetProto,
+    () => `func_proto [${e.typeId}] is incompatible with ${hit.where}'s [${targetProto}] (FUNC [${hit.id}])`);
+  if (refused) return refused;
   const out: ExternResolution = { name: e.name, kind: e.kind, weak: e.weak, status: 'resolved', resolved: { btf: hit.where, id: hit.id } };
   const tagged = kfuncTagged(hit.btf);
   if (tagged && !tagged.has(hit.id)) {
@@ -363,20 +353,24 @@ function resolveTypedKsym(object: BpfObject, e: BpfExtern, set: TypeSet): Extern
   const hit = findKsym(set, e.name, Kind.Var);
   if (!hit) return missing(e, `VAR '${e.name}' is not in ${set.baseName} or its modules`);
   const targetType = skipModsAndTypedefs(hit.btf, hit.btf.sizeOrType(hit.id));
-  let compatible: boolean;
+  const refused = incompatibility(e, 'types', btf, hit.btf, targetType,
+    () => `incompatible types: expected ${describe(btf, e.typeId)}, but ${hit.where} has ${describe(hit.btf, targetType)}`);
+  if (refused) return refused;
+  return { name: e.name, kind: e.kind, weak: e.weak, status: 'resolved', resolved: { btf: hit.where, id: hit.id } };
+}
+
+/**
+ * The failed resolution when the extern's type and the kernel's `target` are not compatible
+ * (libbpf's check for both kinds), with `reason()`; undefined when they are.
+ */
+function incompatibility(e: BpfExtern, what: string, btf: Btf, targetBtf: Btf, target: number, reason: () => string): ExternResolution | undefined {
+  const failed = (why: string): ExternResolution => ({ name: e.name, kind: e.kind, weak: e.weak, status: 'failed', resolved: null, reason: why });
   try {
-    compatible = typesCompatible(btf, e.typeId, hit.btf, targetType);
+    return typesCompatible(btf, e.typeId, targetBtf, target) ? undefined : failed(reason());
   } catch (err) {
     if (!isBtfError(err)) throw err;
-    return { name: e.name, kind: e.kind, weak: e.weak, status: 'failed', resolved: null, reason: `comparing types failed: ${err.message}` };
+    return failed(`comparing ${what} failed: ${err.message}`);
   }
-  if (!compatible) {
-    return {
-      name: e.name, kind: e.kind, weak: e.weak, status: 'failed', resolved: null,
-      reason: `incompatible types: expected ${describe(btf, e.typeId)}, but ${hit.where} has ${describe(hit.btf, targetType)}`,
-    };
-  }
-  return { name: e.name, kind: e.kind, weak: e.weak, status: 'resolved', resolved: { btf: hit.where, id: hit.id } };
 }
 
 /** Each name's addresses in a kallsyms text (`ADDR TYPE NAME [MODULE]`). */
